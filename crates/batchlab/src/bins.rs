@@ -1,0 +1,78 @@
+//! Equal-mass length bins (MODEL.md §4): boundaries at the empirical quantiles of the
+//! predicted lengths of the first requests; the last bin is open-ended.
+
+use crate::stats::percentiles;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bins {
+    /// K - 1 inner edges, non-decreasing. Bin j holds predictions in [edge[j-1], edge[j]).
+    pub edges: Vec<f64>,
+}
+
+impl Bins {
+    /// K bins from the predictions of the first `sample` requests (numpy-linear quantiles).
+    pub fn equal_mass(predicted: &[u32], k: u32, sample: usize) -> Self {
+        let k = k.max(1) as usize;
+        if k == 1 || predicted.is_empty() {
+            return Bins { edges: Vec::new() };
+        }
+        let mut xs: Vec<f64> = predicted[..sample.min(predicted.len())].iter().map(|&p| p as f64).collect();
+        let qs: Vec<f64> = (1..k).map(|j| j as f64 / k as f64).collect();
+        Bins { edges: percentiles(&mut xs, &qs) }
+    }
+
+    pub fn k(&self) -> usize {
+        self.edges.len() + 1
+    }
+
+    /// The bin whose [lo, hi) holds `predicted`. With repeated edges (many equal
+    /// predictions) the empty bins in between are skipped.
+    pub fn bin_of(&self, predicted: u32) -> usize {
+        let x = predicted as f64;
+        self.edges.partition_point(|&e| e <= x)
+    }
+
+    /// [lo, hi) of bin j; hi is infinite for the last bin, lo is 0 for the first.
+    pub fn range(&self, j: usize) -> (f64, f64) {
+        let lo = if j == 0 { 0.0 } else { self.edges[j - 1] };
+        let hi = if j + 1 >= self.k() { f64::INFINITY } else { self.edges[j] };
+        (lo, hi)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quartile_edges_by_hand() {
+        // 1..=8: quantiles 0.25, 0.5, 0.75 at ranks 1.75, 3.5, 5.25 -> 2.75, 4.5, 6.25
+        let p: Vec<u32> = (1..=8).collect();
+        let b = Bins::equal_mass(&p, 4, 5000);
+        assert_eq!(b.edges, vec![2.75, 4.5, 6.25]);
+        let bins: Vec<usize> = p.iter().map(|&x| b.bin_of(x)).collect();
+        assert_eq!(bins, vec![0, 0, 1, 1, 2, 2, 3, 3]);
+        assert_eq!(b.range(0), (0.0, 2.75));
+        assert_eq!(b.range(3).0, 6.25);
+        assert!(b.range(3).1.is_infinite());
+    }
+
+    #[test]
+    fn only_the_sample_sets_edges_and_k1_is_one_bin() {
+        let p = vec![1, 2, 3, 4, 1000, 1000, 1000, 1000];
+        let b = Bins::equal_mass(&p, 2, 4);
+        assert_eq!(b.edges, vec![2.5]);
+        assert_eq!(b.bin_of(1000), 1);
+        let one = Bins::equal_mass(&p, 1, 4);
+        assert_eq!(one.k(), 1);
+        assert_eq!(one.bin_of(7), 0);
+    }
+
+    #[test]
+    fn value_on_an_edge_goes_up() {
+        let b = Bins { edges: vec![10.0, 10.0, 20.0] };
+        assert_eq!(b.bin_of(9), 0);
+        assert_eq!(b.bin_of(10), 2);
+        assert_eq!(b.bin_of(20), 3);
+    }
+}

@@ -1,0 +1,269 @@
+//! The discrete-event engine: G GPUs, one or K FIFO queues, and the four schedulers.
+//!
+//! Events are arrivals (read in order from the workload's sorted arrival array) and
+//! batch completions (a binary heap keyed by (end time, GPU id), at most G entries), so
+//! each event costs O(log G) and nothing is allocated per event.
+//!
+//! Ties (BurstGPT stamps are whole seconds): all events at the same instant are handled
+//! as one step — first the completions (by GPU id), then the arrivals (by request id),
+//! then every idle GPU (lowest id first) takes a batch from what is queued. So requests
+//! that arrive together can share a batch, and the result does not depend on heap order.
+//!
+//! The SLA controller of a scope (global, or one per bin) is fed a batch when it
+//! completes: that is when its latency is observed.
+
+use std::cmp::{Ordering, Reverse};
+use std::collections::{BinaryHeap, VecDeque};
+
+use crate::bins::Bins;
+use crate::config::{Completion, Config, SchedulerKind, SlaSignal};
+use crate::latency::LatencyModel;
+use crate::memory::{MemoryModel, RunningMean};
+use crate::sla::SlaController;
+use crate::timeseries::{Sampler, TimeSeries};
+use crate::workload::Workload;
+
+/// One batch as it ran.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Batch {
+    pub gpu: u32,
+    pub bin: u32,
+    pub size: u32,
+    pub start_s: f64,
+    pub end_s: f64,
+    /// Longest member's prompt + output tokens (L of the latency model).
+    pub max_len: u32,
+    /// Per-token decode time of this batch (TBT of its members).
+    pub step_s: f64,
+}
+
+/// Everything the engine decided, for metrics, reports and tests.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    pub batches: Vec<Batch>,
+    /// Members of batch b are `members[member_start[b]..member_start[b + 1]]`, FIFO order.
+    pub members: Vec<u32>,
+    pub member_start: Vec<u32>,
+    /// Per request: its batch, when that batch started, when the request completed.
+    pub batch_of: Vec<u32>,
+    pub start_s: Vec<f64>,
+    pub finish_s: Vec<f64>,
+    pub bins: Bins,
+    pub bin_of: Vec<u32>,
+    pub gpu_busy_s: Vec<f64>,
+    pub timeseries: TimeSeries,
+}
+
+impl Schedule {
+    pub fn members_of(&self, b: usize) -> &[u32] {
+        &self.members[self.member_start[b] as usize..self.member_start[b + 1] as usize]
+    }
+}
+
+/// A busy GPU in the completion heap, ordered by (end time, GPU id).
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Running {
+    end_s: f64,
+    gpu: u32,
+    batch: u32,
+}
+
+impl Eq for Running {}
+impl PartialOrd for Running {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Running {
+    fn cmp(&self, other: &Self) -> Ordering {
+        self.end_s.total_cmp(&other.end_s).then(self.gpu.cmp(&other.gpu))
+    }
+}
+
+struct Engine<'a> {
+    w: &'a Workload,
+    cfg: &'a Config,
+    model: &'a LatencyModel,
+    memory: MemoryModel,
+    bin_of: Vec<u32>,
+    queues: Vec<VecDeque<u32>>,
+    queued: usize,
+    /// One controller and one running token mean per scope (1 global, or one per bin).
+    controllers: Vec<SlaController>,
+    mu: Vec<RunningMean>,
+    next_bin: usize,
+    idle: BinaryHeap<Reverse<u32>>,
+    running: BinaryHeap<Reverse<Running>>,
+    s: Schedule,
+}
+
+/// Simulate `w` under `cfg`. The workload must be sorted by arrival (the importers and
+/// generators guarantee it) and `cfg` valid.
+pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
+    let n = w.len();
+    let k = if cfg.scheduler.uses_bins() { cfg.k_bins as usize } else { 1 };
+    let bins = if k > 1 {
+        Bins::equal_mass(&w.predicted_output_tokens, k as u32, cfg.bin_boundary_sample)
+    } else {
+        Bins { edges: Vec::new() }
+    };
+    let bin_of: Vec<u32> = w.predicted_output_tokens.iter().map(|&p| bins.bin_of(p) as u32).collect();
+    let scopes = if cfg.scheduler == SchedulerKind::MultiBinDynamic { k } else { 1 };
+    let gpus = cfg.gpus as usize;
+    let horizon = w.arrival_s.last().copied().unwrap_or(0.0);
+    let mut e = Engine {
+        w,
+        cfg,
+        model,
+        memory: MemoryModel::new(&cfg.memory, cfg.b_min, cfg.b_max),
+        bin_of,
+        queues: vec![VecDeque::new(); k],
+        queued: 0,
+        controllers: vec![SlaController::new(&cfg.sla, cfg.b_min, cfg.b_max); scopes],
+        mu: vec![RunningMean::default(); scopes],
+        next_bin: 0,
+        idle: (0..cfg.gpus).map(Reverse).collect(),
+        running: BinaryHeap::with_capacity(gpus),
+        s: Schedule {
+            batches: Vec::new(),
+            members: Vec::with_capacity(n),
+            member_start: vec![0],
+            batch_of: vec![u32::MAX; n],
+            start_s: vec![f64::NAN; n],
+            finish_s: vec![f64::NAN; n],
+            bins,
+            bin_of: Vec::new(),
+            gpu_busy_s: vec![0.0; gpus],
+            timeseries: TimeSeries::default(),
+        },
+    };
+    let mut sampler = Sampler::new(horizon, cfg.timeseries_points, k);
+    let mut next = 0usize;
+    loop {
+        let t_arrival = if next < n { w.arrival_s[next] } else { f64::INFINITY };
+        let t_done = e.running.peek().map_or(f64::INFINITY, |r| r.0.end_s);
+        let t = t_arrival.min(t_done);
+        if t == f64::INFINITY {
+            break;
+        }
+        let busy = (gpus - e.idle.len()) as u32;
+        sampler.advance(t, busy, |j| e.queues[j].len() as u32);
+        while e.running.peek().is_some_and(|r| r.0.end_s <= t) {
+            let Reverse(r) = e.running.pop().unwrap();
+            e.complete(r);
+        }
+        while next < n && w.arrival_s[next] <= t {
+            e.enqueue(next as u32);
+            next += 1;
+        }
+        e.dispatch(t);
+    }
+    let mut s = e.s;
+    s.bin_of = e.bin_of;
+    s.timeseries = sampler.finish();
+    s
+}
+
+impl Engine<'_> {
+    fn scope_of_bin(&self, bin: usize) -> usize {
+        if self.controllers.len() > 1 {
+            bin
+        } else {
+            0
+        }
+    }
+
+    fn enqueue(&mut self, r: u32) {
+        let bin = self.bin_of[r as usize] as usize;
+        let scope = self.scope_of_bin(bin);
+        self.mu[scope].add(self.w.total_tokens(r as usize) as f64);
+        self.queues[bin].push_back(r);
+        self.queued += 1;
+    }
+
+    fn complete(&mut self, r: Running) {
+        self.idle.push(Reverse(r.gpu));
+        let b = self.s.batches[r.batch as usize];
+        if matches!(self.cfg.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic) {
+            let signal = match self.cfg.sla.signal {
+                SlaSignal::TokenTime => b.step_s,
+                SlaSignal::BatchLatency => b.end_s - b.start_s,
+            };
+            let scope = self.scope_of_bin(b.bin as usize);
+            self.controllers[scope].observe(signal, b.size);
+        }
+    }
+
+    /// The bin an idle GPU serves next, among non-empty ones.
+    fn choose_bin(&mut self) -> usize {
+        let k = self.queues.len();
+        match self.cfg.bin_policy {
+            crate::config::BinPolicy::RoundRobin => {
+                let j = (0..k).map(|d| (self.next_bin + d) % k).find(|&j| !self.queues[j].is_empty()).unwrap();
+                self.next_bin = (j + 1) % k;
+                j
+            }
+            crate::config::BinPolicy::LongestQueue => {
+                // Longest queue; ties go to the lowest bin.
+                (0..k).rev().max_by_key(|&j| self.queues[j].len()).unwrap()
+            }
+        }
+    }
+
+    fn target_size(&mut self, bin: usize) -> u32 {
+        match self.cfg.scheduler {
+            SchedulerKind::StaticFifo => self.cfg.b_static,
+            SchedulerKind::MultiBinFixed => self.cfg.b_fixed,
+            SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic => {
+                let scope = self.scope_of_bin(bin);
+                let b_mem = self.memory.batch_cap(self.mu[scope].mean());
+                let b_sla = self.controllers[scope].b_sla();
+                b_mem.min(b_sla).max(self.cfg.b_min)
+            }
+        }
+    }
+
+    fn dispatch(&mut self, t: f64) {
+        while self.queued > 0 {
+            let Some(&Reverse(gpu)) = self.idle.peek() else { return };
+            self.idle.pop();
+            let bin = self.choose_bin();
+            let want = self.target_size(bin) as usize;
+            // Longest FIFO prefix (at most `want`) that fits in memory, at least one:
+            // "drop the newest members until it fits"; the rest stay at the front.
+            let queue = &self.queues[bin];
+            let mut take = 0usize;
+            let mut tokens = 0u64;
+            let mut max_len = 0u32;
+            for &r in queue.iter().take(want) {
+                let len = self.w.total_tokens(r as usize);
+                if take > 0 && !self.memory.fits(tokens + len as u64) {
+                    break;
+                }
+                tokens += len as u64;
+                max_len = max_len.max(len);
+                take += 1;
+            }
+            let size = take as u32;
+            let service = self.model.batch_time_s(size, max_len);
+            let step = self.model.token_step_s(size, max_len);
+            let end = t + service;
+            let batch_id = self.s.batches.len() as u32;
+            for _ in 0..take {
+                let r = self.queues[bin].pop_front().unwrap() as usize;
+                self.s.members.push(r as u32);
+                self.s.batch_of[r] = batch_id;
+                self.s.start_s[r] = t;
+                self.s.finish_s[r] = match self.cfg.completion {
+                    Completion::BatchEnd => end,
+                    Completion::OwnFinish => t + self.model.alpha_s() + step * self.w.total_tokens(r) as f64,
+                };
+            }
+            self.queued -= take;
+            self.s.member_start.push(self.s.members.len() as u32);
+            self.s.batches.push(Batch { gpu, bin: bin as u32, size, start_s: t, end_s: end, max_len, step_s: step });
+            self.s.gpu_busy_s[gpu as usize] += service;
+            self.running.push(Reverse(Running { end_s: end, gpu, batch: batch_id }));
+        }
+    }
+}

@@ -1,0 +1,99 @@
+//! The memory model (MODEL.md §3): the KV-cache cap on batch size and the per-batch check.
+
+use crate::config::MemoryConfig;
+
+/// Derived capacities of one GPU, in tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct MemoryModel {
+    /// `eta = (M_max - M_model) / kv_per_token`: KV-cache capacity.
+    pub eta_tokens: f64,
+    /// `L0 = safety_fraction * eta`: kept free by the batch-size cap.
+    pub safety_tokens: f64,
+    /// `(M_max - margin - M_model) / kv_per_token`: what a formed batch may hold.
+    pub batch_limit_tokens: f64,
+    pub b_min: u32,
+    pub b_max: u32,
+}
+
+impl MemoryModel {
+    pub fn new(m: &MemoryConfig, b_min: u32, b_max: u32) -> Self {
+        let eta = (m.m_max_gb - m.m_model_gb) / m.kv_per_token_gb;
+        MemoryModel {
+            eta_tokens: eta,
+            safety_tokens: m.safety_fraction * eta,
+            batch_limit_tokens: (m.m_max_gb - m.margin_gb - m.m_model_gb) / m.kv_per_token_gb,
+            b_min,
+            b_max,
+        }
+    }
+
+    /// `b_mem = clamp(floor((eta - L0) / mu), B_min, B_max)`, `mu` the running mean of
+    /// (prompt + output) tokens per request. With no request seen yet, `B_max`.
+    pub fn batch_cap(&self, mu_tokens: f64) -> u32 {
+        if mu_tokens <= 0.0 || !mu_tokens.is_finite() {
+            return self.b_max;
+        }
+        let b = ((self.eta_tokens - self.safety_tokens) / mu_tokens).floor();
+        b.clamp(self.b_min as f64, self.b_max as f64) as u32
+    }
+
+    /// Whether a batch holding `total_tokens` (sum of prompt + output) fits:
+    /// `M_model + kv * sum <= M_max - margin`.
+    pub fn fits(&self, total_tokens: u64) -> bool {
+        total_tokens as f64 <= self.batch_limit_tokens
+    }
+}
+
+/// Running mean of tokens per request, for the batch-size cap.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct RunningMean {
+    sum: f64,
+    count: u64,
+}
+
+impl RunningMean {
+    pub fn add(&mut self, x: f64) {
+        self.sum += x;
+        self.count += 1;
+    }
+
+    pub fn mean(&self) -> f64 {
+        if self.count == 0 {
+            0.0
+        } else {
+            self.sum / self.count as f64
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::{Config, Preset};
+
+    #[test]
+    fn paper_preset_capacities_by_hand() {
+        let c = Config::preset(Preset::Paper);
+        let m = MemoryModel::new(&c.memory, c.b_min, c.b_max);
+        // eta = 8 GB / 1.875e-4 GB = 42666.67 tokens; L0 = 4266.67.
+        assert!((m.eta_tokens - 42_666.666_666).abs() < 1e-3);
+        assert!((m.safety_tokens - 4_266.666_666).abs() < 1e-3);
+        // floor(38400 / 734) = 52.
+        assert_eq!(m.batch_cap(734.0), 52);
+        // Tiny requests hit B_max, huge ones B_min.
+        assert_eq!(m.batch_cap(10.0), 128);
+        assert_eq!(m.batch_cap(1e6), 1);
+        // Batch limit: 7 GB / 1.875e-4 = 37333.3 tokens.
+        assert!(m.fits(37_333));
+        assert!(!m.fits(37_334));
+    }
+
+    #[test]
+    fn running_mean() {
+        let mut r = RunningMean::default();
+        assert_eq!(r.mean(), 0.0);
+        r.add(2.0);
+        r.add(4.0);
+        assert_eq!(r.mean(), 3.0);
+    }
+}

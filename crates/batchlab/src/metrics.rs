@@ -1,0 +1,174 @@
+//! Metrics of one run (MODEL.md §5), computed from the workload and its schedule.
+//! Percentiles are exact order statistics (numpy-linear), never sampled.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::engine::Schedule;
+use crate::latency::LatencyModel;
+use crate::stats::{mean, percentiles};
+use crate::workload::Workload;
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunMetrics {
+    pub requests_completed: u64,
+    /// First arrival to last completion.
+    pub makespan_s: f64,
+    pub throughput_rps: f64,
+    /// (prompt + output tokens) per second of makespan.
+    pub throughput_tokens_per_s: f64,
+    pub latency_mean_s: f64,
+    pub latency_p50_s: f64,
+    pub latency_p95_s: f64,
+    pub latency_p99_s: f64,
+    pub latency_max_s: f64,
+    pub queue_delay_mean_s: f64,
+    pub service_time_mean_s: f64,
+    /// Time to first token: arrival to first output token.
+    pub ttft_p50_s: f64,
+    pub ttft_p95_s: f64,
+    pub ttft_p99_s: f64,
+    pub ttft_max_s: f64,
+    /// Decode time between consecutive output tokens, over requests.
+    pub tbt_p50_s: f64,
+    pub tbt_p95_s: f64,
+    pub tbt_p99_s: f64,
+    pub tbt_max_s: f64,
+    /// Share of requests whose TBT exceeds the per-token SLA.
+    pub token_sla_violation_rate: f64,
+    /// Share of requests whose end-to-end latency exceeds the per-request SLA.
+    pub request_sla_violation_rate: f64,
+    /// Requests meeting both SLAs per second of makespan.
+    pub capacity_under_sla_rps: f64,
+    pub gpu_util_mean: f64,
+    pub gpu_util_min: f64,
+    pub gpu_util_max: f64,
+    pub batch_count: u64,
+    pub batch_size_mean: f64,
+    pub batch_size_min: u32,
+    pub batch_size_max: u32,
+    /// Whether the per-token SLA can be violated at all: the slowest possible token step
+    /// (batch of B_max) exceeds D_SLA_token. When false the token SLA never binds.
+    pub token_sla_can_bind: bool,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct BinStats {
+    pub bin: u32,
+    /// Predicted-length range [lo, hi) of the bin (hi = inf for the last one).
+    pub predicted_lo: f64,
+    pub predicted_hi: f64,
+    pub requests: u64,
+    pub batches: u64,
+    pub batch_size_mean: f64,
+    pub output_tokens_min: u32,
+    pub output_tokens_max: u32,
+    pub latency_mean_s: f64,
+}
+
+/// Compute every metric. Requests are all served (the engine drains its queues).
+pub fn compute(w: &Workload, cfg: &Config, model: &LatencyModel, s: &Schedule) -> (RunMetrics, Vec<BinStats>) {
+    let n = w.len();
+    let first_arrival = w.arrival_s.first().copied().unwrap_or(0.0);
+    let last_finish = s.finish_s.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let makespan = (last_finish - first_arrival).max(0.0);
+    let per_s = |x: f64| if makespan > 0.0 { x / makespan } else { 0.0 };
+
+    let mut latency = Vec::with_capacity(n);
+    let mut queue = 0.0;
+    let mut service = 0.0;
+    let mut ttft = Vec::with_capacity(n);
+    let mut tbt = Vec::with_capacity(n);
+    let mut tokens = 0u64;
+    let (mut token_viol, mut request_viol, mut meets_both) = (0u64, 0u64, 0u64);
+    let alpha = model.alpha_s();
+    for i in 0..n {
+        let b = &s.batches[s.batch_of[i] as usize];
+        let lat = s.finish_s[i] - w.arrival_s[i];
+        latency.push(lat);
+        queue += s.start_s[i] - w.arrival_s[i];
+        service += s.finish_s[i] - s.start_s[i];
+        // Token k of request i leaves at start + alpha + step * (prompt + k): see ARCHITECTURE.md.
+        ttft.push(s.start_s[i] + alpha + b.step_s * (w.prompt_tokens[i] as f64 + 1.0) - w.arrival_s[i]);
+        tbt.push(b.step_s);
+        tokens += w.total_tokens(i) as u64;
+        let tv = b.step_s > cfg.d_sla_token_s;
+        let rv = lat > cfg.d_sla_request_s;
+        token_viol += tv as u64;
+        request_viol += rv as u64;
+        meets_both += (!tv && !rv) as u64;
+    }
+    let lat_mean = mean(&latency);
+    let lp = percentiles(&mut latency, &[0.5, 0.95, 0.99, 1.0]);
+    let tp = percentiles(&mut ttft, &[0.5, 0.95, 0.99, 1.0]);
+    let bp = percentiles(&mut tbt, &[0.5, 0.95, 0.99, 1.0]);
+    let utils: Vec<f64> = s.gpu_busy_s.iter().map(|&b| per_s(b)).collect();
+    let sizes = s.batches.iter().map(|b| b.size);
+    let nb = s.batches.len();
+    let worst_step = model.token_step_s(cfg.b_max, 1);
+    let metrics = RunMetrics {
+        requests_completed: n as u64,
+        makespan_s: makespan,
+        throughput_rps: per_s(n as f64),
+        throughput_tokens_per_s: per_s(tokens as f64),
+        latency_mean_s: lat_mean,
+        latency_p50_s: lp[0],
+        latency_p95_s: lp[1],
+        latency_p99_s: lp[2],
+        latency_max_s: lp[3],
+        queue_delay_mean_s: queue / n as f64,
+        service_time_mean_s: service / n as f64,
+        ttft_p50_s: tp[0],
+        ttft_p95_s: tp[1],
+        ttft_p99_s: tp[2],
+        ttft_max_s: tp[3],
+        tbt_p50_s: bp[0],
+        tbt_p95_s: bp[1],
+        tbt_p99_s: bp[2],
+        tbt_max_s: bp[3],
+        token_sla_violation_rate: token_viol as f64 / n as f64,
+        request_sla_violation_rate: request_viol as f64 / n as f64,
+        capacity_under_sla_rps: per_s(meets_both as f64),
+        gpu_util_mean: mean(&utils),
+        gpu_util_min: utils.iter().copied().fold(f64::INFINITY, f64::min),
+        gpu_util_max: utils.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        batch_count: nb as u64,
+        batch_size_mean: n as f64 / nb.max(1) as f64,
+        batch_size_min: sizes.clone().min().unwrap_or(0),
+        batch_size_max: sizes.max().unwrap_or(0),
+        token_sla_can_bind: worst_step.max(model.token_step_s(cfg.b_max, 4096)) > cfg.d_sla_token_s,
+    };
+    (metrics, bin_stats(w, s))
+}
+
+fn bin_stats(w: &Workload, s: &Schedule) -> Vec<BinStats> {
+    let k = s.bins.k();
+    let mut out: Vec<BinStats> = (0..k)
+        .map(|j| {
+            let (lo, hi) = s.bins.range(j);
+            BinStats { bin: j as u32, predicted_lo: lo, predicted_hi: hi, output_tokens_min: u32::MAX, ..Default::default() }
+        })
+        .collect();
+    let mut lat_sum = vec![0.0; k];
+    for i in 0..w.len() {
+        let b = &mut out[s.bin_of[i] as usize];
+        b.requests += 1;
+        b.output_tokens_min = b.output_tokens_min.min(w.output_tokens[i]);
+        b.output_tokens_max = b.output_tokens_max.max(w.output_tokens[i]);
+        lat_sum[s.bin_of[i] as usize] += s.finish_s[i] - w.arrival_s[i];
+    }
+    for batch in &s.batches {
+        out[batch.bin as usize].batches += 1;
+    }
+    for (b, l) in out.iter_mut().zip(lat_sum) {
+        if b.requests == 0 {
+            b.output_tokens_min = 0;
+            b.latency_mean_s = f64::NAN;
+            b.batch_size_mean = f64::NAN;
+        } else {
+            b.latency_mean_s = l / b.requests as f64;
+            b.batch_size_mean = b.requests as f64 / b.batches as f64;
+        }
+    }
+    out
+}

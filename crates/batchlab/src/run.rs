@@ -1,0 +1,85 @@
+//! One simulation run: workload + config + latency model -> RunResult.
+
+use serde::{Deserialize, Serialize};
+
+use crate::config::{Config, SlaSignal};
+use crate::engine::{simulate, Schedule};
+use crate::error::{Error, Result};
+use crate::latency::{LatencyFit, LatencyModel};
+use crate::metrics::{compute, BinStats, RunMetrics};
+use crate::timeseries::TimeSeries;
+use crate::workload::Workload;
+
+/// The outcome of one run, shared by the CLI, the web app and the reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RunResult {
+    pub config: Config,
+    /// "synthetic burstgpt", "trace BurstGPT_1.csv", ...
+    pub workload: String,
+    pub calibration: String,
+    pub fit: LatencyFit,
+    pub metrics: RunMetrics,
+    pub bins: Vec<BinStats>,
+    pub timeseries: TimeSeries,
+    /// Sentences about the run worth a reader's attention (e.g. the SLA cannot bind).
+    pub notes: Vec<String>,
+    /// Wall-clock seconds the run took, measured by the shell (the core has no clock);
+    /// 0 until the shell sets it. The only non-deterministic field.
+    pub wall_time_s: f64,
+}
+
+/// Simulate `workload` (already built for `config`) and compute its metrics.
+pub fn simulate_run(workload: &Workload, config: &Config, model: &LatencyModel, workload_name: &str) -> Result<RunResult> {
+    Ok(simulate_run_with_schedule(workload, config, model, workload_name)?.0)
+}
+
+/// As `simulate_run`, also returning the schedule (for token-level passes and tests).
+pub fn simulate_run_with_schedule(
+    workload: &Workload,
+    config: &Config,
+    model: &LatencyModel,
+    workload_name: &str,
+) -> Result<(RunResult, Schedule)> {
+    config.validate()?;
+    if workload.is_empty() {
+        return Err(Error::option("--requests", "the workload has no request"));
+    }
+    let schedule = simulate(workload, config, model);
+    let (metrics, bins) = compute(workload, config, model, &schedule);
+    let notes = notes(config, model, &metrics);
+    let result = RunResult {
+        config: config.clone(),
+        workload: workload_name.to_string(),
+        calibration: model.grid.name.clone(),
+        fit: model.fit,
+        metrics,
+        bins,
+        timeseries: schedule.timeseries.clone(),
+        notes,
+        wall_time_s: 0.0,
+    };
+    Ok((result, schedule))
+}
+
+fn notes(config: &Config, model: &LatencyModel, m: &RunMetrics) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !m.token_sla_can_bind {
+        notes.push(format!(
+            "The per-token SLA ({:.2} ms) cannot be violated: the slowest token step of this calibration (batch of {}) is {:.2} ms.",
+            config.d_sla_token_s * 1e3,
+            config.b_max,
+            model.token_step_s(config.b_max, 1) * 1e3
+        ));
+    }
+    if config.sla.signal == SlaSignal::TokenTime && config.scheduler.name().contains("dynamic") {
+        let worst = model.token_step_s(config.b_max, 1);
+        if worst <= config.sla.d_s + 2.0 * config.sla.eps_s {
+            notes.push(format!(
+                "The SLA controller never sees a token time above D + 2 eps ({:.2} ms; worst step {:.2} ms), so it never shrinks batches.",
+                (config.sla.d_s + 2.0 * config.sla.eps_s) * 1e3,
+                worst * 1e3
+            ));
+        }
+    }
+    notes
+}
