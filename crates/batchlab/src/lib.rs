@@ -6,6 +6,7 @@
 //! workload + config -> engine (schedulers, SLA controller, memory cap, bins)
 //! -> schedule -> metrics -> reports (CSV / JSON); the stress plan drives many runs.
 
+pub mod analysis;
 pub mod bins;
 pub mod config;
 pub mod engine;

@@ -12,6 +12,8 @@ use crate::workload::Workload;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunMetrics {
     pub requests_completed: u64,
+    /// Offered load: requests per second between the first and last arrival.
+    pub arrival_rate_rps: f64,
     /// First arrival to last completion.
     pub makespan_s: f64,
     pub throughput_rps: f64,
@@ -108,6 +110,10 @@ pub fn compute(w: &Workload, cfg: &Config, model: &LatencyModel, s: &Schedule) -
     let worst_step = model.token_step_s(cfg.b_max, 1);
     let metrics = RunMetrics {
         requests_completed: n as u64,
+        arrival_rate_rps: {
+            let span = w.arrival_s.last().copied().unwrap_or(0.0) - first_arrival;
+            if span > 0.0 { (n as f64 - 1.0) / span } else { f64::INFINITY }
+        },
         makespan_s: makespan,
         throughput_rps: per_s(n as f64),
         throughput_tokens_per_s: per_s(tokens as f64),

@@ -1,17 +1,34 @@
 //! The three-step stress plan (MODEL.md §6): request scaling, GPU scaling, K sensitivity.
+//!
+//! The source is built once, for the largest N the plan needs; every run takes the first
+//! N requests of it (the workload's prefix property makes that the same as building N).
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::Config;
-use crate::error::Result;
-use crate::latency::CalibrationGrid;
-use crate::run::RunResult;
-use crate::workload::Source;
+use crate::config::{Config, Preset, SchedulerKind};
+use crate::error::{Error, Result};
+use crate::latency::{CalibrationGrid, LatencyModel};
+use crate::run::{simulate_run, RunResult};
+use crate::workload::{build, Source, Workload};
 
-/// What to run. `Default` is the full 34-run plan on the paper preset.
+pub const STEP1_REQUESTS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
+pub const STEP2_GPUS: [u32; 8] = [1, 2, 4, 8, 16, 32, 64, 100];
+pub const STEP3_K: [u32; 6] = [1, 2, 4, 8, 16, 32];
+/// Step 1's configurations: (scheduler, GPUs).
+pub const STEP1_CONFIGS: [(SchedulerKind, u32); 5] = [
+    (SchedulerKind::StaticFifo, 1),
+    (SchedulerKind::DynamicNoBins, 1),
+    (SchedulerKind::MultiBinDynamic, 1),
+    (SchedulerKind::MultiBinDynamic, 2),
+    (SchedulerKind::MultiBinDynamic, 4),
+];
+/// Step 3's GPU count when step 2 did not run and none was named.
+pub const DEFAULT_STEP3_GPUS: u32 = 4;
+
+/// What to run. `PlanSpec::new(Preset::Paper)` is the full 34-run plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSpec {
-    /// Steps to run (1, 2, 3). Step 3 without step 2 needs `best_gpu_count` (else 4).
+    /// Steps to run (1, 2, 3).
     pub steps: [bool; 3],
     /// Cap on N in every step (step 1 keeps sizes <= cap; steps 2, 3 run at min(1M, cap)).
     pub max_requests: usize,
@@ -21,8 +38,99 @@ pub struct PlanSpec {
     pub best_gpu_count: Option<u32>,
     /// K of steps 1 and 2.
     pub k_bins: u32,
+    /// Requests whose predictions set bin edges in plan runs (`compat`: 1,000, the
+    /// original's cache; otherwise the same as a single run, `base.bin_boundary_sample`).
+    pub bin_boundary_sample: usize,
     /// Everything else (preset values, seed, load, predictor, SLAs).
     pub base: Config,
+}
+
+impl PlanSpec {
+    pub fn new(preset: Preset) -> Self {
+        let base = Config::preset(preset);
+        PlanSpec {
+            steps: [true; 3],
+            max_requests: 1_000_000,
+            max_gpus: 100,
+            best_gpu_count: None,
+            k_bins: 8,
+            bin_boundary_sample: if preset == Preset::Compat { 1_000 } else { base.bin_boundary_sample },
+            base,
+        }
+    }
+
+    pub fn validate(&self) -> Result<()> {
+        if !self.steps.iter().any(|&s| s) {
+            return Err(Error::option("--step1-only/--step2-only/--step3-only", "no step selected"));
+        }
+        if self.max_requests < 1 {
+            return Err(Error::option("--max-requests", "must be at least 1 (got 0)"));
+        }
+        if self.max_gpus < 1 {
+            return Err(Error::option("--max-gpus", "must be at least 1 (got 0)"));
+        }
+        if self.best_gpu_count == Some(0) {
+            return Err(Error::option("--best-gpu-count", "must be at least 1 (got 0)"));
+        }
+        if self.k_bins < 1 {
+            return Err(Error::option("--k", format!("must be at least 1 (got {})", self.k_bins)));
+        }
+        self.base.validate()
+    }
+
+    /// N of step 1: the sizes at or below the cap (the cap itself if it is below 1K).
+    pub fn step1_sizes(&self) -> Vec<usize> {
+        let v: Vec<usize> = STEP1_REQUESTS.into_iter().filter(|&n| n <= self.max_requests).collect();
+        if v.is_empty() {
+            vec![self.max_requests]
+        } else {
+            v
+        }
+    }
+
+    /// N of steps 2 and 3.
+    pub fn large_n(&self) -> usize {
+        self.max_requests.min(1_000_000)
+    }
+
+    pub fn step2_gpus(&self) -> Vec<u32> {
+        let v: Vec<u32> = STEP2_GPUS.into_iter().filter(|&g| g <= self.max_gpus).collect();
+        if v.is_empty() {
+            vec![self.max_gpus]
+        } else {
+            v
+        }
+    }
+
+    fn step1_configs(&self) -> Vec<(SchedulerKind, u32)> {
+        STEP1_CONFIGS.into_iter().filter(|&(_, g)| g <= self.max_gpus).collect()
+    }
+
+    /// Number of runs the plan will make.
+    pub fn run_count(&self) -> usize {
+        let mut n = 0;
+        if self.steps[0] {
+            n += self.step1_sizes().len() * self.step1_configs().len();
+        }
+        if self.steps[1] {
+            n += self.step2_gpus().len();
+        }
+        if self.steps[2] {
+            n += STEP3_K.len();
+        }
+        n
+    }
+
+    fn largest_n(&self) -> usize {
+        let mut n = 0;
+        if self.steps[0] {
+            n = n.max(self.step1_sizes().into_iter().max().unwrap_or(0));
+        }
+        if self.steps[1] || self.steps[2] {
+            n = n.max(self.large_n());
+        }
+        n
+    }
 }
 
 /// One run of the plan.
@@ -38,9 +146,18 @@ pub struct PlanRun {
 pub struct PlanResult {
     pub spec: PlanSpec,
     pub workload: String,
+    /// Requests available in the source (a trace may hold fewer than N).
+    pub source_requests: usize,
     pub runs: Vec<PlanRun>,
-    /// The GPU count step 3 used (auto-detected or given).
+    /// The GPU count step 3 used, and how it was chosen.
     pub best_gpu_count: Option<u32>,
+    pub best_gpu_count_origin: String,
+}
+
+impl PlanResult {
+    pub fn step(&self, step: u8) -> impl Iterator<Item = &PlanRun> {
+        self.runs.iter().filter(move |r| r.step == step)
+    }
 }
 
 /// Progress after each run, for progress bars.
@@ -53,6 +170,54 @@ pub struct Progress {
     pub last_label: String,
 }
 
+struct Runner<'a> {
+    workload: Workload,
+    name: String,
+    model: LatencyModel,
+    spec: &'a PlanSpec,
+    clock: &'a dyn Fn() -> f64,
+    progress: &'a mut dyn FnMut(&Progress) -> bool,
+    runs: Vec<PlanRun>,
+    requests_simulated: u64,
+    total: usize,
+}
+
+impl Runner<'_> {
+    fn run(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) -> Result<()> {
+        let n = n.min(self.workload.len());
+        let cfg = Config {
+            scheduler,
+            gpus,
+            k_bins: k,
+            requests: n,
+            bin_boundary_sample: self.spec.bin_boundary_sample,
+            ..self.spec.base.clone()
+        };
+        let label = format!("step{step} {} N={n} GPUs={gpus} K={k}", scheduler.name());
+        let w = self.workload.prefix(n);
+        let t0 = (self.clock)();
+        let result = simulate_run(&w, &cfg, &self.model, &self.name)
+            .map(|mut r| {
+                r.wall_time_s = (self.clock)() - t0;
+                r
+            })
+            .map_err(|e| e.to_string());
+        self.requests_simulated += n as u64;
+        self.runs.push(PlanRun { step, label: label.clone(), result });
+        let p = Progress {
+            runs_done: self.runs.len(),
+            runs_total: self.total,
+            requests_simulated: self.requests_simulated,
+            last_label: label,
+        };
+        if (self.progress)(&p) {
+            Ok(())
+        } else {
+            Err(Error::Cancelled)
+        }
+    }
+}
+
 /// Run the plan. `clock` returns seconds (any origin) to time each run; `progress` is
 /// called after each run and returns `false` to cancel (then `Err(Error::Cancelled)`).
 pub fn run_plan(
@@ -62,6 +227,95 @@ pub fn run_plan(
     clock: &dyn Fn() -> f64,
     progress: &mut dyn FnMut(&Progress) -> bool,
 ) -> Result<PlanResult> {
-    let _ = (source, calibration, spec, clock, progress);
-    todo!("plan")
+    spec.validate()?;
+    let base = &spec.base;
+    let workload = build(source, spec.largest_n(), base.load, base.predictor, base.seed)?;
+    let model = LatencyModel::new(calibration.clone(), base.latency_mode)?;
+    let source_requests = workload.len();
+    let mut r = Runner {
+        workload,
+        name: source.describe(),
+        model,
+        spec,
+        clock,
+        progress,
+        runs: Vec::new(),
+        requests_simulated: 0,
+        total: spec.run_count(),
+    };
+    let k = spec.k_bins;
+    if spec.steps[0] {
+        for n in spec.step1_sizes() {
+            for (scheduler, gpus) in spec.step1_configs() {
+                r.run(1, scheduler, gpus, k, n)?;
+            }
+        }
+    }
+    if spec.steps[1] {
+        for gpus in spec.step2_gpus() {
+            r.run(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n())?;
+        }
+    }
+    let (best, origin) = match spec.best_gpu_count {
+        Some(g) => (g, "given".to_string()),
+        None if spec.steps[1] => match best_gpus_by_capacity(&r.runs) {
+            Some(g) => (g, "best of step 2 by capacity under SLA".to_string()),
+            None => (DEFAULT_STEP3_GPUS, format!("default {DEFAULT_STEP3_GPUS} (no step-2 run succeeded)")),
+        },
+        None => (DEFAULT_STEP3_GPUS, format!("default {DEFAULT_STEP3_GPUS} (step 2 not run)")),
+    };
+    if spec.steps[2] {
+        for k in STEP3_K {
+            r.run(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n())?;
+        }
+    }
+    Ok(PlanResult {
+        spec: spec.clone(),
+        workload: r.name,
+        source_requests,
+        runs: r.runs,
+        best_gpu_count: spec.steps[2].then_some(best),
+        best_gpu_count_origin: origin,
+    })
+}
+
+/// Step 2's GPU count with the highest capacity under SLA; ties go to fewer GPUs.
+pub fn best_gpus_by_capacity(runs: &[PlanRun]) -> Option<u32> {
+    let mut best: Option<(f64, u32)> = None;
+    for run in runs.iter().filter(|r| r.step == 2) {
+        if let Ok(res) = &run.result {
+            let c = res.metrics.capacity_under_sla_rps;
+            if best.is_none_or(|(bc, _)| c > bc) {
+                best = Some((c, res.config.gpus));
+            }
+        }
+    }
+    best.map(|(_, g)| g)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_plan_has_34_runs_and_caps_shrink_it() {
+        let mut s = PlanSpec::new(Preset::Paper);
+        assert_eq!(s.run_count(), 34);
+        s.max_requests = 10_000;
+        assert_eq!(s.run_count(), 24);
+        assert_eq!(s.large_n(), 10_000);
+        s.max_gpus = 4;
+        // step 1: 2 sizes x 5 configs; step 2: 1, 2, 4; step 3: 6.
+        assert_eq!(s.run_count(), 10 + 3 + 6);
+        s.max_gpus = 1;
+        assert_eq!(s.run_count(), 2 * 3 + 1 + 6);
+        s.steps = [false, true, false];
+        assert_eq!(s.run_count(), 1);
+    }
+
+    #[test]
+    fn compat_plan_uses_the_originals_bin_sample() {
+        assert_eq!(PlanSpec::new(Preset::Compat).bin_boundary_sample, 1_000);
+        assert_eq!(PlanSpec::new(Preset::Paper).bin_boundary_sample, 5_000);
+    }
 }

@@ -1,25 +1,227 @@
 //! CSV and JSON reports: the only place where output files are formatted, so the CLI and
 //! the web app write the same bytes.
+//!
+//! CSV format (fixed, documented in README): comma-separated, `\n` line ends, a header
+//! row; every float printed with exactly 6 decimals by Rust's correctly rounded
+//! formatter (identical on every platform); NaN as an empty cell, infinity as `inf`;
+//! integers as integers; lists (per-bin values) joined with `;`. The only
+//! non-deterministic column is `wall_time_s`, always the last one.
 
-use crate::plan::PlanResult;
+use crate::analysis::analysis_json;
+use crate::config::{Load, Predictor, Synthetic};
+use crate::plan::{PlanResult, PlanRun};
 use crate::run::RunResult;
 
-/// A one-row CSV (header + row) of a single run.
+/// Name of the wall-clock column(s): the only cells that differ between identical runs.
+pub const WALL_CLOCK_COLUMNS: [&str; 1] = ["wall_time_s"];
+
+pub fn fmt_f64(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else if x.is_infinite() {
+        if x > 0.0 { "inf" } else { "-inf" }.to_string()
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+fn fmt_list<T: Copy>(xs: impl Iterator<Item = T>, f: impl Fn(T) -> String) -> String {
+    xs.map(f).collect::<Vec<_>>().join(";")
+}
+
+/// Quote a text cell if it needs it (RFC 4180).
+fn text(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The columns of one row: (name, value). Same order for every row of every file.
+fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'static str, String)> {
+    let (status, error) = match result {
+        Ok(_) => ("ok", String::new()),
+        Err(e) => ("error", e.clone()),
+    };
+    let mut cols: Vec<(&'static str, String)> = vec![
+        ("step", step.to_string()),
+        ("label", text(label)),
+        ("status", status.to_string()),
+        ("error", text(&error)),
+    ];
+    let Ok(r) = result else {
+        // A failed run keeps every column, empty, so the file stays rectangular.
+        let names = row("", "", &Ok(RunResult::default()));
+        cols.extend(names.into_iter().skip(4).map(|(n, _)| (n, String::new())));
+        return cols;
+    };
+    let c = &r.config;
+    let m = &r.metrics;
+    let f = fmt_f64;
+    cols.extend([
+        ("scheduler", c.scheduler.name().to_string()),
+        ("gpus", c.gpus.to_string()),
+        ("k_bins", if c.scheduler.uses_bins() { c.k_bins.to_string() } else { "1".to_string() }),
+        ("bin_policy", format!("{:?}", c.bin_policy).to_lowercase()),
+        ("requests", c.requests.to_string()),
+        ("seed", c.seed.to_string()),
+        ("workload", text(&r.workload)),
+        (
+            "synthetic",
+            match c.synthetic {
+                Synthetic::BurstGpt => "burstgpt".to_string(),
+                Synthetic::Poisson { rate_rps } => format!("poisson:{}", f(rate_rps)),
+            },
+        ),
+        (
+            "load",
+            match c.load {
+                Load::RpsScaling { factor } => format!("rps_scaling:{}", f(factor)),
+                Load::RealTimestamps => "real_timestamps".to_string(),
+            },
+        ),
+        (
+            "predictor",
+            match c.predictor {
+                Predictor::Prompt => "prompt".to_string(),
+                Predictor::Noisy { sigma } => format!("noisy:{}", f(sigma)),
+                Predictor::Oracle => "oracle".to_string(),
+                Predictor::Trace => "trace".to_string(),
+            },
+        ),
+        ("calibration", text(&r.calibration)),
+        ("latency_mode", format!("{:?}", c.latency_mode).to_lowercase()),
+        ("completion", format!("{:?}", c.completion).to_lowercase()),
+        ("alpha_s", f(r.fit.alpha_s)),
+        ("beta_s", f(r.fit.beta_s)),
+        ("gamma", f(r.fit.gamma)),
+        ("fit_r2", f(r.fit.r2)),
+        ("sla_signal", format!("{:?}", c.sla.signal).to_lowercase()),
+        ("sla_d_s", f(c.sla.d_s)),
+        ("sla_eps_s", f(c.sla.eps_s)),
+        ("d_sla_token_s", f(c.d_sla_token_s)),
+        ("d_sla_request_s", f(c.d_sla_request_s)),
+        ("requests_completed", m.requests_completed.to_string()),
+        ("arrival_rate_rps", f(m.arrival_rate_rps)),
+        ("makespan_s", f(m.makespan_s)),
+        ("throughput_rps", f(m.throughput_rps)),
+        ("throughput_tokens_per_s", f(m.throughput_tokens_per_s)),
+        ("latency_mean_s", f(m.latency_mean_s)),
+        ("latency_p50_s", f(m.latency_p50_s)),
+        ("latency_p95_s", f(m.latency_p95_s)),
+        ("latency_p99_s", f(m.latency_p99_s)),
+        ("latency_max_s", f(m.latency_max_s)),
+        ("queue_delay_mean_s", f(m.queue_delay_mean_s)),
+        ("service_time_mean_s", f(m.service_time_mean_s)),
+        ("ttft_p50_s", f(m.ttft_p50_s)),
+        ("ttft_p95_s", f(m.ttft_p95_s)),
+        ("ttft_p99_s", f(m.ttft_p99_s)),
+        ("ttft_max_s", f(m.ttft_max_s)),
+        ("tbt_p50_s", f(m.tbt_p50_s)),
+        ("tbt_p95_s", f(m.tbt_p95_s)),
+        ("tbt_p99_s", f(m.tbt_p99_s)),
+        ("tbt_max_s", f(m.tbt_max_s)),
+        ("token_sla_violation_rate", f(m.token_sla_violation_rate)),
+        ("request_sla_violation_rate", f(m.request_sla_violation_rate)),
+        ("capacity_under_sla_rps", f(m.capacity_under_sla_rps)),
+        ("token_sla_can_bind", m.token_sla_can_bind.to_string()),
+        ("gpu_util_mean", f(m.gpu_util_mean)),
+        ("gpu_util_min", f(m.gpu_util_min)),
+        ("gpu_util_max", f(m.gpu_util_max)),
+        ("batch_count", m.batch_count.to_string()),
+        ("batch_size_mean", f(m.batch_size_mean)),
+        ("batch_size_min", m.batch_size_min.to_string()),
+        ("batch_size_max", m.batch_size_max.to_string()),
+        ("bin_edges", fmt_list(r.bins.iter().skip(1), |b| f(b.predicted_lo))),
+        ("bin_requests", fmt_list(r.bins.iter(), |b| b.requests.to_string())),
+        ("bin_batch_size_mean", fmt_list(r.bins.iter(), |b| f(b.batch_size_mean))),
+        ("bin_output_tokens_min", fmt_list(r.bins.iter(), |b| b.output_tokens_min.to_string())),
+        ("bin_output_tokens_max", fmt_list(r.bins.iter(), |b| b.output_tokens_max.to_string())),
+        ("bin_latency_mean_s", fmt_list(r.bins.iter(), |b| f(b.latency_mean_s))),
+        ("notes", text(&r.notes.join(" "))),
+        ("wall_time_s", f(r.wall_time_s)),
+    ]);
+    cols
+}
+
+fn table<'a>(rows: impl Iterator<Item = (String, &'a str, &'a Result<RunResult, String>)>) -> String {
+    let mut out = String::new();
+    let header: Vec<&str> = row("", "", &Err(String::new())).into_iter().map(|(n, _)| n).collect();
+    out.push_str(&header.join(","));
+    out.push('\n');
+    for (step, label, result) in rows {
+        let cells: Vec<String> = row(&step, label, result).into_iter().map(|(_, v)| v).collect();
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+/// A one-row CSV (header + row) of a single run; same columns as the plan's CSVs.
 pub fn run_csv(r: &RunResult) -> String {
-    let _ = r;
-    todo!("run csv")
+    let res = Ok(r.clone());
+    table(std::iter::once((String::new(), "run", &res)))
 }
 
 /// The run as pretty JSON (config, fit, metrics, bins, time series, notes).
 pub fn run_json(r: &RunResult) -> String {
-    let _ = r;
-    todo!("run json")
+    serde_json::to_string_pretty(r).expect("RunResult serialises")
+}
+
+fn plan_table<'a>(runs: impl Iterator<Item = &'a PlanRun>) -> String {
+    table(runs.map(|r| (r.step.to_string(), r.label.as_str(), &r.result)))
 }
 
 /// The plan's files: `<prefix>_step1_request_scaling.csv`, `_step2_gpu_scaling.csv`,
 /// `_step3_kbins_sensitivity.csv`, `_all_results.csv`, `_analysis.json`, as
 /// (file name, contents) in that order.
 pub fn plan_files(plan: &PlanResult, prefix: &str) -> Vec<(String, String)> {
-    let _ = (plan, prefix);
-    todo!("plan files")
+    vec![
+        (format!("{prefix}_step1_request_scaling.csv"), plan_table(plan.step(1))),
+        (format!("{prefix}_step2_gpu_scaling.csv"), plan_table(plan.step(2))),
+        (format!("{prefix}_step3_kbins_sensitivity.csv"), plan_table(plan.step(3))),
+        (format!("{prefix}_all_results.csv"), plan_table(plan.runs.iter())),
+        (format!("{prefix}_analysis.json"), analysis_json(plan)),
+    ]
+}
+
+/// Blank the wall-clock cells of a CSV made here, to compare two runs' bytes.
+/// (`wall_time_s` is the last column and numeric, so it is what follows the last comma.)
+pub fn without_wall_clock(csv: &str) -> String {
+    csv.lines().map(|line| match line.rfind(',') {
+        Some(i) if !line.ends_with("wall_time_s") => format!("{}\n", &line[..=i]),
+        _ => format!("{line}\n"),
+    }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn floats_have_a_fixed_format() {
+        assert_eq!(fmt_f64(0.1 + 0.2), "0.300000");
+        assert_eq!(fmt_f64(1234.5678915), "1234.567892");
+        assert_eq!(fmt_f64(f64::NAN), "");
+        assert_eq!(fmt_f64(f64::INFINITY), "inf");
+        assert_eq!(text("a,b"), "\"a,b\"");
+        assert_eq!(text("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn failed_rows_keep_every_column_and_wall_clock_is_last() {
+        let ok = row("1", "x", &Ok(RunResult::default()));
+        let bad = row("1", "x", &Err("boom, badly".into()));
+        assert_eq!(ok.len(), bad.len());
+        assert!(ok.iter().zip(&bad).all(|(a, b)| a.0 == b.0));
+        assert_eq!(ok.last().unwrap().0, WALL_CLOCK_COLUMNS[0]);
+        assert_eq!(bad[3].1, "\"boom, badly\"");
+    }
+
+    #[test]
+    fn wall_clock_blanking() {
+        let csv = "a,b,wall_time_s\n1,2,0.5\n3,4,0.7\n";
+        assert_eq!(without_wall_clock(csv), "a,b,wall_time_s\n1,2,\n3,4,\n");
+    }
 }

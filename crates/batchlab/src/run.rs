@@ -28,6 +28,23 @@ pub struct RunResult {
     pub wall_time_s: f64,
 }
 
+impl Default for RunResult {
+    /// An empty result (all metrics zero): used to list the report's columns.
+    fn default() -> Self {
+        RunResult {
+            config: Config::default(),
+            workload: String::new(),
+            calibration: String::new(),
+            fit: LatencyFit { alpha_s: 0.0, beta_s: 0.0, gamma: 0.0, r2: 0.0 },
+            metrics: RunMetrics::default(),
+            bins: Vec::new(),
+            timeseries: TimeSeries::default(),
+            notes: Vec::new(),
+            wall_time_s: 0.0,
+        }
+    }
+}
+
 /// Simulate `workload` (already built for `config`) and compute its metrics.
 pub fn simulate_run(workload: &Workload, config: &Config, model: &LatencyModel, workload_name: &str) -> Result<RunResult> {
     Ok(simulate_run_with_schedule(workload, config, model, workload_name)?.0)
