@@ -1,0 +1,33 @@
+//! Helpers shared by the integration tests (included with `mod common;`).
+#![allow(dead_code)]
+
+use batchlab::config::{Config, LatencyMode, Preset, SchedulerKind};
+use batchlab::latency::{CalibrationGrid, CalibrationPoint, LatencyModel};
+use batchlab::workload::Workload;
+
+/// A latency model whose fit is exactly `T(b, L) = alpha + beta * L * (1 + gamma (b-1)/b)`:
+/// the grid is generated from that formula, so the least-squares fit recovers it.
+pub fn exact_model(alpha: f64, beta: f64, gamma: f64) -> LatencyModel {
+    let mut points = Vec::new();
+    for b in [1u32, 2, 4, 8, 16, 32] {
+        for l in [128u32, 256, 512, 1024, 2048] {
+            let h = 1.0 + gamma * (b as f64 - 1.0) / b as f64;
+            points.push(CalibrationPoint { batch_size: b, max_seq_len: l, latency_s: alpha + beta * l as f64 * h });
+        }
+    }
+    LatencyModel::new(CalibrationGrid { name: "test grid".into(), points }, LatencyMode::Fit).unwrap()
+}
+
+/// A workload from (arrival, prompt, output) rows; predictions are the true outputs.
+pub fn workload(rows: &[(f64, u32, u32)]) -> Workload {
+    Workload {
+        arrival_s: rows.iter().map(|r| r.0).collect(),
+        prompt_tokens: rows.iter().map(|r| r.1).collect(),
+        output_tokens: rows.iter().map(|r| r.2).collect(),
+        predicted_output_tokens: rows.iter().map(|r| r.2).collect(),
+    }
+}
+
+pub fn config(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
+    Config { scheduler, gpus, k_bins: k, ..Config::preset(Preset::Paper) }
+}
