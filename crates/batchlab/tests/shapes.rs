@@ -1,0 +1,99 @@
+//! Shapes the model must reproduce (MODEL.md §7): never a copied number, only orderings,
+//! monotonicity, saturation, and one closed-form result derived from the model itself.
+
+mod common;
+
+use batchlab::config::{Load, Predictor, Preset, SchedulerKind, Synthetic};
+use batchlab::engine::simulate;
+use batchlab::latency::LatencyModel;
+use batchlab::plan::{run_plan, PlanSpec};
+use batchlab::rng::SimRng;
+use batchlab::workload::{build, Source, Workload};
+use common::{config, exact_model};
+
+/// Multi-bin theory: all requests at t = 0, exact predictions, lengths uniform on
+/// [l_min, l_max], fixed batch B, one GPU, service time = longest member. Then the mean
+/// batch time with K equal-mass bins is l_min + (D/K)((K-1)/2 + B/(B+1)), D = l_max - l_min.
+#[test]
+fn multi_bin_matches_closed_form_batch_time() {
+    let (n, b, l_max) = (96_000usize, 16u32, 2000u32);
+    let mut rng = SimRng::new(11);
+    let out: Vec<u32> = (0..n).map(|_| 1 + (rng.uniform() * l_max as f64) as u32).collect();
+    let w = Workload {
+        arrival_s: vec![0.0; n],
+        prompt_tokens: vec![0; n],
+        output_tokens: out.clone(),
+        predicted_output_tokens: out,
+    };
+    // alpha = 0, gamma = 0: a batch takes beta * L.
+    let model = exact_model(0.0, 0.001, 0.0);
+    let mut throughput = Vec::new();
+    for k in [1u32, 2, 4, 8] {
+        let mut c = config(SchedulerKind::MultiBinFixed, 1, k);
+        c.b_fixed = b;
+        c.bin_boundary_sample = n;
+        let s = simulate(&w, &c, &model);
+        let mean_batch_s = s.batches.iter().map(|x| x.end_s - x.start_s).sum::<f64>() / s.batches.len() as f64;
+        let (l_min, d) = (1.0, (l_max - 1) as f64);
+        let kf = k as f64;
+        let theory_s = 0.001 * (l_min + d / kf * ((kf - 1.0) / 2.0 + b as f64 / (b as f64 + 1.0)));
+        let err = (mean_batch_s / theory_s - 1.0).abs();
+        assert!(err < 0.01, "K = {k}: simulated {mean_batch_s:.4} s vs theory {theory_s:.4} s");
+        throughput.push(n as f64 / s.batches.last().unwrap().end_s);
+    }
+    // Throughput grows with K.
+    assert!(throughput.windows(2).all(|t| t[1] > t[0]), "{throughput:?}");
+}
+
+fn synthetic(n: usize) -> Workload {
+    build(Source::Synthetic(Synthetic::BurstGpt), n, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, 42).unwrap()
+}
+
+fn paper_model() -> LatencyModel {
+    LatencyModel::new(Preset::Paper.calibration(), batchlab::config::LatencyMode::Fit).unwrap()
+}
+
+#[test]
+fn throughput_grows_with_gpus_then_saturates_at_the_arrival_rate() {
+    let mut spec = PlanSpec::new(Preset::Paper);
+    spec.steps = [false, true, false];
+    spec.max_requests = 20_000;
+    let plan = run_plan(Source::Synthetic(Synthetic::BurstGpt), &Preset::Paper.calibration(), &spec, &|| 0.0, &mut |_| true)
+        .unwrap();
+    let runs: Vec<_> = plan.runs.iter().map(|r| r.result.as_ref().unwrap()).collect();
+    let thr: Vec<f64> = runs.iter().map(|r| r.metrics.throughput_rps).collect();
+    let arrival = runs[0].metrics.arrival_rate_rps;
+    // Non-decreasing (1% slack for the drain tail) ...
+    assert!(thr.windows(2).all(|t| t[1] >= 0.99 * t[0]), "{thr:?}");
+    // ... never above the arrival rate (plus the same slack) ...
+    assert!(thr.iter().all(|&t| t <= 1.01 * arrival), "{thr:?} vs arrival {arrival}");
+    // ... and saturating: the last doubling gains far less than the first.
+    let first_gain = thr[1] / thr[0];
+    let last_gain = thr[thr.len() - 1] / thr[thr.len() - 2];
+    assert!(first_gain > 1.5 && last_gain < 1.05, "{thr:?}");
+    // GPU utilisation falls once the cluster outgrows the load.
+    assert!(runs.last().unwrap().metrics.gpu_util_mean < runs[0].metrics.gpu_util_mean);
+}
+
+#[test]
+fn eight_bins_beat_one_on_the_synthetic_workload() {
+    let w = synthetic(20_000);
+    let m = paper_model();
+    let run = |k| {
+        let s = simulate(&w, &config(SchedulerKind::MultiBinDynamic, 4, k), &m);
+        w.len() as f64 / s.finish_s.iter().copied().fold(0.0, f64::max)
+    };
+    let (one, eight) = (run(1), run(8));
+    assert!(eight > one, "K = 8: {eight} req/s, K = 1: {one} req/s");
+}
+
+#[test]
+fn dynamic_batching_beats_static_fifo_on_one_gpu() {
+    let w = synthetic(10_000);
+    let m = paper_model();
+    let thr = |sched| {
+        let s = simulate(&w, &config(sched, 1, 1), &m);
+        w.len() as f64 / s.finish_s.iter().copied().fold(0.0, f64::max)
+    };
+    assert!(thr(SchedulerKind::DynamicNoBins) > thr(SchedulerKind::StaticFifo));
+}
