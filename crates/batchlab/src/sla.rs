@@ -160,11 +160,26 @@ mod tests {
         let mut cfg = Config::preset(Preset::Compat).sla;
         cfg.d_s = 1.0;
         let mut c = SlaController::new(&cfg, 1, 128);
+        // Too slow three times (shrinks the interval on the first query) ...
         for _ in 0..3 {
             c.observe(5.0, 10);
         }
+        assert_eq!(c.b_sla(), 17);
+        // ... then fast until tau_avg < D - 2 eps: every query grows b_high again.
+        for _ in 0..12 {
+            c.observe(0.0, 10);
+        }
         let first = c.b_sla();
         let second = c.b_sla();
-        assert!(second < first, "querying again should shrink further: {first} then {second}");
+        assert!(second > first, "querying again should grow the interval: {first} then {second}");
+        // The clean controller, fed the same, does not move between queries.
+        let mut clean = SlaController::new(&Config::preset(Preset::FirstResults).sla, 1, 128);
+        for _ in 0..3 {
+            clean.observe(5.0, 10);
+        }
+        for _ in 0..12 {
+            clean.observe(0.0, 10);
+        }
+        assert_eq!(clean.b_sla(), clean.b_sla());
     }
 }
