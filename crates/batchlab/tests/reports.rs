@@ -1,0 +1,92 @@
+//! The plan's files: names, row counts, rectangular CSVs, parseable analysis, and
+//! byte-identical output for identical input (apart from the wall-clock column).
+
+use batchlab::config::{Preset, Synthetic};
+use batchlab::error::Error;
+use batchlab::plan::{run_plan, PlanResult, PlanSpec};
+use batchlab::report::{plan_files, without_wall_clock};
+use batchlab::workload::Source;
+
+fn small_plan(seed: u64) -> PlanResult {
+    let mut spec = PlanSpec::new(Preset::Paper);
+    spec.max_requests = 2_000;
+    spec.max_gpus = 4;
+    spec.base.seed = seed;
+    let tick = std::cell::Cell::new(0.0);
+    run_plan(
+        Source::Synthetic(Synthetic::BurstGpt),
+        &Preset::Paper.calibration(),
+        &spec,
+        &|| {
+            // A fake clock that moves, so wall_time_s differs from run to run.
+            tick.set(tick.get() + 0.25 + seed as f64);
+            tick.get()
+        },
+        &mut |_| true,
+    )
+    .unwrap()
+}
+
+#[test]
+fn plan_writes_five_files_with_the_right_rows() {
+    let plan = small_plan(1);
+    let files = plan_files(&plan, "p");
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "p_step1_request_scaling.csv",
+            "p_step2_gpu_scaling.csv",
+            "p_step3_kbins_sensitivity.csv",
+            "p_all_results.csv",
+            "p_analysis.json"
+        ]
+    );
+    // Step 1: N = 1000 only (cap 2000) x 5 configurations; step 2: 1, 2, 4 GPUs; step 3: 6 K.
+    let rows: Vec<usize> = files[..4].iter().map(|f| f.1.lines().count() - 1).collect();
+    assert_eq!(rows, [5, 3, 6, 14]);
+    for (name, csv) in &files[..4] {
+        let width = csv.lines().next().unwrap().split(',').count();
+        for line in csv.lines() {
+            // No text cell of these runs holds a comma, so a plain split is exact here.
+            assert_eq!(line.split(',').count(), width, "{name}: {line}");
+        }
+        assert!(csv.lines().skip(1).all(|l| l.contains(",ok,")), "{name}");
+    }
+    let analysis: serde_json::Value = serde_json::from_str(&files[4].1).unwrap();
+    assert!(!analysis["key_findings"].as_array().unwrap().is_empty());
+    assert_eq!(analysis["runs"], 14);
+    assert!(analysis["best_gpu_count"].as_u64().is_some());
+}
+
+#[test]
+fn same_seed_same_bytes_apart_from_wall_clock() {
+    let (a, b) = (plan_files(&small_plan(3), "x"), plan_files(&small_plan(3), "x"));
+    for (fa, fb) in a.iter().zip(&b).take(4) {
+        assert_eq!(without_wall_clock(&fa.1), without_wall_clock(&fb.1), "{}", fa.0);
+    }
+    assert_eq!(a[4], b[4]);
+    let c = plan_files(&small_plan(4), "x");
+    assert_ne!(without_wall_clock(&a[3].1), without_wall_clock(&c[3].1));
+}
+
+#[test]
+fn plan_can_be_cancelled_between_runs() {
+    let mut spec = PlanSpec::new(Preset::Paper);
+    spec.max_requests = 1_000;
+    let mut calls = 0;
+    let err = run_plan(
+        Source::Synthetic(Synthetic::BurstGpt),
+        &Preset::Paper.calibration(),
+        &spec,
+        &|| 0.0,
+        &mut |p| {
+            calls += 1;
+            assert_eq!(p.runs_done, calls);
+            calls < 3
+        },
+    )
+    .unwrap_err();
+    assert_eq!(err, Error::Cancelled);
+    assert_eq!(calls, 3);
+}
