@@ -1,5 +1,8 @@
-//! Placeholder for the browser app (built by trunk for wasm32-unknown-unknown).
-//! It links the core so that the core is known to compile for wasm32.
+//! The page's wasm binary (built by trunk, loaded by `boot.js`): see `page.rs`.
+
 fn main() {
-    let _ = batchlab::VERSION;
+    #[cfg(target_arch = "wasm32")]
+    batchlab_web::page::start();
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("batchlab-web runs in a browser: build it with scripts/build-web.sh");
 }

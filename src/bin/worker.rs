@@ -1,0 +1,9 @@
+//! The worker's wasm binary (built by trunk as a classic worker, started by the page
+//! through `batchlab-worker_loader.js`): see `worker.rs`.
+
+fn main() {
+    #[cfg(target_arch = "wasm32")]
+    batchlab_web::worker::start();
+    #[cfg(not(target_arch = "wasm32"))]
+    eprintln!("batchlab-worker runs in a browser's Web Worker: build it with scripts/build-web.sh");
+}

@@ -1,0 +1,18 @@
+//! BatchLab in the browser: a thin shell over the core (`batchlab`).
+//!
+//! Two wasm binaries share this library: the page (`src/main.rs` -> [`page`]: controls,
+//! URL state, tables, charts, downloads) and the worker (`src/bin/worker.rs` ->
+//! [`worker`]: every simulation, off the main thread). They talk through the typed
+//! messages of [`protocol`]. Everything but the two glue modules is plain Rust, tested
+//! natively with `cargo test -p batchlab-web`.
+
+pub mod charts;
+pub mod jobs;
+pub mod protocol;
+pub mod state;
+pub mod view;
+
+#[cfg(target_arch = "wasm32")]
+pub mod page;
+#[cfg(target_arch = "wasm32")]
+pub mod worker;

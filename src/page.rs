@@ -1,0 +1,499 @@
+//! The page's glue: read and write the controls of `index.html`, keep the URL fragment in
+//! step with them, send jobs to the worker, show progress, results and downloads.
+//!
+//! All simulation runs in the worker. Cancel terminates the worker and starts a fresh
+//! one (a worker inside a synchronous wasm call cannot receive a message), which stops
+//! any run at once; the new worker's "ready" message is awaited before it gets work.
+
+use std::cell::RefCell;
+
+use batchlab::config::{Preset, SchedulerKind};
+use js_sys::{Array, Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{
+    Blob, BlobPropertyBag, DragEvent, Element, Event, File, HtmlAnchorElement, HtmlElement, HtmlInputElement,
+    HtmlSelectElement, MessageEvent, Url, Worker,
+};
+
+use crate::protocol::{PlanOutput, Request, Response, RunOutput};
+use crate::state::{requests_at, position_of, PredictorChoice, UiState};
+use crate::view::{plan_charts, plan_table, run_charts, summary_table, Chart};
+use crate::worker::to_js;
+
+const WORKER_URL: &str = "./worker-loader.js";
+
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    Trace,
+    Calibration,
+}
+
+#[derive(Default)]
+struct App {
+    worker: Option<Worker>,
+    ready: bool,
+    /// An envelope waiting for the worker's "ready".
+    pending: Option<JsValue>,
+    /// Start of the job in progress (ms), if any.
+    busy_since: Option<f64>,
+    timer: Option<i32>,
+    trace: Option<File>,
+    calibration: Option<File>,
+    /// The file whose check is in flight (a failed check drops it).
+    checking: Option<Slot>,
+    /// What the download buttons offer: (file name, MIME type, contents).
+    downloads: Vec<(String, String, String)>,
+    jobs_done: u32,
+}
+
+thread_local! {
+    static APP: RefCell<App> = RefCell::new(App::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut App) -> R) -> R {
+    APP.with(|a| f(&mut a.borrow_mut()))
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("a page has a document")
+}
+
+fn el(id: &str) -> Element {
+    document().get_element_by_id(id).unwrap_or_else(|| panic!("index.html lacks #{id}"))
+}
+
+fn input(id: &str) -> HtmlInputElement {
+    el(id).unchecked_into()
+}
+
+fn select(id: &str) -> HtmlSelectElement {
+    el(id).unchecked_into()
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+fn on(id: &str, event: &str, f: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(f);
+    let _ = el(id).add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+fn show_error(message: &str) {
+    el("error").set_text_content(Some(message));
+}
+
+fn set_status(text: &str) {
+    el("status").set_text_content(Some(text));
+}
+
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&info.to_string().into());
+    }));
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    let (state, problems) = UiState::from_fragment(&hash);
+    write_state(&state);
+    show_error(&problems.join(" "));
+    wire_controls();
+    show_files();
+    set_busy_ui(false);
+    set_status("starting the simulation worker…");
+    start_worker();
+    document().body().map(|b| b.set_attribute("data-ready", "true"));
+}
+
+// ----- controls <-> UiState -----
+
+fn write_state(s: &UiState) {
+    select("preset").set_value(s.preset.name());
+    input("requests").set_value(&position_of(s.requests).to_string());
+    input("gpus").set_value(&s.gpus.to_string());
+    input("k").set_value(&s.k_bins.to_string());
+    select("scheduler").set_value(s.scheduler.name());
+    select("load").set_value(if s.real_timestamps { "real" } else { "rps" });
+    input("rps").set_value(&s.rps_factor.to_string());
+    input("dtoken").set_value(&s.d_sla_token_s.to_string());
+    input("drequest").set_value(&s.d_sla_request_s.to_string());
+    select("predictor").set_value(s.predictor.name());
+    input("sigma").set_value(&s.sigma.to_string());
+    input("seed").set_value(&s.seed.to_string());
+    select("cap").set_value(&s.plan_cap.to_string());
+    show_values(s);
+}
+
+fn show_values(s: &UiState) {
+    el("requests-value").set_text_content(Some(&s.requests.to_string()));
+    el("gpus-value").set_text_content(Some(&s.gpus.to_string()));
+    el("k-value").set_text_content(Some(&s.k_bins.to_string()));
+    input("rps").set_disabled(s.real_timestamps);
+    input("sigma").set_disabled(s.predictor != PredictorChoice::Noisy);
+}
+
+fn read_state() -> Result<UiState, String> {
+    fn number<T: std::str::FromStr>(id: &str, label: &str) -> Result<T, String> {
+        let v = input(id).value();
+        v.trim().parse().map_err(|_| format!("{label}: '{v}' is not a valid number"))
+    }
+    let preset = Preset::parse(&select("preset").value()).map_err(|e| e.to_string())?;
+    Ok(UiState {
+        preset,
+        requests: requests_at(number("requests", "Requests")?),
+        gpus: number("gpus", "GPUs")?,
+        k_bins: number("k", "K bins")?,
+        scheduler: SchedulerKind::parse(&select("scheduler").value()).map_err(|e| e.to_string())?,
+        real_timestamps: select("load").value() == "real",
+        rps_factor: number("rps", "RPS scaling factor")?,
+        d_sla_token_s: number("dtoken", "Per-token SLA")?,
+        d_sla_request_s: number("drequest", "Per-request SLA")?,
+        predictor: PredictorChoice::parse(&select("predictor").value()).unwrap_or(PredictorChoice::Prompt),
+        sigma: number("sigma", "Predictor sigma")?,
+        seed: number("seed", "Seed")?,
+        plan_cap: select("cap").value().parse().map_err(|_| "Plan cap: not a number".to_string())?,
+    })
+}
+
+/// After any change: show the values, put the state in the URL.
+fn controls_changed() {
+    match read_state() {
+        Ok(s) => {
+            show_values(&s);
+            if let Some(w) = web_sys::window() {
+                if let Ok(h) = w.history() {
+                    let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{}", s.to_fragment())));
+                }
+            }
+        }
+        Err(e) => show_error(&e),
+    }
+}
+
+fn wire_controls() {
+    for id in ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"] {
+        on(id, "input", |_| controls_changed());
+        on(id, "change", |_| controls_changed());
+    }
+    on("preset", "change", |_| {
+        if let Ok(p) = Preset::parse(&select("preset").value()) {
+            let cap = read_state().map(|s| s.plan_cap).unwrap_or(crate::state::DEFAULT_PLAN_CAP);
+            write_state(&UiState { plan_cap: cap, ..UiState::from_preset(p) });
+            controls_changed();
+        }
+    });
+    on("run", "click", |_| submit(|s| Request::Run { preset: s.preset, config: s.to_config() }));
+    on("compare", "click", |_| submit(|s| Request::Compare { preset: s.preset, config: s.to_config() }));
+    on("plan", "click", |_| submit(|s| Request::Plan { preset: s.preset, spec: s.to_plan_spec() }));
+    on("cancel", "click", |_| cancel());
+    on("trace-file", "change", |_| file_chosen(Slot::Trace, input("trace-file").files().and_then(|f| f.get(0))));
+    on("calib-file", "change", |_| file_chosen(Slot::Calibration, input("calib-file").files().and_then(|f| f.get(0))));
+    on("trace-clear", "click", |_| clear_file(Slot::Trace));
+    on("calib-clear", "click", |_| clear_file(Slot::Calibration));
+    for (zone, slot) in [("trace-zone", Slot::Trace), ("calib-zone", Slot::Calibration)] {
+        on(zone, "dragover", |e| e.prevent_default());
+        on(zone, "drop", move |e| {
+            e.prevent_default();
+            let file = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files()).and_then(|f| f.get(0));
+            file_chosen(slot, file);
+        });
+    }
+    on("results", "click", |e| {
+        let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+        if let Some(i) = target.and_then(|t| t.get_attribute("data-download")).and_then(|i| i.parse::<usize>().ok()) {
+            if let Some((name, mime, text)) = with(|a| a.downloads.get(i).cloned()) {
+                download(&name, &mime, &text);
+            }
+        }
+    });
+}
+
+// ----- files -----
+
+fn file_chosen(slot: Slot, file: Option<File>) {
+    let Some(file) = file else { return };
+    show_error("");
+    with(|a| {
+        match slot {
+            Slot::Trace => a.trace = Some(file.clone()),
+            Slot::Calibration => a.calibration = Some(file.clone()),
+        }
+        a.checking = Some(slot);
+    });
+    show_files();
+    let (trace, calibration) = match slot {
+        Slot::Trace => (Some(file), None),
+        Slot::Calibration => (None, Some(file)),
+    };
+    send(envelope(&Request::Check, trace.as_ref(), calibration.as_ref()));
+}
+
+fn clear_file(slot: Slot) {
+    with(|a| match slot {
+        Slot::Trace => a.trace = None,
+        Slot::Calibration => a.calibration = None,
+    });
+    let id = if slot == Slot::Trace { "trace-file" } else { "calib-file" };
+    input(id).set_value("");
+    show_files();
+}
+
+fn show_files() {
+    let (t, c) = with(|a| (a.trace.as_ref().map(File::name), a.calibration.as_ref().map(File::name)));
+    el("trace-name").set_text_content(Some(&t.unwrap_or_else(|| "none: synthetic BurstGPT-like workload".into())));
+    el("calib-name").set_text_content(Some(&c.unwrap_or_else(|| "none: the preset's built-in grid".into())));
+}
+
+// ----- the worker -----
+
+fn envelope(request: &Request, trace: Option<&File>, calibration: Option<&File>) -> JsValue {
+    let env = Object::new();
+    let req = to_js(request).unwrap_or(JsValue::NULL);
+    let _ = Reflect::set(&env, &"request".into(), &req);
+    let _ = Reflect::set(&env, &"trace".into(), &trace.map_or(JsValue::NULL, |f| f.clone().into()));
+    let _ = Reflect::set(&env, &"calibration".into(), &calibration.map_or(JsValue::NULL, |f| f.clone().into()));
+    env.into()
+}
+
+fn start_worker() {
+    let worker = match Worker::new(WORKER_URL) {
+        Ok(w) => w,
+        Err(e) => return show_error(&format!("cannot start the simulation worker: {e:?}")),
+    };
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+        match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+            Ok(r) => received(r),
+            Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let onerror = Closure::<dyn FnMut(Event)>::new(|e: Event| {
+        let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
+        // A panic already reported its own message: keep that one.
+        if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
+            show_error(&format!("internal error: the simulation worker failed ({why}); it was restarted"));
+        }
+        finish("failed: the worker stopped");
+        restart_worker();
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+    with(|a| {
+        a.worker = Some(worker);
+        a.ready = false;
+    });
+}
+
+fn restart_worker() {
+    if let Some(w) = with(|a| a.worker.take()) {
+        w.terminate();
+    }
+    with(|a| a.pending = None);
+    start_worker();
+}
+
+fn send(env: JsValue) {
+    let now = with(|a| {
+        if a.ready {
+            Some(a.worker.clone())
+        } else {
+            a.pending = Some(env.clone());
+            None
+        }
+    });
+    if let Some(Some(w)) = now {
+        if let Err(e) = w.post_message(&env) {
+            show_error(&format!("internal error: cannot send to the worker: {e:?}"));
+        }
+    }
+}
+
+fn submit(make: impl Fn(&UiState) -> Request) {
+    if with(|a| a.busy_since.is_some()) {
+        return;
+    }
+    let state = match read_state() {
+        Ok(s) => s,
+        Err(e) => return show_error(&e),
+    };
+    show_error("");
+    let request = make(&state);
+    let (trace, calibration) = with(|a| (a.trace.clone(), a.calibration.clone()));
+    begin();
+    send(envelope(&request, trace.as_ref(), calibration.as_ref()));
+}
+
+// ----- job lifecycle -----
+
+fn set_busy_ui(busy: bool) {
+    for id in ["run", "compare", "plan"] {
+        el(id).unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(busy);
+    }
+    el("cancel").unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(!busy);
+    document().body().map(|b| b.set_attribute("data-busy", if busy { "true" } else { "false" }));
+}
+
+fn begin() {
+    let t0 = now_ms();
+    let tick = Closure::<dyn FnMut()>::new(move || show_elapsed(t0));
+    let timer = web_sys::window()
+        .and_then(|w| w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 200).ok());
+    tick.forget();
+    with(|a| {
+        a.busy_since = Some(t0);
+        a.timer = timer;
+    });
+    el("progress").set_attribute("value", "0").ok();
+    set_status("running");
+    show_elapsed(t0);
+    set_busy_ui(true);
+}
+
+fn show_elapsed(t0: f64) {
+    el("elapsed").set_text_content(Some(&format!("elapsed {:.2} s", (now_ms() - t0) / 1e3)));
+}
+
+/// End the job in progress (if any) with a status line.
+fn finish(status: &str) {
+    let (since, timer) = with(|a| (a.busy_since.take(), a.timer.take()));
+    if let (Some(t), Some(w)) = (timer, web_sys::window()) {
+        w.clear_interval_with_handle(t);
+    }
+    if let Some(t0) = since {
+        show_elapsed(t0);
+    }
+    set_status(status);
+    set_busy_ui(false);
+}
+
+fn cancel() {
+    if with(|a| a.busy_since.is_none()) {
+        return;
+    }
+    restart_worker();
+    finish("cancelled");
+}
+
+fn received(r: Response) {
+    match r {
+        Response::Ready => {
+            let (pending, worker) = with(|a| {
+                a.ready = true;
+                (a.pending.take(), a.worker.clone())
+            });
+            if let (Some(env), Some(w)) = (pending, worker) {
+                let _ = w.post_message(&env);
+            }
+            if with(|a| a.busy_since.is_none()) {
+                set_status("ready");
+            }
+            document().body().map(|b| b.set_attribute("data-worker", "ready"));
+        }
+        Response::Checked { lines } => {
+            with(|a| a.checking = None);
+            el("file-info").set_text_content(Some(&lines.join(" ")));
+        }
+        Response::Progress(p) => {
+            el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();
+            set_status(&format!(
+                "running: {} of {} runs done, {} requests simulated (last: {})",
+                p.runs_done, p.runs_total, p.requests_simulated, p.last_label
+            ));
+        }
+        Response::Run(out) => done(|| show_runs(std::slice::from_ref(&*out))),
+        Response::Compare(outs) => done(|| show_runs(&outs)),
+        Response::Plan(plan) => done(|| show_plan(&plan)),
+        Response::Error { message } => {
+            show_error(&message);
+            let internal = message.starts_with("internal error");
+            match with(|a| a.checking.take()) {
+                // A file that does not parse is dropped; the page stays as it was.
+                Some(slot) if !internal => clear_file(slot),
+                _ => finish("failed: see the error above"),
+            }
+            if internal {
+                restart_worker();
+            }
+        }
+    }
+}
+
+/// Show a finished job; `render` returns (runs, requests simulated).
+fn done(render: impl FnOnce() -> (usize, u64)) {
+    let (runs, requests) = render();
+    el("progress").set_attribute("value", "1").ok();
+    finish(&format!("done: {runs} run(s), {requests} requests simulated"));
+    let n = with(|a| {
+        a.jobs_done += 1;
+        a.jobs_done
+    });
+    document().body().map(|b| b.set_attribute("data-jobs-done", &n.to_string()));
+}
+
+// ----- results -----
+
+fn download_button(index: usize, label: &str) -> String {
+    format!(r#"<button type="button" data-download="{index}">{}</button>"#, crate::charts::escape(label))
+}
+
+/// Figures with a download button each; returns their HTML and adds them to `downloads`.
+fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>) -> String {
+    let mut html = String::new();
+    for c in charts {
+        let i = downloads.len();
+        html += &format!(r#"<figure>{}<figcaption>{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
+        downloads.push((c.file_name, "image/svg+xml".into(), c.svg));
+    }
+    html
+}
+
+fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
+    let results: Vec<_> = outs.iter().map(|o| &o.result).collect();
+    let mut downloads = Vec::new();
+    let charts = figures(run_charts(&results), &mut downloads);
+    let mut links = String::new();
+    for o in outs {
+        let stem = if outs.len() == 1 { "run".to_string() } else { format!("run_{}", o.result.config.scheduler.name()) };
+        for (ext, mime, text) in [("csv", "text/csv", &o.csv), ("json", "application/json", &o.json)] {
+            let name = format!("{stem}.{ext}");
+            links += &download_button(downloads.len(), &format!("Download {name}"));
+            downloads.push((name, mime.into(), text.clone()));
+        }
+    }
+    el("summary").set_inner_html(&summary_table(&results));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    (outs.len(), outs.iter().map(|o| o.result.metrics.requests_completed).sum())
+}
+
+fn show_plan(plan: &PlanOutput) -> (usize, u64) {
+    let mut downloads = Vec::new();
+    let charts = figures(plan_charts(plan), &mut downloads);
+    let mut links = String::new();
+    for (name, text) in &plan.files {
+        let mime = if name.ends_with(".json") { "application/json" } else { "text/csv" };
+        links += &download_button(downloads.len(), &format!("Download {name}"));
+        downloads.push((name.clone(), mime.into(), text.clone()));
+    }
+    el("summary").set_inner_html(&plan_table(plan));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    let ok = plan.result.runs.iter().filter_map(|r| r.result.as_ref().ok());
+    (plan.result.runs.len(), ok.map(|r| r.metrics.requests_completed).sum())
+}
+
+fn download(name: &str, mime: &str, text: &str) {
+    let parts = Array::of1(&JsValue::from_str(text));
+    let opts = BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+    let Ok(url) = Url::create_object_url_with_blob(&blob) else { return };
+    let a: HtmlAnchorElement = document().create_element("a").expect("can create <a>").unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.unchecked_ref::<HtmlElement>().click();
+    let _ = Url::revoke_object_url(&url);
+}

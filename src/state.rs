@@ -1,0 +1,285 @@
+//! The page's controls as one value, its mapping to a core `Config` / `PlanSpec`, and
+//! its encoding in the URL fragment, so a link reproduces a run or a figure.
+//!
+//! The fragment is `#preset=paper&n=100000&gpus=4&...`: a preset first (its defaults),
+//! then the values the visitor changed. Unknown keys are ignored; a bad value is
+//! reported and the default kept, so any link opens a working page.
+
+use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind};
+use batchlab::plan::PlanSpec;
+
+/// E12 mantissas: the request slider moves over 1.0, 1.2, 1.5, ... x 10^k, 12 steps per
+/// decade from 1,000 to 1,000,000 (integers only, so every platform agrees).
+const E12: [usize; 12] = [10, 12, 15, 18, 22, 27, 33, 39, 47, 56, 68, 82];
+pub const REQUEST_STEPS: u32 = 36;
+pub const MAX_GPUS: u32 = 128;
+pub const MAX_K: u32 = 32;
+/// The plan's cap on requests per run: the choices offered, and the browser's default.
+pub const PLAN_CAPS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
+pub const DEFAULT_PLAN_CAP: usize = 100_000;
+
+/// Requests at slider position `pos` (0..=36).
+pub fn requests_at(pos: u32) -> usize {
+    let pos = pos.min(REQUEST_STEPS) as usize;
+    E12[pos % 12] * 10usize.pow(2 + (pos / 12) as u32)
+}
+
+/// The slider position whose value is nearest to `n` (on a log scale).
+pub fn position_of(n: usize) -> u32 {
+    let ratio = |pos: u32| {
+        let v = requests_at(pos) as f64;
+        let n = n.max(1) as f64;
+        if v > n { v / n } else { n / v }
+    };
+    (0..=REQUEST_STEPS).min_by(|&a, &b| ratio(a).total_cmp(&ratio(b))).unwrap_or(0)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PredictorChoice {
+    Prompt,
+    Noisy,
+    Oracle,
+}
+
+impl PredictorChoice {
+    pub const ALL: [PredictorChoice; 3] = [PredictorChoice::Prompt, PredictorChoice::Noisy, PredictorChoice::Oracle];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PredictorChoice::Prompt => "prompt",
+            PredictorChoice::Noisy => "noisy",
+            PredictorChoice::Oracle => "oracle",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == s)
+    }
+}
+
+/// Every control of the page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UiState {
+    pub preset: Preset,
+    pub requests: usize,
+    pub gpus: u32,
+    pub k_bins: u32,
+    pub scheduler: SchedulerKind,
+    /// Real timestamps (true) or arrival times divided by `rps_factor` (false).
+    pub real_timestamps: bool,
+    pub rps_factor: f64,
+    pub d_sla_token_s: f64,
+    pub d_sla_request_s: f64,
+    pub predictor: PredictorChoice,
+    /// Used when `predictor` is `Noisy`.
+    pub sigma: f64,
+    pub seed: u64,
+    pub plan_cap: usize,
+}
+
+impl UiState {
+    pub fn from_preset(preset: Preset) -> Self {
+        let c = Config::preset(preset);
+        let (real_timestamps, rps_factor) = match c.load {
+            Load::RpsScaling { factor } => (false, factor),
+            Load::RealTimestamps => (true, 200.0),
+        };
+        let (predictor, sigma) = match c.predictor {
+            Predictor::Noisy { sigma } => (PredictorChoice::Noisy, sigma),
+            Predictor::Oracle => (PredictorChoice::Oracle, 0.5),
+            Predictor::Prompt | Predictor::Trace => (PredictorChoice::Prompt, 0.5),
+        };
+        UiState {
+            preset,
+            requests: requests_at(position_of(c.requests)),
+            gpus: c.gpus.clamp(1, MAX_GPUS),
+            k_bins: c.k_bins.clamp(1, MAX_K),
+            scheduler: c.scheduler,
+            real_timestamps,
+            rps_factor,
+            d_sla_token_s: c.d_sla_token_s,
+            d_sla_request_s: c.d_sla_request_s,
+            predictor,
+            sigma,
+            seed: c.seed,
+            plan_cap: DEFAULT_PLAN_CAP,
+        }
+    }
+
+    /// The run's configuration: the preset's, with the controls' values.
+    pub fn to_config(&self) -> Config {
+        Config {
+            requests: self.requests,
+            gpus: self.gpus,
+            k_bins: self.k_bins,
+            scheduler: self.scheduler,
+            load: if self.real_timestamps {
+                Load::RealTimestamps
+            } else {
+                Load::RpsScaling { factor: self.rps_factor }
+            },
+            d_sla_token_s: self.d_sla_token_s,
+            d_sla_request_s: self.d_sla_request_s,
+            predictor: match self.predictor {
+                PredictorChoice::Prompt => Predictor::Prompt,
+                PredictorChoice::Noisy => Predictor::Noisy { sigma: self.sigma },
+                PredictorChoice::Oracle => Predictor::Oracle,
+            },
+            seed: self.seed,
+            ..Config::preset(self.preset)
+        }
+    }
+
+    /// The paper's plan on the controls' workload settings, capped at `plan_cap`.
+    pub fn to_plan_spec(&self) -> PlanSpec {
+        PlanSpec { max_requests: self.plan_cap, base: self.to_config(), ..PlanSpec::new(self.preset) }
+    }
+
+    pub fn to_fragment(&self) -> String {
+        let pairs = [
+            ("preset", self.preset.name().to_string()),
+            ("n", self.requests.to_string()),
+            ("gpus", self.gpus.to_string()),
+            ("k", self.k_bins.to_string()),
+            ("scheduler", self.scheduler.name().to_string()),
+            ("load", if self.real_timestamps { "real" } else { "rps" }.to_string()),
+            ("rps", self.rps_factor.to_string()),
+            ("dtoken", self.d_sla_token_s.to_string()),
+            ("drequest", self.d_sla_request_s.to_string()),
+            ("predictor", self.predictor.name().to_string()),
+            ("sigma", self.sigma.to_string()),
+            ("seed", self.seed.to_string()),
+            ("cap", self.plan_cap.to_string()),
+        ];
+        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+    }
+
+    /// Parse a fragment (with or without its leading '#'). Returns the state and one
+    /// message per value that was ignored.
+    pub fn from_fragment(fragment: &str) -> (UiState, Vec<String>) {
+        let pairs: Vec<(&str, &str)> =
+            fragment.trim_start_matches('#').split('&').filter_map(|kv| kv.split_once('=')).collect();
+        let mut problems = Vec::new();
+        let preset = match pairs.iter().find(|(k, _)| *k == "preset") {
+            Some((_, v)) => Preset::parse(v).unwrap_or_else(|e| {
+                problems.push(format!("URL: {e}"));
+                Preset::Paper
+            }),
+            None => Preset::Paper,
+        };
+        let mut s = UiState::from_preset(preset);
+        for (key, value) in pairs {
+            if let Err(why) = s.set(key, value) {
+                problems.push(format!("URL: '{key}={value}' ignored: {why}"));
+            }
+        }
+        (s, problems)
+    }
+
+    fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
+        fn num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
+            v.parse().map_err(|_| "not a valid number".to_string())
+        }
+        fn positive(v: &str) -> Result<f64, String> {
+            let x: f64 = num(v)?;
+            if x.is_finite() && x > 0.0 { Ok(x) } else { Err("must be a positive number".into()) }
+        }
+        fn within(x: u32, max: u32) -> Result<u32, String> {
+            if (1..=max).contains(&x) { Ok(x) } else { Err(format!("must be between 1 and {max}")) }
+        }
+        match key {
+            "preset" => {}
+            "n" => self.requests = requests_at(position_of(num(value)?)),
+            "gpus" => self.gpus = within(num(value)?, MAX_GPUS)?,
+            "k" => self.k_bins = within(num(value)?, MAX_K)?,
+            "scheduler" => self.scheduler = SchedulerKind::parse(value).map_err(|_| "unknown scheduler".to_string())?,
+            "load" => {
+                self.real_timestamps = match value {
+                    "real" => true,
+                    "rps" => false,
+                    _ => return Err("expected 'rps' or 'real'".into()),
+                }
+            }
+            "rps" => self.rps_factor = positive(value)?,
+            "dtoken" => self.d_sla_token_s = positive(value)?,
+            "drequest" => self.d_sla_request_s = positive(value)?,
+            "predictor" => self.predictor = PredictorChoice::parse(value).ok_or("unknown predictor")?,
+            "sigma" => {
+                let x: f64 = num(value)?;
+                if !(x.is_finite() && x >= 0.0) {
+                    return Err("must be a number >= 0".into());
+                }
+                self.sigma = x;
+            }
+            "seed" => self.seed = num(value)?,
+            "cap" => {
+                let x: usize = num(value)?;
+                if !PLAN_CAPS.contains(&x) {
+                    return Err(format!("must be one of {PLAN_CAPS:?}"));
+                }
+                self.plan_cap = x;
+            }
+            _ => {} // unknown keys: ignored (links from newer versions still open)
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_slider_covers_1k_to_1m_on_round_values() {
+        assert_eq!(requests_at(0), 1_000);
+        assert_eq!(requests_at(12), 10_000);
+        assert_eq!(requests_at(24), 100_000);
+        assert_eq!(requests_at(REQUEST_STEPS), 1_000_000);
+        assert!((0..REQUEST_STEPS).all(|p| requests_at(p) < requests_at(p + 1)));
+        assert!((0..=REQUEST_STEPS).all(|p| position_of(requests_at(p)) == p));
+        assert_eq!(requests_at(position_of(12_345)), 12_000);
+    }
+
+    #[test]
+    fn fragment_round_trips() {
+        let mut s = UiState::from_preset(Preset::FirstResults);
+        s.requests = 47_000;
+        s.gpus = 16;
+        s.k_bins = 3;
+        s.scheduler = SchedulerKind::StaticFifo;
+        s.real_timestamps = true;
+        s.rps_factor = 12.5;
+        s.d_sla_token_s = 0.02;
+        s.d_sla_request_s = 7.5;
+        s.predictor = PredictorChoice::Noisy;
+        s.sigma = 0.25;
+        s.seed = 7;
+        s.plan_cap = 10_000;
+        let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back, s);
+    }
+
+    #[test]
+    fn bad_values_are_reported_and_defaults_kept() {
+        let (s, problems) = UiState::from_fragment("gpus=0&k=abc&seed=5&bogus=1");
+        assert_eq!(s.gpus, UiState::from_preset(Preset::Paper).gpus);
+        assert_eq!(s.seed, 5);
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("gpus=0"));
+    }
+
+    #[test]
+    fn config_applies_the_controls_to_the_preset() {
+        let mut s = UiState::from_preset(Preset::Compat);
+        s.predictor = PredictorChoice::Noisy;
+        s.sigma = 0.3;
+        let c = s.to_config();
+        assert_eq!(c.predictor, Predictor::Noisy { sigma: 0.3 });
+        assert!(c.sla.adjust_on_every_query, "keeps the preset's other fields");
+        assert_eq!(UiState::from_preset(Preset::Paper).to_config(), Config::preset(Preset::Paper));
+        let spec = s.to_plan_spec();
+        assert_eq!(spec.max_requests, DEFAULT_PLAN_CAP);
+        assert_eq!(spec.bin_boundary_sample, 1_000);
+    }
+}

@@ -1,0 +1,280 @@
+//! What the page shows, as HTML / SVG text built from the core's results: the summary
+//! tables and every chart. Pure functions, tested natively; `page.rs` only inserts them.
+//! (Display formatting only: downloadable CSV / JSON always come from the core.)
+
+use batchlab::plan::PlanRun;
+use batchlab::run::RunResult;
+
+use crate::charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
+use crate::protocol::PlanOutput;
+
+/// A chart ready to show and download.
+pub struct Chart {
+    pub file_name: String,
+    pub svg: String,
+}
+
+fn secs(x: f64) -> String {
+    if x.is_finite() { format!("{x:.4} s") } else { "–".into() }
+}
+fn rate(x: f64) -> String {
+    if x.is_finite() { format!("{x:.2}") } else { "–".into() }
+}
+fn pct(x: f64) -> String {
+    if x.is_finite() { format!("{:.2} %", x * 100.0) } else { "–".into() }
+}
+
+type Row = (&'static str, fn(&RunResult) -> String);
+
+const ROWS: [Row; 33] = [
+    ("scheduler", |r| r.config.scheduler.name().into()),
+    ("GPUs", |r| r.config.gpus.to_string()),
+    ("K bins", |r| if r.config.scheduler.uses_bins() { r.config.k_bins.to_string() } else { "1".into() }),
+    ("requests completed", |r| r.metrics.requests_completed.to_string()),
+    ("arrival rate (req/s)", |r| rate(r.metrics.arrival_rate_rps)),
+    ("makespan", |r| secs(r.metrics.makespan_s)),
+    ("throughput (req/s)", |r| rate(r.metrics.throughput_rps)),
+    ("throughput (tokens/s)", |r| rate(r.metrics.throughput_tokens_per_s)),
+    ("latency mean", |r| secs(r.metrics.latency_mean_s)),
+    ("latency p50", |r| secs(r.metrics.latency_p50_s)),
+    ("latency p95", |r| secs(r.metrics.latency_p95_s)),
+    ("latency p99", |r| secs(r.metrics.latency_p99_s)),
+    ("latency max", |r| secs(r.metrics.latency_max_s)),
+    ("queue delay mean", |r| secs(r.metrics.queue_delay_mean_s)),
+    ("service time mean", |r| secs(r.metrics.service_time_mean_s)),
+    ("TTFT p50 / p99", |r| format!("{} / {}", secs(r.metrics.ttft_p50_s), secs(r.metrics.ttft_p99_s))),
+    ("TBT p50 / p99", |r| format!("{} / {}", secs(r.metrics.tbt_p50_s), secs(r.metrics.tbt_p99_s))),
+    ("token SLA violations", |r| pct(r.metrics.token_sla_violation_rate)),
+    ("request SLA violations", |r| pct(r.metrics.request_sla_violation_rate)),
+    ("capacity under SLA (req/s)", |r| rate(r.metrics.capacity_under_sla_rps)),
+    ("token SLA can bind", |r| r.metrics.token_sla_can_bind.to_string()),
+    ("GPU utilisation mean", |r| pct(r.metrics.gpu_util_mean)),
+    ("GPU utilisation min / max", |r| format!("{} / {}", pct(r.metrics.gpu_util_min), pct(r.metrics.gpu_util_max))),
+    ("batches", |r| r.metrics.batch_count.to_string()),
+    ("batch size mean", |r| rate(r.metrics.batch_size_mean)),
+    ("batch size min / max", |r| format!("{} / {}", r.metrics.batch_size_min, r.metrics.batch_size_max)),
+    ("fit alpha", |r| format!("{:.3} ms", r.fit.alpha_s * 1e3)),
+    ("fit beta", |r| format!("{:.4} ms/token", r.fit.beta_s * 1e3)),
+    ("fit gamma / R²", |r| format!("{:.3} / {:.4}", r.fit.gamma, r.fit.r2)),
+    ("workload", |r| r.workload.clone()),
+    ("calibration", |r| r.calibration.clone()),
+    ("wall time", |r| format!("{:.3} s", r.wall_time_s)),
+    ("notes", |r| if r.notes.is_empty() { "–".into() } else { r.notes.join(" ") }),
+];
+
+/// The metrics of one or more runs, one column per run.
+pub fn summary_table(results: &[&RunResult]) -> String {
+    let mut html = String::from(r#"<table id="summary"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
+    for r in results {
+        html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
+    }
+    html += "</tr></thead><tbody>";
+    for (label, cell) in ROWS {
+        html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
+        for r in results {
+            html += &format!("<td>{}</td>", escape(&cell(r)));
+        }
+        html += "</tr>";
+    }
+    html + "</tbody></table>"
+}
+
+/// Latency percentiles, queue lengths and busy GPUs over time.
+pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
+    const MAX_POINTS: usize = 300;
+    let names: Vec<String> = results.iter().map(|r| r.config.scheduler.name().to_string()).collect();
+    let cats = ["mean", "p50", "p95", "p99", "max"];
+    let lat: Vec<(String, Vec<f64>)> = results
+        .iter()
+        .zip(&names)
+        .map(|(r, n)| {
+            let m = &r.metrics;
+            (n.clone(), vec![m.latency_mean_s, m.latency_p50_s, m.latency_p95_s, m.latency_p99_s, m.latency_max_s])
+        })
+        .collect();
+    let mut charts =
+        vec![Chart { file_name: "latency_percentiles.svg".into(), svg: bar_chart("End-to-end latency", "seconds", &cats, &lat) }];
+    // One run: a line per bin. Several: the total queue of each.
+    let queue_series: Vec<Series> = if let [r] = results {
+        let ts = &r.timeseries;
+        ts.queue_len
+            .iter()
+            .enumerate()
+            .map(|(b, q)| Series {
+                name: if ts.queue_len.len() == 1 { "queue".into() } else { format!("bin {b}") },
+                points: decimate_max(&ts.t_s.iter().zip(q).map(|(&t, &v)| (t, v as f64)).collect::<Vec<_>>(), MAX_POINTS),
+            })
+            .collect()
+    } else {
+        results
+            .iter()
+            .zip(&names)
+            .map(|(r, n)| {
+                let ts = &r.timeseries;
+                let total = (0..ts.t_s.len()).map(|i| (ts.t_s[i], ts.queue_len.iter().map(|q| q[i] as f64).sum()));
+                Series { name: n.clone(), points: decimate_max(&total.collect::<Vec<_>>(), MAX_POINTS) }
+            })
+            .collect()
+    };
+    let busy: Vec<Series> = results
+        .iter()
+        .zip(&names)
+        .map(|(r, n)| {
+            let ts = &r.timeseries;
+            let pts: Vec<(f64, f64)> = ts.t_s.iter().zip(&ts.busy_gpus).map(|(&t, &b)| (t, b as f64)).collect();
+            Series { name: n.clone(), points: decimate_max(&pts, MAX_POINTS) }
+        })
+        .collect();
+    let line = |title, y_label, series| LineChart {
+        title,
+        x_label: "simulated time (s)",
+        y_label,
+        log_x: false,
+        log_y: false,
+        series,
+        marker: None,
+    };
+    charts.push(Chart {
+        file_name: "queue_length.svg".into(),
+        svg: line_chart(&line("Queue length over time (peak per interval)", "requests waiting", queue_series)),
+    });
+    charts.push(Chart {
+        file_name: "busy_gpus.svg".into(),
+        svg: line_chart(&line("Busy GPUs over time (peak per interval)", "GPUs", busy)),
+    });
+    charts
+}
+
+fn ok(runs: &[&PlanRun]) -> Vec<RunResult> {
+    runs.iter().filter_map(|r| r.result.as_ref().ok().cloned()).collect()
+}
+
+fn needs_log(values: impl Iterator<Item = f64>) -> bool {
+    let v: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).collect();
+    let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
+    !v.is_empty() && hi / lo > 50.0
+}
+
+/// The three paper figures (five charts): step 1 throughput and latency vs N per
+/// configuration, step 2 throughput vs GPUs with the saturation point, step 3 vs K.
+pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
+    let runs = |step: u8| ok(&plan.result.runs.iter().filter(|r| r.step == step).collect::<Vec<_>>());
+    let mut charts = Vec::new();
+    let step1 = runs(1);
+    if !step1.is_empty() {
+        let mut configs: Vec<(String, Vec<&RunResult>)> = Vec::new();
+        for r in &step1 {
+            let name = format!("{} ({} GPU)", r.config.scheduler.name(), r.config.gpus);
+            match configs.iter_mut().find(|(n, _)| *n == name) {
+                Some((_, v)) => v.push(r),
+                None => configs.push((name, vec![r])),
+            }
+        }
+        let series = |f: fn(&RunResult) -> f64| -> Vec<Series> {
+            configs
+                .iter()
+                .map(|(n, rs)| Series { name: n.clone(), points: rs.iter().map(|r| (r.config.requests as f64, f(r))).collect() })
+                .collect()
+        };
+        let lat = series(|r| r.metrics.latency_mean_s);
+        let log_y = needs_log(lat.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
+        let chart = |title, y_label, log_y, series| LineChart { title, x_label: "requests N", y_label, log_x: true, log_y, series, marker: None };
+        charts.push(Chart {
+            file_name: "step1_throughput.svg".into(),
+            svg: line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps))),
+        });
+        charts.push(Chart {
+            file_name: "step1_latency.svg".into(),
+            svg: line_chart(&chart("Step 1: mean latency vs requests", "seconds", log_y, lat)),
+        });
+    }
+    let step2 = runs(2);
+    if !step2.is_empty() {
+        let pts = |f: fn(&RunResult) -> f64| step2.iter().map(|r| (r.config.gpus as f64, f(r))).collect();
+        charts.push(Chart {
+            file_name: "step2_gpu_scaling.svg".into(),
+            svg: line_chart(&LineChart {
+                title: "Step 2: throughput vs GPUs",
+                x_label: "GPUs",
+                y_label: "req/s",
+                log_x: true,
+                log_y: false,
+                series: vec![
+                    Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
+                    Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
+                ],
+                marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
+            }),
+        });
+    }
+    let step3 = runs(3);
+    if !step3.is_empty() {
+        let pts = |f: fn(&RunResult) -> f64| step3.iter().map(|r| (r.config.k_bins as f64, f(r))).collect();
+        let gpus = step3[0].config.gpus;
+        charts.push(Chart {
+            file_name: "step3_k_throughput.svg".into(),
+            svg: line_chart(&LineChart {
+                title: &format!("Step 3: throughput vs K ({gpus} GPUs)"),
+                x_label: "K bins",
+                y_label: "req/s",
+                log_x: true,
+                log_y: false,
+                series: vec![
+                    Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
+                    Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
+                ],
+                marker: None,
+            }),
+        });
+        charts.push(Chart {
+            file_name: "step3_k_latency.svg".into(),
+            svg: line_chart(&LineChart {
+                title: &format!("Step 3: latency vs K ({gpus} GPUs)"),
+                x_label: "K bins",
+                y_label: "seconds",
+                log_x: true,
+                log_y: false,
+                series: vec![
+                    Series { name: "mean".into(), points: pts(|r| r.metrics.latency_mean_s) },
+                    Series { name: "p99".into(), points: pts(|r| r.metrics.latency_p99_s) },
+                ],
+                marker: None,
+            }),
+        });
+    }
+    charts
+}
+
+/// One row per plan run (errors included), and the analysis' key findings.
+pub fn plan_table(plan: &PlanOutput) -> String {
+    let mut html = String::from(concat!(
+        r#"<table id="plan-table"><caption>Stress plan runs</caption><thead><tr>"#,
+        r#"<th scope="col">step</th><th scope="col">run</th><th scope="col">throughput (req/s)</th>"#,
+        r#"<th scope="col">latency mean</th><th scope="col">latency p99</th>"#,
+        r#"<th scope="col">capacity under SLA (req/s)</th><th scope="col">wall time</th></tr></thead><tbody>"#
+    ));
+    for run in &plan.result.runs {
+        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run.label));
+        html += &match &run.result {
+            Ok(r) => format!(
+                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3} s</td>",
+                rate(r.metrics.throughput_rps),
+                secs(r.metrics.latency_mean_s),
+                secs(r.metrics.latency_p99_s),
+                rate(r.metrics.capacity_under_sla_rps),
+                r.wall_time_s
+            ),
+            Err(e) => format!(r#"<td colspan="5">error: {}</td>"#, escape(e)),
+        };
+        html += "</tr>";
+    }
+    html += "</tbody></table>";
+    if !plan.findings.is_empty() {
+        html += r#"<h3>Key findings</h3><ul id="findings">"#;
+        for f in &plan.findings {
+            html += &format!("<li>{}</li>", escape(f));
+        }
+        html += "</ul>";
+    }
+    html
+}
