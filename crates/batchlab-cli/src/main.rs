@@ -1,1 +1,62 @@
-fn main() {}
+//! `batchlab`: the native shell of the BatchLab core.
+//!
+//! Thin by design: it parses arguments into a `Config`, reads files into bytes, calls the
+//! core, shows progress and summaries, and writes the files the core's `report` layer
+//! formats (the CLI never formats a CSV itself, so it and the web app write the same
+//! bytes). Every error is one line `error: <message>` on stderr and exit code 2.
+
+mod cmd_bench;
+mod cmd_fit;
+mod cmd_run;
+mod cmd_stress;
+mod error;
+mod options;
+mod output;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use error::CliError;
+
+/// Simulate how LLM-serving clusters batch requests (static FIFO, SLA-constrained
+/// dynamic batching, multi-bin dynamic batching) on a trace or a synthetic
+/// BurstGPT-like workload.
+#[derive(Parser, Debug)]
+#[command(name = "batchlab", version, propagate_version = true, subcommand_required = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Simulate one configuration; write OUT/run.csv and OUT/run.json.
+    Run(cmd_run::RunArgs),
+    /// Run the three-step stress plan (up to 34 runs); write its 4 CSVs and analysis JSON.
+    Stress(cmd_stress::StressArgs),
+    /// Fit the latency model to a calibration grid and show how well it fits.
+    FitCalibration(cmd_fit::FitArgs),
+    /// Time workload generation and simulation of a large synthetic run (and the plan).
+    Bench(cmd_bench::BenchArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return error::clap_exit(e),
+    };
+    let outcome: Result<(), CliError> = match cli.command {
+        Command::Run(args) => cmd_run::run(args),
+        Command::Stress(args) => cmd_stress::run(args),
+        Command::FitCalibration(args) => cmd_fit::run(args),
+        Command::Bench(args) => cmd_bench::run(args),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            error::print_error(&e.to_string());
+            ExitCode::from(error::EXIT_USAGE)
+        }
+    }
+}

@@ -1,0 +1,178 @@
+//! `batchlab stress`: the three-step stress plan (MODEL.md §6) with a progress bar;
+//! writes the plan's 4 CSVs and analysis JSON into OUT.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use batchlab::plan::{run_plan, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::report::plan_files;
+use batchlab::workload::Source;
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::error::CliResult;
+use crate::options::{print_import_report, ModelArgs};
+use crate::output::{num, pct, print_table, say, secs, write_files};
+
+#[derive(Args, Debug)]
+pub struct StressArgs {
+    /// Run only step 1 (request scaling: N in 1K, 10K, 100K, 1M x five scheduler/GPU configurations).
+    #[arg(long, conflicts_with_all = ["step2_only", "step3_only"], help_heading = "Plan")]
+    pub step1_only: bool,
+
+    /// Run only step 2 (GPU scaling: 1, 2, 4, ..., 64, 100 GPUs, multi_bin_dynamic).
+    #[arg(long, conflicts_with = "step3_only", help_heading = "Plan")]
+    pub step2_only: bool,
+
+    #[arg(long, help_heading = "Plan", help = format!(
+        "Run only step 3 (K sensitivity: K in {STEP3_K:?}) on --best-gpu-count GPUs (default {})",
+        batchlab::plan::DEFAULT_STEP3_GPUS
+    ))]
+    pub step3_only: bool,
+
+    /// GPU count of step 3 [default: the step-2 count with the highest capacity under SLA].
+    #[arg(long, value_name = "N", help_heading = "Plan")]
+    pub best_gpu_count: Option<u32>,
+
+    /// Cap on the number of requests: step 1 keeps the sizes <= N, steps 2 and 3 run at min(1M, N).
+    #[arg(long, value_name = "N", default_value_t = 1_000_000, help_heading = "Plan")]
+    pub max_requests: usize,
+
+    /// GPU counts above N are left out.
+    #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Plan")]
+    pub max_gpus: u32,
+
+    /// Number of bins K of steps 1 and 2 (step 3 varies it).
+    #[arg(long, value_name = "K", default_value_t = 8, help_heading = "Plan")]
+    pub k: u32,
+
+    /// Prefix of the output file names.
+    #[arg(long, value_name = "PREFIX", default_value = "comprehensive_stress_results", help_heading = "Output")]
+    pub output: String,
+
+    /// Folder for the output files (created if missing).
+    #[arg(long, value_name = "DIR", default_value = "out", help_heading = "Output")]
+    pub out: PathBuf,
+
+    #[command(flatten)]
+    pub model: ModelArgs,
+}
+
+pub fn run(args: StressArgs) -> CliResult<()> {
+    let (preset, base) = args.model.config()?;
+    let mut spec = PlanSpec::new(preset);
+    if args.model.bin_sample.is_some() {
+        spec.bin_boundary_sample = base.bin_boundary_sample;
+    }
+    spec.base = base;
+    if args.step1_only || args.step2_only || args.step3_only {
+        spec.steps = [args.step1_only, args.step2_only, args.step3_only];
+    }
+    spec.best_gpu_count = args.best_gpu_count;
+    spec.max_requests = args.max_requests;
+    spec.max_gpus = args.max_gpus;
+    spec.k_bins = args.k;
+    // Check the options before reading a possibly large trace.
+    spec.validate()?;
+    let grid = args.model.calibration(preset)?;
+    let trace = args.model.trace()?;
+    let source = match &trace {
+        Some(t) => {
+            print_import_report(t);
+            Source::Trace(t)
+        }
+        None => Source::Synthetic(spec.base.synthetic),
+    };
+    say!("Stress plan: {} run(s) on {}, preset {}, seed {}.", spec.run_count(), source.describe(), preset.name(), spec.base.seed);
+
+    let bar = progress_bar(spec.run_count() as u64);
+    let started = Instant::now();
+    let clock = move || started.elapsed().as_secs_f64();
+    let mut on_progress = |p: &Progress| {
+        bar.set_position(p.runs_done as u64);
+        bar.set_message(format!("{} requests simulated; last: {}", p.requests_simulated, p.last_label));
+        true
+    };
+    let plan = run_plan(source, &grid, &spec, &clock, &mut on_progress);
+    bar.finish_and_clear();
+    let plan = plan?;
+    say!("Finished in {}.", secs(started.elapsed().as_secs_f64()));
+    say!();
+
+    print_runs(&plan);
+    let files = plan_files(&plan, &args.output);
+    say!();
+    for path in write_files(&args.out, &files)? {
+        say!("Wrote {}", path.display());
+    }
+    say!();
+    match plan.best_gpu_count {
+        Some(g) => say!("Best GPU count (step 3): {g} ({}).", plan.best_gpu_count_origin),
+        None => say!("Best GPU count: n/a (step 3 not run)."),
+    }
+    let analysis = files.iter().find(|(name, _)| name.ends_with("_analysis.json")).map(|(_, json)| json.as_str());
+    print_findings(analysis.unwrap_or_default());
+    Ok(())
+}
+
+/// Runs done / total, requests simulated, elapsed, on stderr; hidden when stderr is not a
+/// terminal (pipes and logs get only the final summary).
+fn progress_bar(total: u64) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(total);
+    let style = ProgressStyle::with_template("{bar:30.cyan/blue} {pos}/{len} runs [{elapsed_precise}] {wide_msg}")
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ");
+    bar.set_style(style);
+    // Keep the elapsed time moving during long (1M-request) runs.
+    bar.enable_steady_tick(Duration::from_millis(250));
+    bar
+}
+
+fn print_runs(plan: &PlanResult) {
+    let mut rows = vec![["run", "throughput", "latency mean", "latency p99", "token SLA viol.", "capacity"]
+        .map(String::from)
+        .to_vec()];
+    for run in &plan.runs {
+        match &run.result {
+            Ok(r) => {
+                let m = &r.metrics;
+                rows.push(vec![
+                    run.label.clone(),
+                    format!("{} req/s", num(m.throughput_rps, 2)),
+                    secs(m.latency_mean_s),
+                    secs(m.latency_p99_s),
+                    pct(m.token_sla_violation_rate),
+                    format!("{} req/s", num(m.capacity_under_sla_rps, 2)),
+                ]);
+            }
+            Err(e) => rows.push(vec![run.label.clone(), format!("failed: {e}")]),
+        }
+    }
+    // Failed rows have fewer cells; pad them so the table stays rectangular.
+    let width = rows[0].len();
+    for row in &mut rows {
+        row.resize(width, String::new());
+    }
+    print_table(&rows);
+}
+
+/// The analysis JSON's "key_findings", one per line.
+fn print_findings(analysis_json: &str) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(analysis_json) else { return };
+    let Some(findings) = v.get("key_findings").and_then(|f| f.as_array()) else { return };
+    if findings.is_empty() {
+        return;
+    }
+    say!();
+    say!("Key findings:");
+    for f in findings {
+        match f.as_str() {
+            Some(s) => say!("  - {s}"),
+            None => say!("  - {f}"),
+        }
+    }
+}
