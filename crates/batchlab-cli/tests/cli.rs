@@ -1,0 +1,401 @@
+//! End-to-end tests of the `batchlab` binary: files written, row counts, determinism,
+//! trace import through the CLI, and one-line errors with exit code 2.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// A fresh folder under the system temp dir, removed when dropped.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(name: &str) -> Self {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let n = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("batchlab-cli-test-{}-{n}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.0.join(name)
+    }
+
+    fn write(&self, name: &str, contents: &str) -> String {
+        let p = self.path(name);
+        std::fs::write(&p, contents).expect("write test file");
+        p.display().to_string()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn batchlab(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_batchlab")).args(args).output().expect("run batchlab")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}\nstdout:\n{}\nstderr:\n{}", o.status.code(), stdout(o), stderr(o));
+}
+
+/// Exit code 2 and exactly one stderr line `error: ...` containing every needle.
+#[track_caller]
+fn assert_usage_error(o: &Output, needles: &[&str]) {
+    let err = stderr(o);
+    assert_eq!(o.status.code(), Some(2), "stderr:\n{err}\nstdout:\n{}", stdout(o));
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 1, "expected one stderr line, got:\n{err}");
+    assert!(lines[0].starts_with("error: "), "{err}");
+    for needle in needles {
+        assert!(lines[0].contains(needle), "'{needle}' not in: {err}");
+    }
+}
+
+fn read(path: &Path) -> String {
+    std::fs::read_to_string(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// Split one CSV line into cells (RFC 4180 quotes; no line breaks inside cells).
+fn cells(line: &str) -> Vec<String> {
+    let mut out = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (c, quoted) {
+            ('"', true) if chars.peek() == Some(&'"') => {
+                chars.next();
+                out.last_mut().unwrap().push('"');
+            }
+            ('"', _) => quoted = !quoted,
+            (',', false) => out.push(String::new()),
+            (c, _) => out.last_mut().unwrap().push(c),
+        }
+    }
+    out
+}
+
+/// Header and data rows of a CSV file.
+fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut lines = text.lines();
+    let header = cells(lines.next().expect("a header"));
+    let rows: Vec<Vec<String>> = lines.map(cells).collect();
+    for r in &rows {
+        assert_eq!(r.len(), header.len(), "ragged row {r:?}");
+    }
+    (header, rows)
+}
+
+fn column<'a>(header: &[String], row: &'a [String], name: &str) -> &'a str {
+    let i = header.iter().position(|h| h == name).unwrap_or_else(|| panic!("no column {name} in {header:?}"));
+    &row[i]
+}
+
+/// The CSV with every wall-clock cell (a column whose name contains "wall") blanked.
+fn without_wall_clock(text: &str) -> Vec<Vec<String>> {
+    let (header, rows) = csv_rows(text);
+    let wall: Vec<usize> = (0..header.len()).filter(|&i| header[i].contains("wall")).collect();
+    assert!(!wall.is_empty(), "no wall-clock column in {header:?}");
+    let mut all = vec![header];
+    for mut r in rows {
+        for &i in &wall {
+            r[i].clear();
+        }
+        all.push(r);
+    }
+    all
+}
+
+#[test]
+fn run_on_the_synthetic_default_writes_csv_and_json() {
+    let dir = TempDir::new("run-synthetic");
+    let out = dir.path("out");
+    let o = batchlab(&["run", "--requests", "300", "--gpus", "2", "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("throughput"), "{text}");
+    assert!(text.contains("alpha"), "{text}");
+
+    let (header, rows) = csv_rows(&read(&out.join("run.csv")));
+    assert_eq!(rows.len(), 1);
+    assert_eq!(column(&header, &rows[0], "requests"), "300");
+    assert_eq!(column(&header, &rows[0], "gpus"), "2");
+    assert_eq!(column(&header, &rows[0], "scheduler"), "multi_bin_dynamic");
+    assert_eq!(column(&header, &rows[0], "status"), "ok");
+
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).expect("run.json is JSON");
+    assert_eq!(json["config"]["requests"], 300);
+    assert_eq!(json["metrics"]["requests_completed"], 300);
+}
+
+#[test]
+fn explicit_options_override_the_preset() {
+    let dir = TempDir::new("run-override");
+    let out = dir.path("out");
+    let o = batchlab(&[
+        "run", "--preset", "first-results", "--d-sla", "0.5", "--requests", "200", "--scheduler", "static_fifo",
+        "--predictor", "oracle", "--real-timestamps", "--out", out.to_str().unwrap(),
+    ]);
+    assert_ok(&o);
+    let json: serde_json::Value = serde_json::from_str(&read(&out.join("run.json"))).unwrap();
+    let c = &json["config"];
+    assert_eq!(c["sla"]["d_s"], 0.5);
+    // The rest of the preset stays: first-results regulates batch latency, 2 GB model.
+    assert_eq!(c["sla"]["signal"], "batch_latency");
+    assert_eq!(c["memory"]["m_model_gb"], 2.0);
+    assert_eq!(c["scheduler"], "static_fifo");
+    assert_eq!(c["predictor"]["kind"], "oracle");
+    assert_eq!(c["load"]["kind"], "real_timestamps");
+}
+
+#[test]
+fn run_loads_a_trace_in_the_seed_format() {
+    let dir = TempDir::new("trace-seed");
+    let trace = dir.write(
+        "seed.csv",
+        "arrival_time,prompt_length,output_length\n0.0,120,30\n0.5,300,80\n1.25,50,10\n2.0,800,200\n",
+    );
+    let out = dir.path("out");
+    let o = batchlab(&["run", "--trace", &trace, "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("Loaded 4 request(s)"), "{text}");
+    let (header, rows) = csv_rows(&read(&out.join("run.csv")));
+    assert_eq!(column(&header, &rows[0], "requests"), "4");
+    assert_eq!(column(&header, &rows[0], "requests_completed"), "4");
+}
+
+#[test]
+fn run_loads_burstgpt_native_columns_and_reports_a_failed_row() {
+    let dir = TempDir::new("trace-burstgpt");
+    let trace = dir.write(
+        "BurstGPT_tiny.csv",
+        "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n\
+         5,ChatGPT,472,18,490,Conversation log\n\
+         5,ChatGPT,1087,0,1087,Conversation log\n\
+         7,GPT-4,300,120,420,API log\n\
+         9,ChatGPT,90,45,135,Conversation log\n",
+    );
+    let out = dir.path("out");
+    let o = batchlab(&["run", "--trace", &trace, "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("Loaded 3 request(s)"), "{text}");
+    // The failed request (0 response tokens) is data row 2 = spreadsheet row 3.
+    assert!(text.contains("skipped 1 row(s)"), "{text}");
+    assert!(text.contains("first at row 3"), "{text}");
+    let (header, rows) = csv_rows(&read(&out.join("run.csv")));
+    assert_eq!(column(&header, &rows[0], "requests_completed"), "3");
+}
+
+/// Write `contents` as a trace and run on it; it must fail with one line naming `needles`.
+#[track_caller]
+fn assert_trace_error(name: &str, contents: &str, needles: &[&str]) {
+    let dir = TempDir::new("trace-error");
+    let trace = dir.write(name, contents);
+    let out = dir.path("out");
+    let o = batchlab(&["run", "--trace", &trace, "--out", out.to_str().unwrap()]);
+    let mut all = vec![name];
+    all.extend_from_slice(needles);
+    assert_usage_error(&o, &all);
+    assert!(!out.join("run.csv").exists(), "no output on error");
+}
+
+#[test]
+fn trace_errors_name_file_row_and_column() {
+    assert_trace_error("missing_column.csv", "arrival_time,prompt_length\n0,10\n1,20\n", &["output"]);
+    assert_trace_error(
+        "not_numeric.csv",
+        "arrival_time,prompt_length,output_length\n0,10,5\n1,abc,5\n",
+        &["row 3", "prompt_length"],
+    );
+    assert_trace_error(
+        "negative.csv",
+        "arrival_time,prompt_length,output_length\n0,10,5\n1,10,-5\n",
+        &["row 3", "output_length"],
+    );
+    assert_trace_error(
+        "nan_time.csv",
+        "arrival_time,prompt_length,output_length\n0,10,5\nNaN,10,5\n",
+        &["row 3", "arrival_time"],
+    );
+    assert_trace_error(
+        "unsorted.csv",
+        "arrival_time,prompt_length,output_length\n0,10,5\n5,10,5\n2,10,5\n",
+        &["row 4", "arrival_time"],
+    );
+    assert_trace_error("empty.csv", "", &["empty"]);
+}
+
+#[test]
+fn a_missing_file_is_named() {
+    let dir = TempDir::new("missing");
+    let missing = dir.path("no_such_trace.csv");
+    let o = batchlab(&["run", "--trace", missing.to_str().unwrap()]);
+    assert_usage_error(&o, &["cannot read", "no_such_trace.csv"]);
+    let o = batchlab(&["fit-calibration", missing.to_str().unwrap()]);
+    assert_usage_error(&o, &["cannot read", "no_such_trace.csv"]);
+}
+
+#[test]
+fn bad_options_name_the_option() {
+    assert_usage_error(&batchlab(&["run", "--scheduler", "fifo"]), &["--scheduler", "fifo"]);
+    assert_usage_error(&batchlab(&["run", "--k", "0"]), &["--k"]);
+    assert_usage_error(&batchlab(&["run", "--gpus", "0"]), &["--gpus"]);
+    assert_usage_error(&batchlab(&["run", "--rps-scaling", "-1"]), &["--rps-scaling"]);
+    assert_usage_error(&batchlab(&["run", "--preset", "nope"]), &["--preset", "nope"]);
+    assert_usage_error(&batchlab(&["run", "--bin-policy", "random"]), &["--bin-policy"]);
+    assert_usage_error(&batchlab(&["run", "--requests", "many"]), &["--requests"]);
+    assert_usage_error(&batchlab(&["run", "--no-such-option"]), &["--no-such-option"]);
+    assert_usage_error(&batchlab(&["run", "--synthetic", "burstgpt", "--poisson-rate", "2"]), &["--poisson-rate"]);
+    assert_usage_error(&batchlab(&["stress", "--max-gpus", "0"]), &["--max-gpus"]);
+    assert_usage_error(&batchlab(&["stress", "--step1-only", "--step2-only"]), &["--step"]);
+    assert_usage_error(&batchlab(&["bench", "--repeat", "0"]), &["--repeat"]);
+    assert_usage_error(&batchlab(&[]), &["command"]);
+}
+
+#[test]
+fn bad_calibration_grid_is_named() {
+    let dir = TempDir::new("bad-grid");
+    // One batch size only: gamma cannot be fitted.
+    let grid = dir.write(
+        "one_batch.csv",
+        "batch_size,max_seq_len,mean_latency_sec\n1,128,0.8\n1,256,1.5\n1,512,3.0\n",
+    );
+    assert_usage_error(&batchlab(&["run", "--calibration", &grid]), &["one_batch.csv", "batch"]);
+    assert_usage_error(&batchlab(&["fit-calibration", &grid]), &["one_batch.csv"]);
+    let grid = dir.write("bad_cell.csv", "batch_size,max_seq_len,mean_latency_sec\n1,128,0.8\n2,x,1.5\n");
+    assert_usage_error(&batchlab(&["fit-calibration", &grid]), &["bad_cell.csv", "row 3", "max_seq_len"]);
+}
+
+#[test]
+fn fit_calibration_of_the_paper_grid() {
+    let o = batchlab(&["fit-calibration", "--builtin", "paper"]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    let alpha_ms: f64 = text
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("alpha"))
+        .and_then(|rest| rest.trim_start_matches([' ', '=']).split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no alpha line in:\n{text}"));
+    assert!((50.0..70.0).contains(&alpha_ms), "alpha {alpha_ms} ms");
+    for word in ["beta", "gamma", "R^2", "predicted"] {
+        assert!(text.contains(word), "{word} missing:\n{text}");
+    }
+    // 30 grid points, one line each.
+    assert!(text.lines().filter(|l| l.trim_start().starts_with("32 ")).count() == 5, "{text}");
+}
+
+#[test]
+fn fit_calibration_of_a_file() {
+    let dir = TempDir::new("grid-file");
+    // Exactly T = 0.02 + 0.001 L (1 + 0.5 (b - 1) / b): the fit recovers it.
+    let mut csv = String::from("batch_size,max_seq_len,mean_latency_sec\n");
+    for b in [1u32, 4, 16] {
+        for l in [100u32, 400, 1600] {
+            let h = 1.0 + 0.5 * (b as f64 - 1.0) / b as f64;
+            csv.push_str(&format!("{b},{l},{}\n", 0.02 + 0.001 * l as f64 * h));
+        }
+    }
+    let grid = dir.write("grid.csv", &csv);
+    let o = batchlab(&["fit-calibration", &grid]);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("alpha = 20.000 ms"), "{text}");
+    assert!(text.contains("beta  = 1.0000 ms/token"), "{text}");
+    assert!(text.contains("gamma = 0.5000"), "{text}");
+}
+
+const PLAN_FILES: [(&str, usize); 4] = [
+    // step 1: N = 1000 only (10K > cap) x 5 configurations (all within 4 GPUs).
+    ("plan_step1_request_scaling.csv", 5),
+    // step 2: GPUs 1, 2, 4.
+    ("plan_step2_gpu_scaling.csv", 3),
+    // step 3: K in 1, 2, 4, 8, 16, 32.
+    ("plan_step3_kbins_sensitivity.csv", 6),
+    ("plan_all_results.csv", 5 + 3 + 6),
+];
+
+fn stress(out: &Path) -> Output {
+    batchlab(&[
+        "stress", "--max-requests", "2000", "--max-gpus", "4", "--seed", "7", "--output", "plan", "--out",
+        out.to_str().unwrap(),
+    ])
+}
+
+#[test]
+fn stress_writes_five_files_with_the_plans_rows_and_is_deterministic() {
+    let dir = TempDir::new("stress");
+    let (a, b) = (dir.path("a"), dir.path("b"));
+    let first = stress(&a);
+    assert_ok(&first);
+    let text = stdout(&first);
+    assert!(text.contains("Best GPU count"), "{text}");
+    for (name, rows) in PLAN_FILES {
+        assert!(text.contains(name), "{name} not listed:\n{text}");
+        let (header, data) = csv_rows(&read(&a.join(name)));
+        assert_eq!(data.len(), rows, "{name}");
+        for r in &data {
+            assert_eq!(column(&header, r, "status"), "ok", "{name}: {r:?}");
+        }
+    }
+    let analysis: serde_json::Value =
+        serde_json::from_str(&read(&a.join("plan_analysis.json"))).expect("analysis is JSON");
+    assert_eq!(analysis["runs"], 14);
+    if let Some(findings) = analysis["key_findings"].as_array().filter(|f| !f.is_empty()) {
+        assert!(text.contains("Key findings"), "{text}");
+        assert!(text.contains(findings[0].as_str().unwrap()), "{text}");
+    }
+
+    let second = stress(&b);
+    assert_ok(&second);
+    for (name, _) in PLAN_FILES {
+        assert_eq!(without_wall_clock(&read(&a.join(name))), without_wall_clock(&read(&b.join(name))), "{name} differs");
+    }
+    assert_eq!(read(&a.join("plan_analysis.json")), read(&b.join("plan_analysis.json")));
+}
+
+#[test]
+fn run_csv_has_the_plans_columns() {
+    let dir = TempDir::new("columns");
+    let out = dir.path("out");
+    assert_ok(&batchlab(&["run", "--requests", "100", "--out", out.to_str().unwrap()]));
+    assert_ok(&batchlab(&[
+        "stress", "--step2-only", "--max-requests", "100", "--max-gpus", "1", "--out", out.to_str().unwrap(),
+    ]));
+    let run_header = read(&out.join("run.csv")).lines().next().unwrap().to_string();
+    let plan = read(&out.join("comprehensive_stress_results_step2_gpu_scaling.csv"));
+    assert_eq!(plan.lines().next().unwrap(), run_header);
+    assert_eq!(plan.lines().count(), 2);
+}
+
+#[test]
+fn help_explains_every_command() {
+    for cmd in ["run", "stress", "fit-calibration", "bench"] {
+        let o = batchlab(&[cmd, "--help"]);
+        assert_ok(&o);
+        assert!(stdout(&o).contains("Usage: batchlab"), "{cmd}");
+    }
+    let help = stdout(&batchlab(&["stress", "--help"]));
+    for opt in [
+        "--step1-only", "--step2-only", "--step3-only", "--best-gpu-count", "--max-requests", "--max-gpus",
+        "--rps-scaling", "--use-real-timestamps", "--d-sla", "--dataset", "--calibration", "--output",
+        "--scheduler-preset", "--trace", "--synthetic", "--seed", "--k", "--out",
+    ] {
+        assert!(help.contains(opt), "stress --help lacks {opt}");
+    }
+}
