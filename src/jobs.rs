@@ -12,8 +12,8 @@ use batchlab::Result;
 
 use crate::protocol::{PlanOutput, Request, Response, RunOutput};
 
-/// File-name prefix of the plan's downloads (the CLI's `stress` uses the same).
-pub const PLAN_PREFIX: &str = "stress";
+/// File-name prefix of the plan's downloads: the CLI `stress` default, so names match.
+pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
 
 /// A file the user attached, read into memory.
 #[derive(Debug, Clone, PartialEq)]
