@@ -315,7 +315,7 @@ mod tests {
         let svg = bar_chart("lat", "s", &["p50", "p99"], &[("x".into(), vec![1.0, 2.0]), ("y".into(), vec![0.5, 3.0])]);
         assert_eq!(svg.matches("<rect x=").count(), 2 + 4 + 1); // legend 2, bars 4, plot frame
         let pts: Vec<(f64, f64)> = (0..1000).map(|i| (i as f64, (i % 7) as f64)).collect();
-        let d = decimate_max(&pts, 300);
-        assert!(d.len() <= 300 && d.iter().all(|p| p.1 == 6.0));
+        let d = decimate_max(&pts, 100); // chunks of 10 each hold a 6
+        assert!(d.len() <= 100 && d.iter().all(|p| p.1 == 6.0));
     }
 }

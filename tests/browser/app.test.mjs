@@ -1,0 +1,264 @@
+// The web app in headless Chromium: node --test + playwright-core. dist/ must be built
+// (scripts/test-browser.sh builds it and the CLI first).
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { download, jobsDone, launch, openPage, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
+
+// Slider positions of the request slider (E12 steps: 0 = 1K, 12 = 10K, 24 = 100K, 36 = 1M).
+const N1K = 0;
+const N10K = 12;
+const N100K = 24;
+const N1M = 36;
+
+let env;
+before(async () => {
+  env = await launch();
+});
+after(async () => {
+  await env?.close();
+});
+
+const network = (urls) => urls.filter((u) => u.startsWith("http:") || u.startsWith("https:"));
+
+describe("BatchLab page", () => {
+  test("loads under a path prefix with no console error, every control labelled", async () => {
+    const { page, errors, requests, close } = await openPage(env);
+    assert.deepEqual(errors, []);
+    assert.ok(network(requests).every((u) => u.startsWith(env.server.url)), `outside the server: ${requests}`);
+    const unlabelled = await page.$$eval("input, select", (els) =>
+      els.filter((e) => !document.querySelector(`label[for="${e.id}"]`)).map((e) => e.id),
+    );
+    assert.deepEqual(unlabelled, []);
+    assert.equal(await page.textContent("#gpus-value"), "4");
+    assert.equal(await page.textContent("#status"), "ready");
+    await close();
+  });
+
+  test("sliders (mouse and keyboard) and Run update the table and charts", async () => {
+    const { page, errors, close } = await openPage(env);
+    await setValue(page, "#requests", N1K);
+    assert.equal(await page.textContent("#requests-value"), "1000");
+    await page.focus("#gpus");
+    await page.keyboard.press("ArrowRight");
+    assert.equal(await page.textContent("#gpus-value"), "5");
+    await setValue(page, "#k", 3);
+    await runJob(page, "#run");
+    let t = await summary(page);
+    assert.deepEqual(t["GPUs"], ["5"]);
+    assert.deepEqual(t["K bins"], ["3"]);
+    assert.deepEqual(t["requests completed"], ["1000"]);
+    assert.equal(await page.locator("#charts svg").count(), 3);
+    const before = await page.innerHTML("#charts");
+
+    await setValue(page, "#k", 12);
+    await page.selectOption("#scheduler", "multi_bin_fixed");
+    await runJob(page, "#run");
+    t = await summary(page);
+    assert.deepEqual(t["K bins"], ["12"]);
+    assert.deepEqual(t["scheduler"], ["multi_bin_fixed"]);
+    assert.notEqual(await page.innerHTML("#charts"), before, "charts follow the new run");
+
+    await runJob(page, "#compare");
+    t = await summary(page);
+    assert.deepEqual(t["scheduler"], ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"]);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("a 100K-request run finishes", async () => {
+    const { page, close } = await openPage(env);
+    await setValue(page, "#requests", N100K);
+    await runJob(page, "#run");
+    assert.deepEqual((await summary(page))["requests completed"], ["100000"]);
+    assert.match(await page.textContent("#status"), /done: 1 run\(s\), 100000 requests simulated/);
+    await close();
+  });
+
+  test("Cancel stops a 1M run and a plan within a second; the app stays usable", async () => {
+    const { page, errors, close } = await openPage(env);
+    await setValue(page, "#requests", N1M);
+    const done = await jobsDone(page);
+    await page.click("#run");
+    await page.waitForTimeout(150);
+    assert.equal(await page.getAttribute("body", "data-busy"), "true");
+    let t0 = Date.now();
+    await page.click("#cancel");
+    await page.waitForSelector("body[data-busy=false]", { timeout: 1_000 });
+    assert.ok(Date.now() - t0 < 1_000);
+    assert.equal(await page.textContent("#status"), "cancelled");
+    // The cancelled run never reports: its worker is gone.
+    await page.waitForTimeout(2_000);
+    assert.equal(await jobsDone(page), done);
+    assert.equal(await page.locator("#summary table").count(), 0);
+
+    await page.selectOption("#cap", "1000000");
+    await page.click("#plan");
+    await page.waitForFunction(() => /of \d+ runs done/.test(document.getElementById("status").textContent), null, {
+      timeout: 60_000,
+    });
+    t0 = Date.now();
+    await page.click("#cancel");
+    await page.waitForSelector("body[data-busy=false]", { timeout: 1_000 });
+    assert.ok(Date.now() - t0 < 1_000);
+    await page.waitForTimeout(1_000);
+    assert.equal(await page.textContent("#status"), "cancelled", "no progress after cancel");
+
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run", 30_000);
+    assert.deepEqual((await summary(page))["requests completed"], ["1000"]);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the downloaded run CSV and JSON equal the CLI's (apart from wall-clock time)", async () => {
+    const { page, close } = await openPage(env);
+    await page.selectOption("#preset", "paper");
+    await setValue(page, "#requests", N10K);
+    await setValue(page, "#gpus", 3);
+    await setValue(page, "#k", 5);
+    await page.selectOption("#scheduler", "multi_bin_dynamic");
+    await page.selectOption("#predictor", "noisy");
+    await setValue(page, "#sigma", 0.3);
+    await setValue(page, "#rps", 150);
+    await setValue(page, "#dtoken", 0.012);
+    await setValue(page, "#drequest", 15);
+    await setValue(page, "#seed", 7);
+    await runJob(page, "#run");
+    const csv = await download(page, "run.csv");
+    const json = await download(page, "run.json");
+    assert.equal(csv.name, "run.csv");
+
+    const out = runCli([
+      "run", "--preset", "paper", "--requests", "10000", "--gpus", "3", "--k", "5",
+      "--scheduler", "multi_bin_dynamic", "--predictor", "noisy", "--predictor-sigma", "0.3",
+      "--rps-scaling", "150", "--d-sla-token", "0.012", "--d-sla-request", "15", "--seed", "7",
+    ]);
+    const cliCsv = readFileSync(join(out, "run.csv"), "utf8");
+    assert.equal(withoutWallClock(csv.text), withoutWallClock(cliCsv));
+    const noWall = (s) => s.replace(/"wall_time_s": [^,\n]*/, '"wall_time_s": _');
+    assert.equal(noWall(json.text), noWall(readFileSync(join(out, "run.json"), "utf8")));
+    await close();
+  });
+
+  test("a 3-step plan capped at 10,000 requests gives the 4 CSVs and the JSON, as the CLI does", async () => {
+    const { page, close } = await openPage(env);
+    await page.selectOption("#cap", "10000");
+    await runJob(page, "#plan");
+    const prefix = "comprehensive_stress_results";
+    const expected = { step1_request_scaling: 10, step2_gpu_scaling: 8, step3_kbins_sensitivity: 6, all_results: 24 };
+    const out = runCli(["stress", "--preset", "paper", "--max-requests", "10000"]);
+    for (const [name, rows] of Object.entries(expected)) {
+      const file = await download(page, `${prefix}_${name}.csv`);
+      assert.equal(file.text.trimEnd().split("\n").length, rows + 1, `${name}: header + ${rows} rows`);
+      const cliText = readFileSync(join(out, `${prefix}_${name}.csv`), "utf8");
+      assert.equal(withoutWallClock(file.text), withoutWallClock(cliText), name);
+    }
+    const analysis = await download(page, `${prefix}_analysis.json`);
+    assert.equal(JSON.parse(analysis.text).runs, 24);
+    assert.equal(analysis.text, readFileSync(join(out, `${prefix}_analysis.json`), "utf8"));
+    assert.equal(await page.locator("#charts svg").count(), 5, "three paper figures (five charts)");
+    assert.equal(await page.locator("#plan-table tbody tr").count(), 24);
+    await close();
+  });
+
+  test("a malformed trace shows its one-line error and the next run still works", async () => {
+    const { page, errors, close } = await openPage(env);
+    await page.setInputFiles("#trace-file", {
+      name: "broken.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from("arrival_time,prompt_length,output_length\n0,10,20\n1,abc,5\n"),
+    });
+    await page.waitForFunction(() => document.getElementById("error").textContent !== "");
+    const message = await page.textContent("#error");
+    assert.match(message, /^broken\.csv, row \d+/);
+    assert.ok(!message.includes("\n"));
+    assert.match(await page.textContent("#trace-name"), /none/);
+
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    assert.equal(await page.textContent("#error"), "");
+    assert.deepEqual((await summary(page))["workload"], ["synthetic burstgpt"]);
+
+    // A good trace is used by the next run.
+    const rows = Array.from({ length: 300 }, (_, i) => `${i * 0.5},${50 + (i % 40)},${20 + ((i * 7) % 90)}`);
+    await page.setInputFiles("#trace-file", {
+      name: "small.csv",
+      mimeType: "text/csv",
+      buffer: Buffer.from(["arrival_time,prompt_length,output_length", ...rows].join("\n") + "\n"),
+    });
+    await page.waitForFunction(() => /small\.csv: 300 of 300 rows/.test(document.getElementById("file-info").textContent));
+    await runJob(page, "#run");
+    const t = await summary(page);
+    assert.deepEqual(t["workload"], ["trace small.csv"]);
+    assert.deepEqual(t["requests completed"], ["300"]);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the URL round-trips the configuration", async () => {
+    const first = await openPage(env);
+    const p = first.page;
+    await p.selectOption("#preset", "first-results");
+    await setValue(p, "#requests", 20);
+    await setValue(p, "#gpus", 16);
+    await setValue(p, "#k", 7);
+    await p.selectOption("#scheduler", "dynamic_no_bins");
+    await p.selectOption("#load", "real");
+    await setValue(p, "#drequest", 12.5);
+    await p.selectOption("#predictor", "oracle");
+    await setValue(p, "#seed", 99);
+    await p.selectOption("#cap", "10000");
+    const ids = ["preset", "requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
+    const read = (page) => page.$$eval(ids.map((i) => `#${i}`).join(","), (els) => els.map((e) => `${e.id}=${e.value}`));
+    const values = await read(p);
+    const url = p.url();
+    assert.match(url, /#preset=first-results&n=47000&gpus=16&k=7&scheduler=dynamic_no_bins&load=real/);
+    await first.close();
+
+    const second = await openPage(env, url.split("#")[1]);
+    assert.deepEqual(await read(second.page), values);
+    assert.equal(await second.page.textContent("#requests-value"), "47000");
+    assert.equal(await second.page.textContent("#error"), "");
+    await second.close();
+
+    const bad = await openPage(env, "gpus=0&seed=5");
+    assert.match(await bad.page.textContent("#error"), /gpus=0/);
+    assert.equal(await bad.page.inputValue("#seed"), "5");
+    await bad.close();
+  });
+
+  test("no network request after load", async () => {
+    const { page, requests, close } = await openPage(env);
+    const atLoad = network(requests).length;
+    assert.ok(network(requests).every((u) => u.startsWith(env.server.url)));
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    await download(page, "run.csv");
+    await runJob(page, "#compare");
+    await page.setInputFiles("#trace-file", { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("nonsense\n") });
+    await page.waitForFunction(() => document.getElementById("error").textContent !== "");
+    await page.click("#cancel").catch(() => {});
+    assert.deepEqual(network(requests).slice(atLoad), []);
+    await close();
+  });
+
+  test("longest main-thread task during a 1M-request run (reported, not asserted)", async (t) => {
+    const { page, close } = await openPage(env);
+    await page.evaluate(() => {
+      window.__longest = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+      }).observe({ type: "longtask" });
+    });
+    await setValue(page, "#requests", N1M);
+    const t0 = Date.now();
+    await runJob(page, "#run", 300_000);
+    const wall = Date.now() - t0;
+    const longest = await page.evaluate(() => window.__longest);
+    t.diagnostic(`1M run: ${wall} ms end to end; longest main-thread task ${longest.toFixed(0)} ms (0 = none over 50 ms)`);
+    assert.deepEqual((await summary(page))["requests completed"], ["1000000"]);
+    await close();
+  });
+});
