@@ -385,7 +385,8 @@ fn received(r: Response) {
             if let (Some(env), Some(w)) = (pending, worker) {
                 let _ = w.post_message(&env);
             }
-            if with(|a| a.busy_since.is_none()) {
+            // The first worker's start (a replacement keeps the "cancelled" status).
+            if el("status").text_content().unwrap_or_default().starts_with("starting") {
                 set_status("ready");
             }
             document().body().map(|b| b.set_attribute("data-worker", "ready"));
