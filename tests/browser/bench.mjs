@@ -1,0 +1,57 @@
+// Benchmark of the web app in headless Chromium (run by hand, not in CI):
+//   bash scripts/build-web.sh && node tests/browser/bench.mjs
+// Prints: first-load bytes (gzip -9 of what the page loads), a 1M-request run
+// (multi_bin_dynamic, 4 GPUs, K = 8: in-worker time = workload generation + simulation,
+// and click-to-table time), the longest main-thread task during it, and the full
+// 34-run plan. With a release CLI (cargo build --release -p batchlab-cli) it also prints
+// `batchlab bench --plan` for the native figures.
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { gzipSync } from "node:zlib";
+import { launch, openPage, ROOT, runJob, summary } from "./helpers.mjs";
+
+const FIRST_LOAD = [
+  "index.html", "style.css", "boot.js", "batchlab-web.js", "batchlab-web_bg.wasm",
+  "worker-loader.js", "batchlab-worker.js", "batchlab-worker_bg.wasm",
+];
+let total = 0;
+for (const f of FIRST_LOAD) {
+  const gz = gzipSync(readFileSync(join(process.env.BATCHLAB_DIST ?? join(ROOT, "dist"), f)), { level: 9 }).length;
+  total += gz;
+  console.log(`  ${f.padEnd(26)} ${String(gz).padStart(8)} bytes gzip`);
+}
+console.log(`first load: ${total} bytes gzip (${(total / 1024 / 1024).toFixed(2)} MiB)`);
+
+const env = await launch();
+try {
+  const { page, close } = await openPage(env, "preset=paper&n=1000000&gpus=4&k=8&scheduler=multi_bin_dynamic");
+  await page.evaluate(() => {
+    window.__longest = 0;
+    new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+    }).observe({ type: "longtask" });
+  });
+  for (let i = 1; i <= 3; i++) {
+    const t0 = performance.now();
+    await runJob(page, "#run", 300_000);
+    const clickToTable = performance.now() - t0;
+    const inWorker = (await summary(page))["wall time"][0];
+    console.log(`1M run #${i}: in worker ${inWorker}, click to table ${(clickToTable / 1e3).toFixed(3)} s`);
+  }
+  console.log(`longest main-thread task during the 1M runs: ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms (0 = none over 50 ms)`);
+
+  await page.selectOption("#cap", "1000000");
+  const t0 = performance.now();
+  await runJob(page, "#plan", 600_000);
+  console.log(`full 34-run plan: ${((performance.now() - t0) / 1e3).toFixed(2)} s click to figures`);
+  await close();
+} finally {
+  await env.close();
+}
+
+const cli = join(ROOT, "target/release/batchlab");
+if (existsSync(cli)) {
+  console.log("native (batchlab bench --plan --repeat 3):");
+  console.log(execFileSync(cli, ["bench", "--plan", "--repeat", "3"], { encoding: "utf8" }));
+}
