@@ -64,7 +64,8 @@ pub fn print_table(rows: &[Vec<String>]) {
             .iter()
             .zip(&widths)
             .map(|(cell, &w)| {
-                let numeric = !header && cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+');
+                let numeric =
+                    !header && (cell == "n/a" || cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+'));
                 if numeric {
                     format!("{cell:>w$}")
                 } else {
