@@ -23,6 +23,35 @@ use crate::worker::to_js;
 
 const WORKER_URL: &str = "./worker-loader.js";
 
+/// The three jobs; a link with `show=<name>` starts one once the page is ready, so a
+/// shared link reproduces a figure.
+#[derive(Clone, Copy, PartialEq)]
+enum Job {
+    Run,
+    Compare,
+    Plan,
+}
+
+impl Job {
+    const ALL: [Job; 3] = [Job::Run, Job::Compare, Job::Plan];
+
+    fn name(self) -> &'static str {
+        match self {
+            Job::Run => "run",
+            Job::Compare => "compare",
+            Job::Plan => "plan",
+        }
+    }
+
+    fn request(self, s: &UiState) -> Request {
+        match self {
+            Job::Run => Request::Run { preset: s.preset, config: s.to_config() },
+            Job::Compare => Request::Compare { preset: s.preset, config: s.to_config() },
+            Job::Plan => Request::Plan { preset: s.preset, spec: s.to_plan_spec() },
+        }
+    }
+}
+
 #[derive(Clone, Copy, PartialEq)]
 enum Slot {
     Trace,
@@ -40,6 +69,8 @@ struct App {
     timer: Option<i32>,
     trace: Option<File>,
     calibration: Option<File>,
+    /// Whether the error region shows a bad control value (cleared once it is fixed).
+    control_error: bool,
     /// The file whose check is in flight (a failed check drops it).
     checking: Option<Slot>,
     /// What the download buttons offer: (file name, MIME type, contents).
@@ -103,6 +134,16 @@ pub fn start() {
     set_status("starting the simulation worker…");
     start_worker();
     document().body().map(|b| b.set_attribute("data-ready", "true"));
+    let show = hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("show="));
+    if let Some(job) = Job::ALL.into_iter().find(|j| Some(j.name()) == show) {
+        submit(job); // queued until the worker is ready
+    }
+}
+
+fn set_url(fragment: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
+    }
 }
 
 // ----- controls <-> UiState -----
@@ -160,13 +201,15 @@ fn controls_changed() {
     match read_state() {
         Ok(s) => {
             show_values(&s);
-            if let Some(w) = web_sys::window() {
-                if let Ok(h) = w.history() {
-                    let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{}", s.to_fragment())));
-                }
+            set_url(&s.to_fragment());
+            if with(|a| std::mem::take(&mut a.control_error)) {
+                show_error("");
             }
         }
-        Err(e) => show_error(&e),
+        Err(e) => {
+            with(|a| a.control_error = true);
+            show_error(&e)
+        }
     }
 }
 
@@ -182,9 +225,9 @@ fn wire_controls() {
             controls_changed();
         }
     });
-    on("run", "click", |_| submit(|s| Request::Run { preset: s.preset, config: s.to_config() }));
-    on("compare", "click", |_| submit(|s| Request::Compare { preset: s.preset, config: s.to_config() }));
-    on("plan", "click", |_| submit(|s| Request::Plan { preset: s.preset, spec: s.to_plan_spec() }));
+    for job in Job::ALL {
+        on(job.name(), "click", move |_| submit(job));
+    }
     on("cancel", "click", |_| cancel());
     on("trace-file", "change", |_| file_chosen(Slot::Trace, input("trace-file").files().and_then(|f| f.get(0))));
     on("calib-file", "change", |_| file_chosen(Slot::Calibration, input("calib-file").files().and_then(|f| f.get(0))));
@@ -270,6 +313,11 @@ fn start_worker() {
     onmessage.forget();
     let onerror = Closure::<dyn FnMut(Event)>::new(|e: Event| {
         let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
+        if !with(|a| a.ready) {
+            // It never started (missing file, no wasm support): retrying would loop.
+            show_error(&format!("cannot start the simulation worker ({why})"));
+            return finish("failed: no simulation worker");
+        }
         // A panic already reported its own message: keep that one.
         if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
             show_error(&format!("internal error: the simulation worker failed ({why}); it was restarted"));
@@ -309,7 +357,7 @@ fn send(env: JsValue) {
     }
 }
 
-fn submit(make: impl Fn(&UiState) -> Request) {
+fn submit(job: Job) {
     if with(|a| a.busy_since.is_some()) {
         return;
     }
@@ -318,7 +366,9 @@ fn submit(make: impl Fn(&UiState) -> Request) {
         Err(e) => return show_error(&e),
     };
     show_error("");
-    let request = make(&state);
+    // The link now reproduces this job's figures.
+    set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
+    let request = job.request(&state);
     let (trace, calibration) = with(|a| (a.trace.clone(), a.calibration.clone()));
     begin();
     send(envelope(&request, trace.as_ref(), calibration.as_ref()));

@@ -197,7 +197,7 @@ describe("BatchLab page", () => {
     await close();
   });
 
-  test("the URL round-trips the configuration", async () => {
+  test("the URL round-trips the configuration and a link reproduces a job", async () => {
     const first = await openPage(env);
     const p = first.page;
     await p.selectOption("#preset", "first-results");
@@ -222,6 +222,19 @@ describe("BatchLab page", () => {
     assert.equal(await second.page.textContent("#requests-value"), "47000");
     assert.equal(await second.page.textContent("#error"), "");
     await second.close();
+
+    // After a job, the link reproduces it: opening it runs that job.
+    const third = await openPage(env, "n=1000&gpus=2&k=3");
+    await runJob(third.page, "#compare");
+    const link = third.page.url().split("#")[1];
+    assert.match(link, /n=1000&gpus=2&k=3&.*&show=compare$/);
+    await third.close();
+    const auto = await openPage(env, link);
+    await auto.page.waitForSelector("body[data-jobs-done='1']", { timeout: 60_000 });
+    const t = await summary(auto.page);
+    assert.deepEqual(t["scheduler"], ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"]);
+    assert.deepEqual(t["GPUs"], ["2", "2", "2", "2"]);
+    await auto.close();
 
     const bad = await openPage(env, "gpus=0&seed=5");
     assert.match(await bad.page.textContent("#error"), /gpus=0/);
