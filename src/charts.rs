@@ -215,10 +215,11 @@ pub fn line_chart(c: &LineChart<'_>) -> String {
     }
     if let Some((mx, label)) = &c.marker {
         let px = LEFT + x.frac(*mx) * pw;
+        // Label on the side with room: left of the line in the right half of the plot.
+        let (tx, anchor) = if px > LEFT + pw / 2.0 { (px - 4.0, "end") } else { (px + 4.0, "start") };
         body += &format!(
-            r##"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{}" stroke="#333333" stroke-dasharray="4 3"/><text x="{:.1}" y="{}" >{}</text>"##,
+            r##"<line x1="{px:.1}" y1="{TOP}" x2="{px:.1}" y2="{}" stroke="#333333" stroke-dasharray="4 3"/><text x="{tx:.1}" y="{}" text-anchor="{anchor}">{}</text>"##,
             TOP + ph,
-            px + 4.0,
             TOP + 12.0,
             escape(label)
         );
