@@ -167,6 +167,8 @@ fn write_state(s: &UiState) {
 
 fn show_values(s: &UiState) {
     el("requests-value").set_text_content(Some(&s.requests.to_string()));
+    // The slider's value is a position on the log scale: announce the count instead.
+    el("requests").set_attribute("aria-valuetext", &format!("{} requests", s.requests)).ok();
     el("gpus-value").set_text_content(Some(&s.gpus.to_string()));
     el("k-value").set_text_content(Some(&s.k_bins.to_string()));
     input("rps").set_disabled(s.real_timestamps);
@@ -394,7 +396,8 @@ fn begin() {
         a.busy_since = Some(t0);
         a.timer = timer;
     });
-    el("progress").set_attribute("value", "0").ok();
+    // Indeterminate until the first progress report (a single run sends none).
+    el("progress").remove_attribute("value").ok();
     set_status("running");
     show_elapsed(t0);
     set_busy_ui(true);

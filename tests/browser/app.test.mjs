@@ -197,6 +197,32 @@ describe("BatchLab page", () => {
     await close();
   });
 
+  test("a calibration grid file is fitted and used; a bad one is rejected with its row", async () => {
+    const { page, errors, close } = await openPage(env);
+    const rows = [];
+    for (const b of [1, 2, 4, 8, 16]) {
+      for (const l of [128, 256, 512, 1024]) rows.push(`${b},${l},${(0.02 + 0.0004 * l * (1 + (0.5 * (b - 1)) / b)).toFixed(6)}`);
+    }
+    const grid = ["batch_size,max_seq_len,mean_latency_sec", ...rows].join("\n") + "\n";
+    await page.setInputFiles("#calib-file", { name: "grid.csv", mimeType: "text/csv", buffer: Buffer.from(grid) });
+    await page.waitForFunction(() => /grid\.csv: 20 points; fit alpha 20\.000 ms/.test(document.getElementById("file-info").textContent));
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    const t = await summary(page);
+    assert.deepEqual(t["calibration"], ["grid.csv"]);
+    assert.deepEqual(t["fit alpha"], ["20.000 ms"]);
+
+    const bad = grid.replace("\n2,128,", "\n2,128,-");
+    await page.setInputFiles("#calib-file", { name: "bad-grid.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+    await page.waitForFunction(() => document.getElementById("error").textContent !== "");
+    assert.match(await page.textContent("#error"), /^bad-grid\.csv, row 6, column 'mean_latency_sec'/);
+    assert.match(await page.textContent("#calib-name"), /built-in/);
+    await runJob(page, "#run");
+    assert.match((await summary(page))["calibration"][0], /built-in/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test("the URL round-trips the configuration and a link reproduces a job", async () => {
     const first = await openPage(env);
     const p = first.page;
