@@ -417,6 +417,10 @@ fn finish(status: &str) {
         show_elapsed(t0);
     }
     set_status(status);
+    let bar = el("progress");
+    if !bar.has_attribute("value") {
+        bar.set_attribute("value", "0").ok(); // not left spinning when idle
+    }
     set_busy_ui(false);
 }
 
