@@ -117,3 +117,33 @@ pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, see
     }
     Ok(w)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_built_workload_is_a_prefix_of_a_longer_one_predictions_included() {
+        let trace = parse_trace(b"time,prompt,output\n0,100,10\n1,2000,300\n1,50,0\n4,700,70\n9,30,3\n", "t.csv")
+            .expect("valid trace");
+        let sources = [Source::Synthetic(Synthetic::BurstGpt), Source::Synthetic(Synthetic::Poisson { rate_rps: 3.0 })];
+        for source in sources.into_iter().chain([Source::Trace(&trace)]) {
+            for predictor in [Predictor::Prompt, Predictor::Noisy { sigma: 0.5 }, Predictor::Oracle] {
+                let long = build(source, 3000, Load::RealTimestamps, predictor, 5).unwrap();
+                let short = build(source, 3, Load::RealTimestamps, predictor, 5).unwrap();
+                assert_eq!(long.prefix(3), short, "{} {predictor:?}", source.describe());
+                assert_eq!(long.predicted_output_tokens.len(), long.len());
+            }
+        }
+    }
+
+    #[test]
+    fn rps_scaling_divides_arrivals_and_trace_predictions_come_from_the_file() {
+        let trace = parse_trace(b"time,prompt,output,predicted_output\n10,1,5,6\n12,2,7,8\n", "t.csv").unwrap();
+        let scaled = build(Source::Trace(&trace), 10, Load::RpsScaling { factor: 4.0 }, Predictor::Trace, 1).unwrap();
+        assert_eq!(scaled.arrival_s, vec![0.0, 0.5]);
+        assert_eq!(scaled.predicted_output_tokens, vec![6, 8]);
+        let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, Load::RealTimestamps, Predictor::Trace, 1);
+        assert!(e.is_err());
+    }
+}

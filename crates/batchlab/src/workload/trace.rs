@@ -1,6 +1,21 @@
-//! Trace CSV import with column auto-detection. (Being written: see ARCHITECTURE.md.)
+//! Trace CSV import with column auto-detection (MODEL.md §1).
+//!
+//! Accepts the seed's own columns (`arrival_time,prompt_length,output_length`),
+//! BurstGPT's release columns (`Timestamp,Model,Request tokens,Response tokens,Total
+//! tokens,Log Type`) and other common spellings; header names are matched ignoring
+//! case, spaces, '_' and '-', and unknown columns are ignored. Timestamps are seconds
+//! (a float) or date-times (`2023-05-10 12:34:56`, `2023-05-10T12:34:56.5Z`, with an
+//! optional `+hh:mm` offset), decided by the first data row. Rows must be in arrival
+//! order; ties keep row order (BurstGPT stamps whole seconds). Failed requests (0
+//! response tokens) are skipped and counted in the report, never dropped silently.
+//!
+//! Rows are counted as a spreadsheet shows them: the header is row 1. The import
+//! streams records through one reused `csv::ByteRecord` and parses fields in place, so
+//! a 1.4M-row BurstGPT file costs no allocation per row.
 
-use crate::error::Result;
+use csv::{ByteRecord, ErrorKind, ReaderBuilder, Trim};
+
+use crate::error::{Error, Result};
 
 /// A parsed trace: requests in row order, arrival times normalised to start at 0.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -32,8 +47,593 @@ pub struct SkippedRows {
     pub first_row: usize,
 }
 
+/// Accepted header spellings per role, in order of preference, written as documented;
+/// they are compared after `normalise_name`, so "Request tokens" = "request_tokens".
+const ARRIVAL_NAMES: &[&str] =
+    &["arrival_time", "arrival_s", "arrival_timestamp", "arrival", "timestamp", "time", "time_s"];
+const PROMPT_NAMES: &[&str] = &[
+    "prompt_length",
+    "prompt_tokens",
+    "request_tokens",
+    "context_tokens",
+    "input_tokens",
+    "input_length",
+    "prompt_len",
+    "num_prompt_tokens",
+    "prompt",
+];
+const OUTPUT_NAMES: &[&str] = &[
+    "output_length",
+    "output_tokens",
+    "response_tokens",
+    "generated_tokens",
+    "completion_tokens",
+    "output_len",
+    "num_output_tokens",
+    "output",
+];
+const PREDICTED_NAMES: &[&str] = &["predicted_output_tokens", "predicted_output_length", "predicted_output"];
+
+/// Largest token count believed: far beyond any context window, and small enough that
+/// prompt + output always fits the u32 of `Workload::total_tokens`.
+const MAX_TOKENS: u64 = 100_000_000;
+
+const FAILED_REQUEST: &str = "failed request (0 response tokens)";
+
 /// Parse a trace CSV held in memory. `file` names it in errors.
 pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
-    let _ = (bytes, file);
-    todo!("trace import")
+    let mut reader = ReaderBuilder::new().has_headers(true).flexible(false).trim(Trim::All).from_reader(bytes);
+    let header = match reader.byte_headers() {
+        Ok(h) if h.iter().any(|f| !f.is_empty()) => h.clone(),
+        Ok(_) => return Err(Error::input(file, None, None, "the file is empty: expected a header row")),
+        Err(e) => return Err(Error::input(file, Some(1), None, format!("unreadable header row: {e}"))),
+    };
+    let columns = Columns::detect(&header, file)?;
+    let names = &columns.names;
+    let col_name = |i: usize| Some(names[i].as_str());
+
+    let mut data = TraceData { file: file.to_string(), ..Default::default() };
+    let mut predicted = columns.predicted.map(|_| Vec::new());
+    let mut failed: Option<SkippedRows> = None;
+    let mut format: Option<TimeFormat> = None;
+    let mut previous: Option<(f64, usize)> = None; // (timestamp, its row)
+    let mut first_loaded: Option<f64> = None;
+    let mut record = ByteRecord::new();
+    let mut row = 1;
+    loop {
+        match reader.read_byte_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => return Err(csv_error(file, row + 1, &e)),
+        }
+        row += 1;
+        data.report.rows_read += 1;
+
+        let stamp = record.get(columns.arrival).unwrap_or_default();
+        let fmt = *format.get_or_insert_with(|| TimeFormat::of(stamp));
+        let time = fmt.parse(stamp).map_err(|m| Error::input(file, Some(row), col_name(columns.arrival), m))?;
+        if let Some((before, before_row)) = previous {
+            if time < before {
+                return Err(Error::input(
+                    file,
+                    Some(row),
+                    col_name(columns.arrival),
+                    format!(
+                        "timestamp '{}' is earlier than row {before_row}'s: rows must be sorted by arrival time",
+                        String::from_utf8_lossy(stamp)
+                    ),
+                ));
+            }
+        }
+        previous = Some((time, row));
+
+        let tokens = |i: usize| {
+            parse_tokens(record.get(i).unwrap_or_default()).map_err(|m| Error::input(file, Some(row), col_name(i), m))
+        };
+        let prompt = tokens(columns.prompt)?;
+        let output = tokens(columns.output)?;
+        let guess = columns.predicted.map(tokens).transpose()?;
+        if output == 0 {
+            let first = || SkippedRows { reason: FAILED_REQUEST.to_string(), count: 0, first_row: row };
+            failed.get_or_insert_with(first).count += 1;
+            continue;
+        }
+
+        let arrival = time - *first_loaded.get_or_insert(time);
+        if !arrival.is_finite() {
+            return Err(Error::input(
+                file,
+                Some(row),
+                col_name(columns.arrival),
+                "timestamp too far from the first row's",
+            ));
+        }
+        data.arrival_s.push(arrival);
+        data.prompt_tokens.push(prompt);
+        data.output_tokens.push(output);
+        if let (Some(p), Some(g)) = (predicted.as_mut(), guess) {
+            p.push(g);
+        }
+    }
+
+    data.report.rows_loaded = data.arrival_s.len();
+    data.report.skipped.extend(failed);
+    if data.report.rows_read == 0 {
+        return Err(Error::input(file, None, None, "no data rows after the header"));
+    }
+    if data.report.rows_loaded == 0 {
+        let why: Vec<String> = data.report.skipped.iter().map(|s| format!("{} x {}", s.count, s.reason)).collect();
+        return Err(Error::input(
+            file,
+            None,
+            None,
+            format!("no usable row: all {} data rows were skipped ({})", data.report.rows_read, why.join(", ")),
+        ));
+    }
+    data.report.columns = columns.describe(format.unwrap_or(TimeFormat::Seconds));
+    data.predicted_output_tokens = predicted;
+    Ok(data)
+}
+
+fn csv_error(file: &str, row: usize, e: &csv::Error) -> Error {
+    match e.kind() {
+        ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Error::input(file, Some(row), None, format!("ragged row: {len} fields where the header has {expected_len}"))
+        }
+        _ => Error::input(file, Some(row), None, format!("unreadable CSV: {e}")),
+    }
+}
+
+/// Which header column plays which role, and the header as spelled (for messages).
+struct Columns {
+    names: Vec<String>,
+    arrival: usize,
+    prompt: usize,
+    output: usize,
+    predicted: Option<usize>,
+}
+
+impl Columns {
+    fn detect(header: &ByteRecord, file: &str) -> Result<Columns> {
+        let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let normalised: Vec<String> = names.iter().map(|n| normalise_name(n)).collect();
+        let find =
+            |accepted: &[&str]| accepted.iter().find_map(|a| normalised.iter().position(|h| *h == normalise_name(a)));
+        let required = |role: &str, accepted: &[&str]| {
+            find(accepted).ok_or_else(|| {
+                let found: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+                Error::input(
+                    file,
+                    Some(1),
+                    None,
+                    format!(
+                        "no {role} column: found {}; accepted spellings (case, spaces, '_' and '-' ignored): {}",
+                        found.join(", "),
+                        accepted.join(", ")
+                    ),
+                )
+            })
+        };
+        Ok(Columns {
+            arrival: required("arrival-time", ARRIVAL_NAMES)?,
+            prompt: required("prompt-tokens", PROMPT_NAMES)?,
+            output: required("output-tokens", OUTPUT_NAMES)?,
+            predicted: find(PREDICTED_NAMES),
+            names,
+        })
+    }
+
+    /// "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', output <- ...;
+    /// ignored: 'Model', ..."
+    fn describe(&self, format: TimeFormat) -> String {
+        let unit = match format {
+            TimeFormat::Seconds => "seconds",
+            TimeFormat::DateTime => "date-time",
+        };
+        let mut s = format!(
+            "arrival <- '{}' ({unit}), prompt <- '{}', output <- '{}'",
+            self.names[self.arrival], self.names[self.prompt], self.names[self.output]
+        );
+        if let Some(p) = self.predicted {
+            s += &format!(", predicted <- '{}'", self.names[p]);
+        }
+        let used = [Some(self.arrival), Some(self.prompt), Some(self.output), self.predicted];
+        let ignored: Vec<String> = (0..self.names.len())
+            .filter(|i| !used.contains(&Some(*i)))
+            .map(|i| format!("'{}'", self.names[i]))
+            .collect();
+        if !ignored.is_empty() {
+            s += &format!("; ignored: {}", ignored.join(", "));
+        }
+        s
+    }
+}
+
+/// Lower-case, without spaces, underscores or hyphens: "Request tokens" -> "requesttokens".
+fn normalise_name(name: &str) -> String {
+    name.chars().filter(|c| !matches!(c, ' ' | '_' | '-')).flat_map(char::to_lowercase).collect()
+}
+
+/// A token count: a non-negative whole number ("12", or "12.0" as some exports write it).
+fn parse_tokens(field: &[u8]) -> std::result::Result<u32, String> {
+    let show = || String::from_utf8_lossy(field);
+    if field.is_empty() {
+        return Err("empty value: expected a whole number of tokens".to_string());
+    }
+    let (whole, fraction) = match field.iter().position(|&b| b == b'.') {
+        Some(dot) => (&field[..dot], &field[dot + 1..]),
+        None => (field, &field[field.len()..]),
+    };
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    let unsigned = whole.strip_prefix(b"-").unwrap_or(whole);
+    if !digits(unsigned) || !digits(fraction) || unsigned.len() + fraction.len() == 0 {
+        return Err(format!("not a number of tokens: '{}'", show()));
+    }
+    if whole.first() == Some(&b'-') {
+        return Err(format!("negative token count: '{}'", show()));
+    }
+    if whole.is_empty() || fraction.iter().any(|&b| b != b'0') {
+        return Err(format!("not a whole number of tokens: '{}'", show()));
+    }
+    let mut value: u64 = 0;
+    for &d in whole {
+        value = value * 10 + u64::from(d - b'0');
+        if value > MAX_TOKENS {
+            return Err(format!("implausible token count '{}' (more than {MAX_TOKENS})", show()));
+        }
+    }
+    Ok(value as u32)
+}
+
+/// How a trace writes its timestamps (decided by the first data row).
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum TimeFormat {
+    /// A number of seconds, e.g. "0", "12.5", "1683722096".
+    Seconds,
+    /// A civil date-time, e.g. "2023-05-10 12:34:56.5+02:00" (UTC if no offset).
+    DateTime,
+}
+
+impl TimeFormat {
+    fn of(first: &[u8]) -> TimeFormat {
+        if parse_date_time(first).is_some() {
+            TimeFormat::DateTime
+        } else {
+            TimeFormat::Seconds
+        }
+    }
+
+    /// Seconds (on the format's own origin; only differences matter).
+    fn parse(self, field: &[u8]) -> std::result::Result<f64, String> {
+        let show = || String::from_utf8_lossy(field);
+        match self {
+            TimeFormat::Seconds => {
+                let parsed = std::str::from_utf8(field).ok().and_then(|s| s.parse::<f64>().ok());
+                match parsed {
+                    Some(t) if t.is_finite() => Ok(t),
+                    Some(_) => Err(format!("timestamp is not a finite number: '{}'", show())),
+                    None if parse_date_time(field).is_some() => {
+                        Err(format!("date-time '{}' where the first row gave seconds", show()))
+                    }
+                    None => Err(format!(
+                        "not a timestamp: '{}' (expected seconds, or a date-time like 2023-05-10 12:34:56)",
+                        show()
+                    )),
+                }
+            }
+            TimeFormat::DateTime => parse_date_time(field).ok_or_else(|| {
+                format!("not a date-time like the first row's (e.g. 2023-05-10 12:34:56): '{}'", show())
+            }),
+        }
+    }
+}
+
+/// Seconds since 1970-01-01T00:00:00Z of `YYYY-MM-DD[T ]hh:mm[:ss[.fff]][Z|±hh[:mm]]`.
+fn parse_date_time(s: &[u8]) -> Option<f64> {
+    let mut p = Cursor { s, at: 0 };
+    let year = p.number(4)?;
+    p.expect(b'-')?;
+    let month = p.number(2)?;
+    p.expect(b'-')?;
+    let day = p.number(2)?;
+    if !matches!(p.next()?, b'T' | b't' | b' ') {
+        return None;
+    }
+    let hour = p.number(2)?;
+    p.expect(b':')?;
+    let minute = p.number(2)?;
+    let (mut second, mut fraction) = (0, 0.0);
+    if p.peek() == Some(b':') {
+        p.at += 1;
+        second = p.number(2)?;
+        if p.peek() == Some(b'.') {
+            p.at += 1;
+            fraction = p.fraction()?;
+        }
+    }
+    let offset_s = match p.next() {
+        None => 0,
+        Some(b'Z' | b'z') => 0,
+        Some(sign @ (b'+' | b'-')) => {
+            let hours = p.number(2)?;
+            if p.peek() == Some(b':') {
+                p.at += 1;
+            }
+            let minutes = if p.peek().is_some() { p.number(2)? } else { 0 };
+            if hours > 23 || minutes > 59 {
+                return None;
+            }
+            let offset = hours * 3600 + minutes * 60;
+            if sign == b'+' {
+                offset
+            } else {
+                -offset
+            }
+        }
+        Some(_) => return None,
+    };
+    let valid = (1..=12).contains(&month)
+        && (1..=days_in_month(year, month)).contains(&day)
+        && hour <= 23
+        && minute <= 59
+        && second <= 59;
+    if !valid || p.peek().is_some() {
+        return None;
+    }
+    let whole = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
+    Some(whole as f64 + fraction)
+}
+
+struct Cursor<'a> {
+    s: &'a [u8],
+    at: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.s.get(self.at).copied()
+    }
+
+    fn next(&mut self) -> Option<u8> {
+        let b = self.peek()?;
+        self.at += 1;
+        Some(b)
+    }
+
+    fn expect(&mut self, b: u8) -> Option<()> {
+        (self.next()? == b).then_some(())
+    }
+
+    /// Exactly `width` decimal digits.
+    fn number(&mut self, width: usize) -> Option<i64> {
+        let digits = self.s.get(self.at..self.at + width)?;
+        if !digits.iter().all(u8::is_ascii_digit) {
+            return None;
+        }
+        self.at += width;
+        Some(digits.iter().fold(0, |n, &d| n * 10 + i64::from(d - b'0')))
+    }
+
+    /// The digits after a decimal point, as a fraction of a second (nanosecond resolution).
+    fn fraction(&mut self) -> Option<f64> {
+        let start = self.at;
+        let (mut nanos, mut scale) = (0u64, 1_000_000_000u64);
+        while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
+            if scale > 1 {
+                scale /= 10;
+                nanos += u64::from(d - b'0') * scale;
+            }
+            self.at += 1;
+        }
+        (self.at > start).then_some(nanos as f64 * 1e-9)
+    }
+}
+
+fn is_leap(year: i64) -> bool {
+    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's days_from_civil).
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12; // March = 0
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<TraceData> {
+        parse_trace(text.as_bytes(), "t.csv")
+    }
+
+    fn error(text: &str) -> String {
+        parse(text).expect_err("should be rejected").to_string()
+    }
+
+    #[test]
+    fn seed_columns_are_read_and_normalised_to_start_at_zero() {
+        let t = parse("arrival_time,prompt_length,output_length\n10.5,100,20\n11,5,7\n11,6,8\n").unwrap();
+        assert_eq!(t.arrival_s, vec![0.0, 0.5, 0.5]);
+        assert_eq!(t.prompt_tokens, vec![100, 5, 6]);
+        assert_eq!(t.output_tokens, vec![20, 7, 8]);
+        assert_eq!(t.predicted_output_tokens, None);
+        assert_eq!((t.report.rows_read, t.report.rows_loaded), (3, 3));
+        assert!(t.report.skipped.is_empty());
+        assert_eq!(
+            t.report.columns,
+            "arrival <- 'arrival_time' (seconds), prompt <- 'prompt_length', output <- 'output_length'"
+        );
+    }
+
+    #[test]
+    fn burstgpt_columns_are_detected_and_failed_requests_reported() {
+        let csv = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n\
+                   5,ChatGPT,472,18,490,Conversation log\n\
+                   5,GPT-4,1020,0,1020,API log\n\
+                   7,ChatGPT,300,12.0,312,Conversation log\n\
+                   9,ChatGPT,0,0,0,API log\n\
+                   9,GPT-4,0,3,3,API log\n";
+        let t = parse(csv).unwrap();
+        assert_eq!(t.arrival_s, vec![0.0, 2.0, 4.0]);
+        assert_eq!(t.prompt_tokens, vec![472, 300, 0]);
+        assert_eq!(t.output_tokens, vec![18, 12, 3]);
+        assert_eq!((t.report.rows_read, t.report.rows_loaded), (5, 3));
+        assert_eq!(t.report.skipped, vec![SkippedRows { reason: FAILED_REQUEST.to_string(), count: 2, first_row: 3 }]);
+        assert_eq!(
+            t.report.columns,
+            "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', output <- 'Response tokens'; \
+             ignored: 'Model', 'Total tokens', 'Log Type'"
+        );
+    }
+
+    #[test]
+    fn other_spellings_a_predicted_column_and_a_bom_are_accepted() {
+        let t =
+            parse("\u{feff}TIME, Input-Tokens ,completion_tokens,predicted_output_length\n0,1,2,3\n1,4,5,6\n").unwrap();
+        assert_eq!((t.prompt_tokens, t.output_tokens), (vec![1, 4], vec![2, 5]));
+        assert_eq!(t.predicted_output_tokens, Some(vec![3, 6]));
+        assert!(t.report.columns.contains("predicted <- 'predicted_output_length'"), "{}", t.report.columns);
+        let t = parse("timestamp,context_tokens,generated_tokens\n1,2,3\n").unwrap();
+        assert_eq!((t.prompt_tokens, t.output_tokens), (vec![2], vec![3]));
+    }
+
+    #[test]
+    fn date_time_stamps_with_fractions_and_offsets() {
+        let csv = "timestamp,prompt,output\n\
+                   2023-05-10 12:34:56,1,1\n\
+                   2023-05-10T12:34:56.5Z,1,1\n\
+                   2023-05-10T14:35:00+02:00,1,1\n\
+                   2023-05-11 00:00:00.25,1,1\n";
+        let t = parse(csv).unwrap();
+        assert_eq!(t.arrival_s, vec![0.0, 0.5, 4.0, 41_104.25]);
+        assert!(t.report.columns.contains("(date-time)"));
+        // Civil calendar: leap days, year and era boundaries.
+        assert_eq!(parse_date_time(b"1970-01-01 00:00:00"), Some(0.0));
+        assert_eq!(parse_date_time(b"2000-03-01T00:00:00Z"), Some(951_868_800.0));
+        assert_eq!(parse_date_time(b"2024-02-29 23:59:59-0130"), Some(1_709_251_199.0 + 5400.0));
+        assert_eq!(parse_date_time(b"1969-12-31 23:59"), Some(-60.0));
+        for bad in [
+            "2023-02-29 00:00:00",
+            "2023-13-01 00:00:00",
+            "2023-05-10 24:00:00",
+            "2023-05-10",
+            "2023-05-10 12:34:56 UTC",
+        ] {
+            assert_eq!(parse_date_time(bad.as_bytes()), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_fields_must_be_whole_non_negative_numbers() {
+        assert_eq!(parse_tokens(b"12"), Ok(12));
+        assert_eq!(parse_tokens(b"12.0"), Ok(12));
+        assert_eq!(parse_tokens(b"0"), Ok(0));
+        assert_eq!(parse_tokens(b"-3"), Err("negative token count: '-3'".to_string()));
+        assert_eq!(parse_tokens(b"abc"), Err("not a number of tokens: 'abc'".to_string()));
+        assert_eq!(parse_tokens(b"1.5"), Err("not a whole number of tokens: '1.5'".to_string()));
+        assert!(parse_tokens(b"").unwrap_err().starts_with("empty value"));
+        assert!(parse_tokens(b"999999999999999999999").unwrap_err().starts_with("implausible"));
+        for junk in [".", "-", "1e3", "1.0.0", "+4", "1 2"] {
+            assert!(parse_tokens(junk.as_bytes()).is_err(), "{junk}");
+        }
+    }
+
+    #[test]
+    fn errors_name_file_row_and_column() {
+        let head = "arrival_time,prompt_length,output_length\n";
+        assert_eq!(
+            error(&format!("{head}0,1,1\n1,abc,1\n")),
+            "t.csv, row 3, column 'prompt_length': not a number of tokens: 'abc'"
+        );
+        assert_eq!(
+            error(&format!("{head}0,1,-3\n")),
+            "t.csv, row 2, column 'output_length': negative token count: '-3'"
+        );
+        assert_eq!(error(&format!("{head}0,1,1\n1,2\n")), "t.csv, row 3: ragged row: 2 fields where the header has 3");
+        assert_eq!(
+            error(&format!("{head}5,1,1\n4,1,1\n")),
+            "t.csv, row 3, column 'arrival_time': timestamp '4' is earlier than row 2's: rows must be sorted by arrival time"
+        );
+        for (stamp, says) in [("NaN", "not a finite"), ("inf", "not a finite"), ("soon", "not a timestamp")] {
+            let e = error(&format!("{head}0,1,1\n{stamp},1,1\n"));
+            assert!(e.starts_with("t.csv, row 3, column 'arrival_time': ") && e.contains(says), "{e}");
+        }
+        let e = error(&format!("{head}0,1,1\n2023-05-10 12:00:00,1,1\n"));
+        assert!(e.contains("row 3") && e.contains("first row gave seconds"), "{e}");
+        let e = error("timestamp,prompt,output\n2023-05-10 12:00:00,1,1\n17,1,1\n");
+        assert!(e.contains("row 3") && e.contains("not a date-time"), "{e}");
+        assert!(!error(&format!("{head}0,1,1\n1,2\n")).contains('\n'));
+    }
+
+    #[test]
+    fn empty_headerless_and_unusable_files_are_rejected() {
+        assert_eq!(error(""), "t.csv: the file is empty: expected a header row");
+        assert_eq!(error("arrival_time,prompt_length,output_length\n"), "t.csv: no data rows after the header");
+        assert_eq!(
+            error("a,b,c\n1,2,3\n"),
+            "t.csv, row 1: no arrival-time column: found 'a', 'b', 'c'; accepted spellings (case, spaces, '_' and '-' \
+             ignored): arrival_time, arrival_s, arrival_timestamp, arrival, timestamp, time, time_s"
+        );
+        let e = error("time,prompt,total_tokens\n1,2,3\n");
+        assert!(e.starts_with("t.csv, row 1: no output-tokens column: found 'time', 'prompt', 'total_tokens'"), "{e}");
+        assert_eq!(
+            error("time,prompt,output\n1,2,0\n2,3,0\n"),
+            "t.csv: no usable row: all 2 data rows were skipped (2 x failed request (0 response tokens))"
+        );
+    }
+
+    #[test]
+    fn arbitrary_bytes_never_panic() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let alphabet = b"0123456789.,-:T Z\n\"abc";
+        for len in 0..300 {
+            let text: Vec<u8> = (0..len)
+                .map(|_| {
+                    state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                    alphabet[(state >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            let mut with_header = b"time,prompt,output\n".to_vec();
+            with_header.extend(&text);
+            let _ = parse_trace(&text, "x.csv");
+            if let Ok(t) = parse_trace(&with_header, "x.csv") {
+                assert!(t.arrival_s[0] == 0.0 && t.arrival_s.windows(2).all(|p| p[0] <= p[1]));
+                assert!(t.output_tokens.iter().all(|&o| o > 0));
+            }
+        }
+    }
+
+    /// Throughput on a BurstGPT-sized file (1.4M rows, ~60 MB). Run with
+    /// `cargo test -p batchlab --release import_speed -- --ignored --nocapture`.
+    #[test]
+    #[ignore]
+    fn import_speed_on_a_burstgpt_sized_file() {
+        let mut csv = String::from("Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n");
+        for i in 0..1_400_000u64 {
+            let (req, resp) = (i * 7919 % 4000, i * 104_729 % 900);
+            let model = if i % 3 == 0 { "GPT-4" } else { "ChatGPT" };
+            let log = if i % 2 == 0 { "Conversation log" } else { "API log" };
+            csv += &format!("{},{model},{req},{resp},{},{log}\n", i * 4 + 1_000_000, req + resp);
+        }
+        let start = std::time::Instant::now();
+        let t = parse_trace(csv.as_bytes(), "big.csv").unwrap();
+        let took = start.elapsed();
+        println!("{} MB, {} rows loaded in {took:?}", csv.len() / 1_000_000, t.report.rows_loaded);
+        assert_eq!(t.report.rows_read, 1_400_000);
+    }
 }
