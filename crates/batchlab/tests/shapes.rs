@@ -53,26 +53,42 @@ fn paper_model() -> LatencyModel {
     LatencyModel::new(Preset::Paper.calibration(), batchlab::config::LatencyMode::Fit).unwrap()
 }
 
+fn step2_throughput(preset: Preset, synthetic: Synthetic, n: usize) -> (Vec<f64>, Vec<f64>, f64) {
+    let mut spec = PlanSpec::new(preset);
+    spec.steps = [false, true, false];
+    spec.max_requests = n;
+    spec.base.synthetic = synthetic;
+    let plan = run_plan(Source::Synthetic(synthetic), &preset.calibration(), &spec, &|| 0.0, &mut |_| true).unwrap();
+    let runs: Vec<_> = plan.runs.iter().map(|r| r.result.as_ref().unwrap()).collect();
+    let thr = runs.iter().map(|r| r.metrics.throughput_rps).collect();
+    let util = runs.iter().map(|r| r.metrics.gpu_util_mean).collect();
+    (thr, util, runs[0].metrics.arrival_rate_rps)
+}
+
+/// Under steady (Poisson) load, first-results preset: throughput rises with GPUs, then saturates at the
+/// arrival rate, and utilisation falls once the cluster outgrows the load.
 #[test]
 fn throughput_grows_with_gpus_then_saturates_at_the_arrival_rate() {
-    let mut spec = PlanSpec::new(Preset::Paper);
-    spec.steps = [false, true, false];
-    spec.max_requests = 20_000;
-    let plan = run_plan(Source::Synthetic(Synthetic::BurstGpt), &Preset::Paper.calibration(), &spec, &|| 0.0, &mut |_| true)
-        .unwrap();
-    let runs: Vec<_> = plan.runs.iter().map(|r| r.result.as_ref().unwrap()).collect();
-    let thr: Vec<f64> = runs.iter().map(|r| r.metrics.throughput_rps).collect();
-    let arrival = runs[0].metrics.arrival_rate_rps;
-    // Non-decreasing (1% slack for the drain tail) ...
-    assert!(thr.windows(2).all(|t| t[1] >= 0.99 * t[0]), "{thr:?}");
-    // ... never above the arrival rate (plus the same slack) ...
+    // 0.27 req/s before the x200 load scaling: BurstGPT's average rate.
+    let (thr, util, arrival) = step2_throughput(Preset::FirstResults, Synthetic::Poisson { rate_rps: 0.27 }, 20_000);
+    // Non-decreasing (2% slack for the drain tail), never above the arrival rate ...
+    assert!(thr.windows(2).all(|t| t[1] >= 0.98 * t[0]), "{thr:?}");
     assert!(thr.iter().all(|&t| t <= 1.01 * arrival), "{thr:?} vs arrival {arrival}");
-    // ... and saturating: the last doubling gains far less than the first.
-    let first_gain = thr[1] / thr[0];
-    let last_gain = thr[thr.len() - 1] / thr[thr.len() - 2];
-    assert!(first_gain > 1.5 && last_gain < 1.05, "{thr:?}");
-    // GPU utilisation falls once the cluster outgrows the load.
-    assert!(runs.last().unwrap().metrics.gpu_util_mean < runs[0].metrics.gpu_util_mean);
+    // ... close to it at 100 GPUs, and saturating: the last doubling gains little.
+    assert!(thr[thr.len() - 1] > 0.9 * arrival, "{thr:?} vs arrival {arrival}");
+    assert!(thr[1] / thr[0] > 1.5 && thr[thr.len() - 1] / thr[thr.len() - 2] < 1.05, "{thr:?}");
+    assert!(util[util.len() - 1] < util[0], "{util:?}");
+}
+
+/// The published step-2 shape (first-results preset, BurstGPT-like bursts, x200 load):
+/// throughput rises with GPUs and saturates at the arrival rate.
+#[test]
+fn bursty_load_saturates_at_the_arrival_rate() {
+    let (thr, _, arrival) = step2_throughput(Preset::FirstResults, Synthetic::BurstGpt, 20_000);
+    assert!(thr.windows(2).all(|t| t[1] >= 0.98 * t[0]), "{thr:?}");
+    assert!(thr.iter().all(|&t| t <= 1.01 * arrival), "{thr:?} vs arrival {arrival}");
+    assert!(thr.iter().any(|&t| t >= 0.95 * arrival), "{thr:?} vs arrival {arrival}");
+    assert!(thr[1] / thr[0] > 1.5 && thr[thr.len() - 1] / thr[thr.len() - 2] < 1.05, "{thr:?}");
 }
 
 #[test]
