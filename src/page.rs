@@ -61,9 +61,11 @@ enum Slot {
 #[derive(Default)]
 struct App {
     worker: Option<Worker>,
+    /// Counts the workers started; messages from a replaced worker are ignored.
+    generation: u32,
     ready: bool,
-    /// An envelope waiting for the worker's "ready".
-    pending: Option<JsValue>,
+    /// Envelopes waiting for the worker's "ready".
+    pending: Vec<JsValue>,
     /// Start of the job in progress (ms), if any.
     busy_since: Option<f64>,
     timer: Option<i32>,
@@ -305,7 +307,15 @@ fn start_worker() {
         Ok(w) => w,
         Err(e) => return show_error(&format!("cannot start the simulation worker: {e:?}")),
     };
-    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
+    let generation = with(|a| {
+        a.generation += 1;
+        a.generation
+    });
+    let current = move || with(|a| a.generation) == generation;
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if !current() {
+            return;
+        }
         match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
             Ok(r) => received(r),
             Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
@@ -313,7 +323,10 @@ fn start_worker() {
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
-    let onerror = Closure::<dyn FnMut(Event)>::new(|e: Event| {
+    let onerror = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+        if !current() {
+            return;
+        }
         let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
         if !with(|a| a.ready) {
             // It never started (missing file, no wasm support): retrying would loop.
@@ -339,7 +352,11 @@ fn restart_worker() {
     if let Some(w) = with(|a| a.worker.take()) {
         w.terminate();
     }
-    with(|a| a.pending = None);
+    // Work sent to the old worker is gone, a file check included (a run re-parses it).
+    with(|a| {
+        a.pending.clear();
+        a.checking = None;
+    });
     start_worker();
 }
 
@@ -348,7 +365,7 @@ fn send(env: JsValue) {
         if a.ready {
             Some(a.worker.clone())
         } else {
-            a.pending = Some(env.clone());
+            a.pending.push(env.clone());
             None
         }
     });
@@ -437,10 +454,12 @@ fn received(r: Response) {
         Response::Ready => {
             let (pending, worker) = with(|a| {
                 a.ready = true;
-                (a.pending.take(), a.worker.clone())
+                (std::mem::take(&mut a.pending), a.worker.clone())
             });
-            if let (Some(env), Some(w)) = (pending, worker) {
-                let _ = w.post_message(&env);
+            if let Some(w) = worker {
+                for env in pending {
+                    let _ = w.post_message(&env);
+                }
             }
             // The first worker's start (a replacement keeps the "cancelled" status).
             if el("status").text_content().unwrap_or_default().starts_with("starting") {
