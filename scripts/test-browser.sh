@@ -20,13 +20,15 @@ step "build CLI" cargo build --locked -p batchlab-cli
 # wasm32 tests (tests/wasm_same_numbers.rs): the core in Chromium gives the bytes the
 # native CLI writes into target/wasm-golden.
 wasm_tests() {
-  local cli=target/debug/batchlab golden=$PWD/target/wasm-golden s
+  local cli=$PWD/target/debug/batchlab golden=$PWD/target/wasm-golden s
   rm -rf "$golden" && mkdir -p "$golden" || return 1
   for s in static_fifo dynamic_no_bins multi_bin_dynamic multi_bin_fixed; do
     $cli run --preset paper --requests 3000 --gpus 2 --k 4 --seed 11 --scheduler $s --out "$golden/paper-$s" >/dev/null || return 1
   done
   $cli run --preset compat --requests 3000 --gpus 2 --k 4 --seed 11 --scheduler multi_bin_dynamic \
     --out "$golden/compat-multi_bin_dynamic" >/dev/null || return 1
+  (cd tests/browser/fixtures && $cli run --trace burstgpt_sample.csv --requests 1000 --gpus 2 \
+    --real-timestamps --predictor oracle --out "$golden/trace" >/dev/null) || return 1
   $cli stress --preset paper --max-requests 2000 --max-gpus 4 --seed 3 --out "$golden/plan" >/dev/null 2>&1 || return 1
   BATCHLAB_GOLDEN="$golden" CHROMEDRIVER=/usr/bin/chromedriver WASM_BINDGEN_TEST_TIMEOUT=300 \
     CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \

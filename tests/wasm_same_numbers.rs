@@ -7,7 +7,7 @@
 use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::plan::PlanSpec;
 use batchlab::report::without_wall_clock;
-use batchlab::workload::Source;
+use batchlab::workload::{parse_trace, Source};
 use batchlab_web::jobs::{execute, run_one, Hooks, Inputs, PLAN_PREFIX};
 use batchlab_web::protocol::{Request, Response};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
@@ -66,4 +66,21 @@ fn a_small_plan_equals_the_native_cli() {
             assert_eq!(text, native, "{name}");
         }
     }
+}
+
+/// `batchlab run --trace burstgpt_sample.csv --requests 1000 --gpus 2 --real-timestamps
+/// --predictor oracle` (run in tests/browser/fixtures, so the file names agree).
+#[wasm_bindgen_test]
+fn a_trace_run_equals_the_native_cli() {
+    let trace = parse_trace(include_bytes!("browser/fixtures/burstgpt_sample.csv"), "burstgpt_sample.csv").unwrap();
+    assert_eq!(trace.report.rows_loaded, 597);
+    let config = Config {
+        requests: 1_000,
+        gpus: 2,
+        load: batchlab::config::Load::RealTimestamps,
+        predictor: batchlab::config::Predictor::Oracle,
+        ..Config::preset(Preset::Paper)
+    };
+    let out = run_one(Source::Trace(&trace), &config, &Preset::Paper.calibration(), &|| 0.0).unwrap();
+    assert_eq!(without_wall_clock(&out.csv), without_wall_clock(golden!("trace/run.csv")));
 }

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { download, jobsDone, launch, openPage, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
+import { download, jobsDone, launch, openPage, ROOT, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
 
 // Slider positions of the request slider (E12 steps: 0 = 1K, 12 = 10K, 24 = 100K, 36 = 1M).
 const N1K = 0;
@@ -139,6 +139,25 @@ describe("BatchLab page", () => {
     assert.equal(withoutWallClock(csv.text), withoutWallClock(cliCsv));
     const noWall = (s) => s.replace(/"wall_time_s": [^,\n]*/, '"wall_time_s": _');
     assert.equal(noWall(json.text), noWall(readFileSync(join(out, "run.json"), "utf8")));
+    await close();
+  });
+
+  test("a run on an uploaded BurstGPT trace gives the CLI's CSV", async () => {
+    const { page, close } = await openPage(env);
+    const fixtures = join(ROOT, "tests/browser/fixtures");
+    await page.setInputFiles("#trace-file", join(fixtures, "burstgpt_sample.csv"));
+    await page.waitForFunction(() => /597 of 600 rows loaded/.test(document.getElementById("file-info").textContent));
+    assert.match(await page.textContent("#file-info"), /skipped 3 row\(s\)/);
+    await setValue(page, "#requests", N1K);
+    await setValue(page, "#gpus", 2);
+    await page.selectOption("#load", "real");
+    await page.selectOption("#predictor", "oracle");
+    await runJob(page, "#run");
+    const csv = await download(page, "run.csv");
+    const args = ["run", "--trace", "burstgpt_sample.csv", "--requests", "1000", "--gpus", "2", "--real-timestamps", "--predictor", "oracle"];
+    const out = runCli(args, fixtures);
+    assert.equal(withoutWallClock(csv.text), withoutWallClock(readFileSync(join(out, "run.csv"), "utf8")));
+    assert.deepEqual((await summary(page))["requests completed"], ["597"]);
     await close();
   });
 

@@ -100,10 +100,10 @@ export function cli() {
   return found;
 }
 
-/// Run the CLI with `args` plus `--out DIR`; returns DIR.
-export function runCli(args) {
+/// Run the CLI with `args` plus `--out DIR` (in folder `cwd`); returns DIR.
+export function runCli(args, cwd = ROOT) {
   const out = mkdtempSync(join(tmpdir(), "batchlab-cli-"));
-  execFileSync(cli(), [...args, "--out", out], { stdio: ["ignore", "ignore", "pipe"] });
+  execFileSync(cli(), [...args, "--out", out], { cwd, stdio: ["ignore", "ignore", "pipe"] });
   return out;
 }
 
