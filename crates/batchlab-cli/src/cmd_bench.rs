@@ -12,6 +12,7 @@ use batchlab::workload::{build, Source};
 use clap::Args;
 
 use crate::error::{CliError, CliResult};
+use crate::options;
 use crate::output::{print_table, say};
 
 #[derive(Args, Debug)]
@@ -53,7 +54,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         requests: args.requests,
         ..Config::preset(preset)
     };
-    config.validate()?;
+    options::validate(&config)?;
     let model = LatencyModel::new(preset.calibration(), config.latency_mode)?;
     let source = Source::Synthetic(config.synthetic);
     say!(

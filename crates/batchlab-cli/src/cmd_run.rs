@@ -11,7 +11,7 @@ use batchlab::workload::{build, Source};
 use clap::Args;
 
 use crate::error::CliResult;
-use crate::options::{print_import_report, ModelArgs};
+use crate::options::{self, print_import_report, ModelArgs};
 use crate::output::{num, pct, print_pairs, print_table, say, secs, write_files};
 
 fn paper() -> Config {
@@ -59,7 +59,7 @@ pub fn run(args: RunArgs) -> CliResult<()> {
         config.k_bins = k;
     }
     // Check the options before reading a possibly large trace.
-    config.validate()?;
+    options::validate(&config)?;
     let model = LatencyModel::new(args.model.calibration(preset)?, config.latency_mode)?;
     let trace = args.model.trace()?;
     let source = match &trace {

@@ -264,6 +264,13 @@ fn bad_options_name_the_option() {
     assert_usage_error(&batchlab(&["stress", "--max-gpus", "0"]), &["--max-gpus"]);
     assert_usage_error(&batchlab(&["stress", "--step1-only", "--step2-only"]), &["--step"]);
     assert_usage_error(&batchlab(&["bench", "--repeat", "0"]), &["--repeat"]);
+    // Absurd sizes are refused before anything is allocated (no out-of-memory abort).
+    assert_usage_error(&batchlab(&["run", "--gpus", "4000000000"]), &["--gpus", "at most"]);
+    assert_usage_error(&batchlab(&["run", "--k", "4000000000"]), &["--k", "at most"]);
+    assert_usage_error(&batchlab(&["run", "--requests", "100000000000000"]), &["--requests", "at most"]);
+    assert_usage_error(&batchlab(&["run", "--timeseries-points", "100000000000"]), &["--timeseries-points"]);
+    assert_usage_error(&batchlab(&["stress", "--best-gpu-count", "4000000000"]), &["--best-gpu-count"]);
+    assert_usage_error(&batchlab(&["bench", "--requests", "100000000000000"]), &["--requests"]);
     assert_usage_error(&batchlab(&[]), &["command"]);
 }
 
