@@ -126,16 +126,27 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&info.to_string().into());
     }));
-    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
-    let (state, problems) = UiState::from_fragment(&hash);
-    write_state(&state);
-    show_error(&problems.join(" "));
     wire_controls();
     show_files();
     set_busy_ui(false);
     set_status("starting the simulation worker…");
     start_worker();
+    apply_fragment();
+    // A link pasted into this tab changes only the fragment: no reload, so apply it.
+    let onhash = Closure::<dyn FnMut(Event)>::new(|_| apply_fragment());
+    if let Some(w) = web_sys::window() {
+        let _ = w.add_event_listener_with_callback("hashchange", onhash.as_ref().unchecked_ref());
+    }
+    onhash.forget();
     document().body().map(|b| b.set_attribute("data-ready", "true"));
+}
+
+/// Set the controls from the URL fragment, and start the job it names (`show=`).
+fn apply_fragment() {
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    let (state, problems) = UiState::from_fragment(&hash);
+    write_state(&state);
+    show_error(&problems.join(" "));
     let show = hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("show="));
     if let Some(job) = Job::ALL.into_iter().find(|j| Some(j.name()) == show) {
         submit(job); // queued until the worker is ready

@@ -279,6 +279,14 @@ describe("BatchLab page", () => {
     const t = await summary(auto.page);
     assert.deepEqual(t["scheduler"], ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"]);
     assert.deepEqual(t["GPUs"], ["2", "2", "2", "2"]);
+
+    // A link opened in a tab that already shows the page changes only the fragment.
+    await auto.page.evaluate(() => {
+      location.hash = "#n=1000&gpus=9&scheduler=static_fifo&show=run";
+    });
+    await auto.page.waitForSelector("body[data-jobs-done='2']", { timeout: 60_000 });
+    assert.deepEqual((await summary(auto.page))["GPUs"], ["9"]);
+    assert.equal(await auto.page.inputValue("#gpus"), "9");
     await auto.close();
 
     const bad = await openPage(env, "gpus=0&seed=5");
