@@ -12,7 +12,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::CliResult;
-use crate::options::{self, at_most, print_import_report, ModelArgs, MAX_GPUS, MAX_K};
+use crate::options::{self, print_import_report, ModelArgs};
 use crate::output::{num, pct, print_table, say, secs, write_files};
 
 #[derive(Args, Debug)]
@@ -76,8 +76,6 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     // Check the options before reading a possibly large trace.
     spec.validate()?;
     options::validate(&spec.base)?;
-    at_most("--k", spec.k_bins.into(), MAX_K.into())?;
-    at_most("--best-gpu-count", spec.best_gpu_count.unwrap_or(1).into(), MAX_GPUS.into())?;
     let grid = args.model.calibration(preset)?;
     let trace = args.model.trace()?;
     let source = match &trace {

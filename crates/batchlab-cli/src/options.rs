@@ -18,31 +18,9 @@ pub const DEFAULT_POISSON_RATE: f64 = 0.27;
 /// Sigma of `--predictor noisy` when `--predictor-sigma` is not given (the web app's too).
 pub const DEFAULT_PREDICTOR_SIGMA: f64 = 0.5;
 
-/// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and
-/// time-series arrays: past them a slip of the keyboard (a few extra zeros) would exhaust
-/// memory and abort the process instead of giving an error. Each is far above any
-/// meaningful experiment (the stress plan's largest values are 1M requests, 100 GPUs, K 32).
-pub const MAX_REQUESTS: usize = 100_000_000;
-pub const MAX_GPUS: u32 = 100_000;
-pub const MAX_K: u32 = 100_000;
-pub const MAX_TIMESERIES_POINTS: usize = 1_000_000;
-
-/// Error unless `value <= max`, naming the option.
-pub fn at_most(option: &str, value: u64, max: u64) -> CliResult<()> {
-    if value <= max {
-        Ok(())
-    } else {
-        Err(CliError::option(option, format!("must be at most {max} (got {value})")))
-    }
-}
-
-/// `Config::validate` plus the CLI's upper bounds (see `MAX_REQUESTS`).
+/// `Config::validate`, which also bounds sizes (see `batchlab::config::MAX_REQUESTS`).
 pub fn validate(c: &Config) -> CliResult<()> {
-    c.validate()?;
-    at_most("--requests", c.requests as u64, MAX_REQUESTS as u64)?;
-    at_most("--gpus", c.gpus.into(), MAX_GPUS.into())?;
-    at_most("--k", c.k_bins.into(), MAX_K.into())?;
-    at_most("--timeseries-points", c.timeseries_points as u64, MAX_TIMESERIES_POINTS as u64)
+    Ok(c.validate()?)
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

@@ -174,6 +174,24 @@ pub struct Config {
     pub timeseries_points: usize,
 }
 
+/// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and
+/// time-series arrays: past them a slip of the keyboard (a few extra zeros) would exhaust
+/// memory and abort instead of giving an error. Each is far above any meaningful
+/// experiment (the stress plan's largest values are 1M requests, 100 GPUs, K = 32).
+pub const MAX_REQUESTS: usize = 100_000_000;
+pub const MAX_GPUS: u32 = 100_000;
+pub const MAX_K: u32 = 100_000;
+pub const MAX_TIMESERIES_POINTS: usize = 1_000_000;
+
+/// Error unless `value <= max`, naming the option.
+pub fn at_most(option: &str, value: u64, max: u64) -> Result<()> {
+    if value <= max {
+        Ok(())
+    } else {
+        Err(Error::option(option, format!("must be at most {max} (got {value})")))
+    }
+}
+
 /// Named sets of defaults.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -349,7 +367,10 @@ impl Config {
         if self.timeseries_points < 2 {
             return Err(Error::option("--timeseries-points", "must be at least 2"));
         }
-        Ok(())
+        at_most("--requests", self.requests as u64, MAX_REQUESTS as u64)?;
+        at_most("--gpus", self.gpus.into(), MAX_GPUS.into())?;
+        at_most("--k", self.k_bins.into(), MAX_K.into())?;
+        at_most("--timeseries-points", self.timeseries_points as u64, MAX_TIMESERIES_POINTS as u64)
     }
 }
 

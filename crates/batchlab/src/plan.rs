@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, Preset, SchedulerKind};
+use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS, MAX_K};
 use crate::error::{Error, Result};
 use crate::latency::{CalibrationGrid, LatencyModel};
 use crate::run::{simulate_run, RunResult};
@@ -75,6 +75,8 @@ impl PlanSpec {
         if self.k_bins < 1 {
             return Err(Error::option("--k", format!("must be at least 1 (got {})", self.k_bins)));
         }
+        at_most("--k", self.k_bins.into(), MAX_K.into())?;
+        at_most("--best-gpu-count", self.best_gpu_count.unwrap_or(1).into(), MAX_GPUS.into())?;
         self.base.validate()
     }
 
