@@ -1,0 +1,56 @@
+//! The controls of `index.html` <-> `UiState`: every value read, checked and shown.
+
+use batchlab::config::{Preset, SchedulerKind};
+
+use super::{el, input, select};
+use crate::state::{position_of, requests_at, PredictorChoice, UiState};
+
+pub(super) fn write_state(s: &UiState) {
+    select("preset").set_value(s.preset.name());
+    input("requests").set_value(&position_of(s.requests).to_string());
+    input("gpus").set_value(&s.gpus.to_string());
+    input("k").set_value(&s.k_bins.to_string());
+    select("scheduler").set_value(s.scheduler.name());
+    select("load").set_value(if s.real_timestamps { "real" } else { "rps" });
+    input("rps").set_value(&s.rps_factor.to_string());
+    input("dtoken").set_value(&s.d_sla_token_s.to_string());
+    input("drequest").set_value(&s.d_sla_request_s.to_string());
+    select("predictor").set_value(s.predictor.name());
+    input("sigma").set_value(&s.sigma.to_string());
+    input("seed").set_value(&s.seed.to_string());
+    select("cap").set_value(&s.plan_cap.to_string());
+    show_values(s);
+}
+
+pub(super) fn show_values(s: &UiState) {
+    el("requests-value").set_text_content(Some(&s.requests.to_string()));
+    // The slider's value is a position on the log scale: announce the count instead.
+    el("requests").set_attribute("aria-valuetext", &format!("{} requests", s.requests)).ok();
+    el("gpus-value").set_text_content(Some(&s.gpus.to_string()));
+    el("k-value").set_text_content(Some(&s.k_bins.to_string()));
+    input("rps").set_disabled(s.real_timestamps);
+    input("sigma").set_disabled(s.predictor != PredictorChoice::Noisy);
+}
+
+pub(super) fn read_state() -> Result<UiState, String> {
+    fn number<T: std::str::FromStr>(id: &str, label: &str) -> Result<T, String> {
+        let v = input(id).value();
+        v.trim().parse().map_err(|_| format!("{label}: '{v}' is not a valid number"))
+    }
+    let preset = Preset::parse(&select("preset").value()).map_err(|e| e.to_string())?;
+    Ok(UiState {
+        preset,
+        requests: requests_at(number("requests", "Requests")?),
+        gpus: number("gpus", "GPUs")?,
+        k_bins: number("k", "K bins")?,
+        scheduler: SchedulerKind::parse(&select("scheduler").value()).map_err(|e| e.to_string())?,
+        real_timestamps: select("load").value() == "real",
+        rps_factor: number("rps", "RPS scaling factor")?,
+        d_sla_token_s: number("dtoken", "Per-token SLA")?,
+        d_sla_request_s: number("drequest", "Per-request SLA")?,
+        predictor: PredictorChoice::parse(&select("predictor").value()).unwrap_or(PredictorChoice::Prompt),
+        sigma: number("sigma", "Predictor sigma")?,
+        seed: number("seed", "Seed")?,
+        plan_cap: select("cap").value().parse().map_err(|_| "Plan cap: not a number".to_string())?,
+    })
+}

@@ -1,0 +1,471 @@
+//! The page's glue: read and write the controls of `index.html`, keep the URL fragment in
+//! step with them, send jobs to the worker, show progress, results and downloads.
+//!
+//! All simulation runs in the worker. Cancel terminates the worker and starts a fresh
+//! one (a worker inside a synchronous wasm call cannot receive a message), which stops
+//! any run at once; the new worker's "ready" message is awaited before it gets work.
+
+use std::cell::RefCell;
+
+use batchlab::config::Preset;
+use js_sys::{Object, Reflect};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{DragEvent, Element, Event, File, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker};
+
+use crate::protocol::{Request, Response};
+use crate::state::UiState;
+use crate::worker::to_js;
+
+mod controls;
+mod results;
+use controls::{read_state, show_values, write_state};
+use results::{download, show_plan, show_runs};
+
+const WORKER_URL: &str = "./worker-loader.js";
+
+/// The three jobs; a link with `show=<name>` starts one once the page is ready, so a
+/// shared link reproduces a figure.
+#[derive(Clone, Copy, PartialEq)]
+enum Job {
+    Run,
+    Compare,
+    Plan,
+}
+
+impl Job {
+    const ALL: [Job; 3] = [Job::Run, Job::Compare, Job::Plan];
+
+    fn name(self) -> &'static str {
+        match self {
+            Job::Run => "run",
+            Job::Compare => "compare",
+            Job::Plan => "plan",
+        }
+    }
+
+    fn request(self, s: &UiState) -> Request {
+        match self {
+            Job::Run => Request::Run { preset: s.preset, config: s.to_config() },
+            Job::Compare => Request::Compare { preset: s.preset, config: s.to_config() },
+            Job::Plan => Request::Plan { preset: s.preset, spec: s.to_plan_spec() },
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Slot {
+    Trace,
+    Calibration,
+}
+
+#[derive(Default)]
+struct App {
+    worker: Option<Worker>,
+    /// Counts the workers started; messages from a replaced worker are ignored.
+    generation: u32,
+    ready: bool,
+    /// Envelopes waiting for the worker's "ready".
+    pending: Vec<JsValue>,
+    /// Start of the job in progress (ms), if any.
+    busy_since: Option<f64>,
+    timer: Option<i32>,
+    trace: Option<File>,
+    calibration: Option<File>,
+    /// Whether the error region shows a bad control value (cleared once it is fixed).
+    control_error: bool,
+    /// The file whose check is in flight (a failed check drops it).
+    checking: Option<Slot>,
+    /// What the download buttons offer: (file name, MIME type, contents).
+    downloads: Vec<(String, String, String)>,
+    jobs_done: u32,
+}
+
+thread_local! {
+    static APP: RefCell<App> = RefCell::new(App::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut App) -> R) -> R {
+    APP.with(|a| f(&mut a.borrow_mut()))
+}
+
+fn document() -> web_sys::Document {
+    web_sys::window().and_then(|w| w.document()).expect("a page has a document")
+}
+
+fn el(id: &str) -> Element {
+    document().get_element_by_id(id).unwrap_or_else(|| panic!("index.html lacks #{id}"))
+}
+
+fn input(id: &str) -> HtmlInputElement {
+    el(id).unchecked_into()
+}
+
+fn select(id: &str) -> HtmlSelectElement {
+    el(id).unchecked_into()
+}
+
+fn now_ms() -> f64 {
+    web_sys::window().and_then(|w| w.performance()).map_or(0.0, |p| p.now())
+}
+
+fn on(id: &str, event: &str, f: impl FnMut(Event) + 'static) {
+    let closure = Closure::<dyn FnMut(Event)>::new(f);
+    let _ = el(id).add_event_listener_with_callback(event, closure.as_ref().unchecked_ref());
+    closure.forget();
+}
+
+fn show_error(message: &str) {
+    el("error").set_text_content(Some(message));
+}
+
+fn set_status(text: &str) {
+    el("status").set_text_content(Some(text));
+}
+
+pub fn start() {
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&info.to_string().into());
+    }));
+    wire_controls();
+    show_files();
+    set_busy_ui(false);
+    set_status("starting the simulation worker…");
+    start_worker();
+    apply_fragment();
+    // A link pasted into this tab changes only the fragment: no reload, so apply it.
+    let onhash = Closure::<dyn FnMut(Event)>::new(|_| apply_fragment());
+    if let Some(w) = web_sys::window() {
+        let _ = w.add_event_listener_with_callback("hashchange", onhash.as_ref().unchecked_ref());
+    }
+    onhash.forget();
+    document().body().map(|b| b.set_attribute("data-ready", "true"));
+}
+
+/// Set the controls from the URL fragment, and start the job it names (`show=`).
+fn apply_fragment() {
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    let (state, problems) = UiState::from_fragment(&hash);
+    write_state(&state);
+    show_error(&problems.join(" "));
+    let show = hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("show="));
+    if let Some(job) = Job::ALL.into_iter().find(|j| Some(j.name()) == show) {
+        submit(job); // queued until the worker is ready
+    }
+}
+
+fn set_url(fragment: &str) {
+    if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{fragment}")));
+    }
+}
+
+// ----- controls <-> UiState -----
+
+/// After any change: show the values, put the state in the URL.
+fn controls_changed() {
+    match read_state() {
+        Ok(s) => {
+            show_values(&s);
+            set_url(&s.to_fragment());
+            if with(|a| std::mem::take(&mut a.control_error)) {
+                show_error("");
+            }
+        }
+        Err(e) => {
+            with(|a| a.control_error = true);
+            show_error(&e)
+        }
+    }
+}
+
+fn wire_controls() {
+    for id in ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"] {
+        on(id, "input", |_| controls_changed());
+        on(id, "change", |_| controls_changed());
+    }
+    on("preset", "change", |_| {
+        if let Ok(p) = Preset::parse(&select("preset").value()) {
+            let cap = read_state().map(|s| s.plan_cap).unwrap_or(crate::state::DEFAULT_PLAN_CAP);
+            write_state(&UiState { plan_cap: cap, ..UiState::from_preset(p) });
+            controls_changed();
+        }
+    });
+    for job in Job::ALL {
+        on(job.name(), "click", move |_| submit(job));
+    }
+    on("cancel", "click", |_| cancel());
+    on("trace-file", "change", |_| file_chosen(Slot::Trace, input("trace-file").files().and_then(|f| f.get(0))));
+    on("calib-file", "change", |_| file_chosen(Slot::Calibration, input("calib-file").files().and_then(|f| f.get(0))));
+    on("trace-clear", "click", |_| clear_file(Slot::Trace));
+    on("calib-clear", "click", |_| clear_file(Slot::Calibration));
+    for (zone, slot) in [("trace-zone", Slot::Trace), ("calib-zone", Slot::Calibration)] {
+        on(zone, "dragover", |e| e.prevent_default());
+        on(zone, "drop", move |e| {
+            e.prevent_default();
+            let file = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files()).and_then(|f| f.get(0));
+            file_chosen(slot, file);
+        });
+    }
+    on("results", "click", |e| {
+        let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+        if let Some(i) = target.and_then(|t| t.get_attribute("data-download")).and_then(|i| i.parse::<usize>().ok()) {
+            if let Some((name, mime, text)) = with(|a| a.downloads.get(i).cloned()) {
+                download(&name, &mime, &text);
+            }
+        }
+    });
+}
+
+// ----- files -----
+
+fn file_chosen(slot: Slot, file: Option<File>) {
+    let Some(file) = file else { return };
+    show_error("");
+    with(|a| {
+        match slot {
+            Slot::Trace => a.trace = Some(file.clone()),
+            Slot::Calibration => a.calibration = Some(file.clone()),
+        }
+        a.checking = Some(slot);
+    });
+    show_files();
+    let (trace, calibration) = match slot {
+        Slot::Trace => (Some(file), None),
+        Slot::Calibration => (None, Some(file)),
+    };
+    send(envelope(&Request::Check, trace.as_ref(), calibration.as_ref()));
+}
+
+fn clear_file(slot: Slot) {
+    with(|a| match slot {
+        Slot::Trace => a.trace = None,
+        Slot::Calibration => a.calibration = None,
+    });
+    let id = if slot == Slot::Trace { "trace-file" } else { "calib-file" };
+    input(id).set_value("");
+    show_files();
+}
+
+fn show_files() {
+    let (t, c) = with(|a| (a.trace.as_ref().map(File::name), a.calibration.as_ref().map(File::name)));
+    el("trace-name").set_text_content(Some(&t.unwrap_or_else(|| "none: synthetic BurstGPT-like workload".into())));
+    el("calib-name").set_text_content(Some(&c.unwrap_or_else(|| "none: the preset's built-in grid".into())));
+}
+
+// ----- the worker -----
+
+fn envelope(request: &Request, trace: Option<&File>, calibration: Option<&File>) -> JsValue {
+    let env = Object::new();
+    let req = to_js(request).unwrap_or(JsValue::NULL);
+    let _ = Reflect::set(&env, &"request".into(), &req);
+    let _ = Reflect::set(&env, &"trace".into(), &trace.map_or(JsValue::NULL, |f| f.clone().into()));
+    let _ = Reflect::set(&env, &"calibration".into(), &calibration.map_or(JsValue::NULL, |f| f.clone().into()));
+    env.into()
+}
+
+fn start_worker() {
+    let worker = match Worker::new(WORKER_URL) {
+        Ok(w) => w,
+        Err(e) => return show_error(&format!("cannot start the simulation worker: {e:?}")),
+    };
+    let generation = with(|a| {
+        a.generation += 1;
+        a.generation
+    });
+    let current = move || with(|a| a.generation) == generation;
+    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+        if !current() {
+            return;
+        }
+        match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+            Ok(r) => received(r),
+            Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
+        }
+    });
+    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
+    onmessage.forget();
+    let onerror = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
+        if !current() {
+            return;
+        }
+        let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
+        if !with(|a| a.ready) {
+            // It never started (missing file, no wasm support): retrying would loop.
+            show_error(&format!("cannot start the simulation worker ({why})"));
+            return finish("failed: no simulation worker");
+        }
+        // A panic already reported its own message: keep that one.
+        if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
+            show_error(&format!("internal error: the simulation worker failed ({why}); it was restarted"));
+        }
+        finish("failed: the worker stopped");
+        restart_worker();
+    });
+    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
+    onerror.forget();
+    with(|a| {
+        a.worker = Some(worker);
+        a.ready = false;
+    });
+}
+
+fn restart_worker() {
+    if let Some(w) = with(|a| a.worker.take()) {
+        w.terminate();
+    }
+    // Work sent to the old worker is gone, a file check included (a run re-parses it).
+    with(|a| {
+        a.pending.clear();
+        a.checking = None;
+    });
+    start_worker();
+}
+
+fn send(env: JsValue) {
+    let now = with(|a| {
+        if a.ready {
+            Some(a.worker.clone())
+        } else {
+            a.pending.push(env.clone());
+            None
+        }
+    });
+    if let Some(Some(w)) = now {
+        if let Err(e) = w.post_message(&env) {
+            show_error(&format!("internal error: cannot send to the worker: {e:?}"));
+        }
+    }
+}
+
+fn submit(job: Job) {
+    if with(|a| a.busy_since.is_some()) {
+        return;
+    }
+    let state = match read_state() {
+        Ok(s) => s,
+        Err(e) => return show_error(&e),
+    };
+    show_error("");
+    // The link now reproduces this job's figures.
+    set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
+    let request = job.request(&state);
+    let (trace, calibration) = with(|a| (a.trace.clone(), a.calibration.clone()));
+    begin();
+    send(envelope(&request, trace.as_ref(), calibration.as_ref()));
+}
+
+// ----- job lifecycle -----
+
+fn set_busy_ui(busy: bool) {
+    for id in ["run", "compare", "plan"] {
+        el(id).unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(busy);
+    }
+    el("cancel").unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(!busy);
+    document().body().map(|b| b.set_attribute("data-busy", if busy { "true" } else { "false" }));
+}
+
+fn begin() {
+    let t0 = now_ms();
+    let tick = Closure::<dyn FnMut()>::new(move || show_elapsed(t0));
+    let timer = web_sys::window()
+        .and_then(|w| w.set_interval_with_callback_and_timeout_and_arguments_0(tick.as_ref().unchecked_ref(), 200).ok());
+    tick.forget();
+    with(|a| {
+        a.busy_since = Some(t0);
+        a.timer = timer;
+    });
+    // Indeterminate until the first progress report (a single run sends none).
+    el("progress").remove_attribute("value").ok();
+    set_status("running");
+    show_elapsed(t0);
+    set_busy_ui(true);
+}
+
+fn show_elapsed(t0: f64) {
+    el("elapsed").set_text_content(Some(&format!("elapsed {:.2} s", (now_ms() - t0) / 1e3)));
+}
+
+/// End the job in progress (if any) with a status line.
+fn finish(status: &str) {
+    let (since, timer) = with(|a| (a.busy_since.take(), a.timer.take()));
+    if let (Some(t), Some(w)) = (timer, web_sys::window()) {
+        w.clear_interval_with_handle(t);
+    }
+    if let Some(t0) = since {
+        show_elapsed(t0);
+    }
+    set_status(status);
+    let bar = el("progress");
+    if !bar.has_attribute("value") {
+        bar.set_attribute("value", "0").ok(); // not left spinning when idle
+    }
+    set_busy_ui(false);
+}
+
+fn cancel() {
+    if with(|a| a.busy_since.is_none()) {
+        return;
+    }
+    restart_worker();
+    finish("cancelled");
+}
+
+fn received(r: Response) {
+    match r {
+        Response::Ready => {
+            let (pending, worker) = with(|a| {
+                a.ready = true;
+                (std::mem::take(&mut a.pending), a.worker.clone())
+            });
+            if let Some(w) = worker {
+                for env in pending {
+                    let _ = w.post_message(&env);
+                }
+            }
+            // The first worker's start (a replacement keeps the "cancelled" status).
+            if el("status").text_content().unwrap_or_default().starts_with("starting") {
+                set_status("ready");
+            }
+            document().body().map(|b| b.set_attribute("data-worker", "ready"));
+        }
+        Response::Checked { lines } => {
+            with(|a| a.checking = None);
+            el("file-info").set_text_content(Some(&lines.join(" ")));
+        }
+        Response::Progress(p) => {
+            el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();
+            set_status(&format!(
+                "running: {} of {} runs done, {} requests simulated (last: {})",
+                p.runs_done, p.runs_total, p.requests_simulated, p.last_label
+            ));
+        }
+        Response::Run(out) => done(|| show_runs(std::slice::from_ref(&*out))),
+        Response::Compare(outs) => done(|| show_runs(&outs)),
+        Response::Plan(plan) => done(|| show_plan(&plan)),
+        Response::Error { message } => {
+            show_error(&message);
+            let internal = message.starts_with("internal error");
+            match with(|a| a.checking.take()) {
+                // A file that does not parse is dropped; the page stays as it was.
+                Some(slot) if !internal => clear_file(slot),
+                _ => finish("failed: see the error above"),
+            }
+            if internal {
+                restart_worker();
+            }
+        }
+    }
+}
+
+/// Show a finished job; `render` returns (runs, requests simulated).
+fn done(render: impl FnOnce() -> (usize, u64)) {
+    let (runs, requests) = render();
+    el("progress").set_attribute("value", "1").ok();
+    finish(&format!("done: {runs} run(s), {requests} requests simulated"));
+    let n = with(|a| {
+        a.jobs_done += 1;
+        a.jobs_done
+    });
+    document().body().map(|b| b.set_attribute("data-jobs-done", &n.to_string()));
+}

@@ -1,0 +1,76 @@
+//! The page's results: tables, charts and download buttons of a finished job, and the
+//! downloads themselves (a Blob of the core's text, never re-formatted here).
+
+use js_sys::Array;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlElement, Url};
+
+use super::{document, el, with};
+use crate::protocol::{PlanOutput, RunOutput};
+use crate::view::{plan_charts, plan_table, run_charts, summary_table, Chart};
+
+fn download_button(index: usize, label: &str) -> String {
+    format!(r#"<button type="button" data-download="{index}">{}</button>"#, crate::charts::escape(label))
+}
+
+/// Figures with a download button each; returns their HTML and adds them to `downloads`.
+fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>) -> String {
+    let mut html = String::new();
+    for c in charts {
+        let i = downloads.len();
+        html += &format!(r#"<figure>{}<figcaption>{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
+        downloads.push((c.file_name, "image/svg+xml".into(), c.svg));
+    }
+    html
+}
+
+pub(super) fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
+    let results: Vec<_> = outs.iter().map(|o| &o.result).collect();
+    let mut downloads = Vec::new();
+    let charts = figures(run_charts(&results), &mut downloads);
+    let mut links = String::new();
+    for o in outs {
+        let stem = if outs.len() == 1 { "run".to_string() } else { format!("run_{}", o.result.config.scheduler.name()) };
+        for (ext, mime, text) in [("csv", "text/csv", &o.csv), ("json", "application/json", &o.json)] {
+            let name = format!("{stem}.{ext}");
+            links += &download_button(downloads.len(), &format!("Download {name}"));
+            downloads.push((name, mime.into(), text.clone()));
+        }
+    }
+    el("summary").set_inner_html(&summary_table(&results));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    (outs.len(), outs.iter().map(|o| o.result.metrics.requests_completed).sum())
+}
+
+pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
+    let mut downloads = Vec::new();
+    let charts = figures(plan_charts(plan), &mut downloads);
+    let mut links = String::new();
+    for (name, text) in &plan.files {
+        let mime = if name.ends_with(".json") { "application/json" } else { "text/csv" };
+        links += &download_button(downloads.len(), &format!("Download {name}"));
+        downloads.push((name.clone(), mime.into(), text.clone()));
+    }
+    el("summary").set_inner_html(&plan_table(plan));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    let ok = plan.result.runs.iter().filter_map(|r| r.result.as_ref().ok());
+    (plan.result.runs.len(), ok.map(|r| r.metrics.requests_completed).sum())
+}
+
+pub(super) fn download(name: &str, mime: &str, text: &str) {
+    let parts = Array::of1(&JsValue::from_str(text));
+    let opts = BlobPropertyBag::new();
+    opts.set_type(mime);
+    let Ok(blob) = Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };
+    let Ok(url) = Url::create_object_url_with_blob(&blob) else { return };
+    let a: HtmlAnchorElement = document().create_element("a").expect("can create <a>").unchecked_into();
+    a.set_href(&url);
+    a.set_download(name);
+    a.unchecked_ref::<HtmlElement>().click();
+    let _ = Url::revoke_object_url(&url);
+}
