@@ -79,6 +79,35 @@ pub fn summary_table(results: &[&RunResult]) -> String {
     html + "</tbody></table>"
 }
 
+/// Per-bin statistics of a multi-bin run (empty for a single queue).
+pub fn bins_table(r: &RunResult) -> String {
+    if r.bins.len() < 2 {
+        return String::new();
+    }
+    let edge = |x: f64| if x.is_finite() { format!("{x:.0}") } else { "∞".into() };
+    let mut html = String::from(concat!(
+        r#"<table id="bins"><caption>Bins (by predicted output length)</caption><thead><tr>"#,
+        r#"<th scope="col">bin</th><th scope="col">predicted length</th><th scope="col">requests</th>"#,
+        r#"<th scope="col">batches</th><th scope="col">batch size mean</th><th scope="col">output tokens</th>"#,
+        r#"<th scope="col">latency mean</th></tr></thead><tbody>"#
+    ));
+    for b in &r.bins {
+        html += &format!(
+            "<tr><td>{}</td><td>[{}, {})</td><td>{}</td><td>{}</td><td>{}</td><td>{}–{}</td><td>{}</td></tr>",
+            b.bin,
+            edge(b.predicted_lo),
+            edge(b.predicted_hi),
+            b.requests,
+            b.batches,
+            rate(b.batch_size_mean),
+            b.output_tokens_min,
+            b.output_tokens_max,
+            secs(b.latency_mean_s)
+        );
+    }
+    html + "</tbody></table>"
+}
+
 /// Latency percentiles, queue lengths and busy GPUs over time.
 pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
     const MAX_POINTS: usize = 300;
@@ -277,4 +306,32 @@ pub fn plan_table(plan: &PlanOutput) -> String {
         html += "</ul>";
     }
     html
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use batchlab::metrics::BinStats;
+
+    #[test]
+    fn tables_escape_text_and_list_every_bin() {
+        let mut r = RunResult { workload: "trace <a&b>.csv".into(), ..Default::default() };
+        assert!(summary_table(&[&r]).contains("trace &lt;a&amp;b&gt;.csv"));
+        assert_eq!(bins_table(&r), "");
+        r.bins = (0..3)
+            .map(|i| BinStats { bin: i, predicted_lo: i as f64 * 10.0, predicted_hi: if i == 2 { f64::INFINITY } else { (i + 1) as f64 * 10.0 }, ..Default::default() })
+            .collect();
+        let html = bins_table(&r);
+        assert_eq!(html.matches("<tr><td>").count(), 3);
+        assert!(html.contains("[20, ∞)"));
+    }
+
+    #[test]
+    fn run_charts_are_three_svgs() {
+        let r = RunResult::default();
+        let charts = run_charts(&[&r, &r]);
+        let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
+        assert_eq!(names, ["latency_percentiles.svg", "queue_length.svg", "busy_gpus.svg"]);
+        assert!(charts.iter().all(|c| c.svg.starts_with("<svg")));
+    }
 }

@@ -8,7 +8,7 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlElement, Url};
 
 use super::{document, el, with};
 use crate::protocol::{PlanOutput, RunOutput};
-use crate::view::{plan_charts, plan_table, run_charts, summary_table, Chart};
+use crate::view::{bins_table, plan_charts, plan_table, run_charts, summary_table, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
     format!(r#"<button type="button" data-download="{index}">{}</button>"#, crate::charts::escape(label))
@@ -38,7 +38,8 @@ pub(super) fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
             downloads.push((name, mime.into(), text.clone()));
         }
     }
-    el("summary").set_inner_html(&summary_table(&results));
+    let bins = if let [r] = results.as_slice() { bins_table(r) } else { String::new() };
+    el("summary").set_inner_html(&(summary_table(&results) + &bins));
     el("charts").set_inner_html(&charts);
     el("downloads").set_inner_html(&links);
     with(|a| a.downloads = downloads);
