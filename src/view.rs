@@ -64,7 +64,7 @@ const ROWS: [Row; 33] = [
 
 /// The metrics of one or more runs, one column per run.
 pub fn summary_table(results: &[&RunResult]) -> String {
-    let mut html = String::from(r#"<table id="summary"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
+    let mut html = String::from(r#"<table id="summary-table"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
     for r in results {
         html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
     }

@@ -87,7 +87,7 @@ export async function download(page, name) {
 
 /// The summary table as { metric: [cells...] }.
 export async function summary(page) {
-  return page.$$eval("#summary tbody tr", (rows) =>
+  return page.$$eval("#summary-table tbody tr", (rows) =>
     Object.fromEntries(rows.map((r) => [r.querySelector("th").textContent, [...r.querySelectorAll("td")].map((td) => td.textContent)])),
   );
 }
