@@ -298,6 +298,7 @@ describe("BatchLab page", () => {
   test("no network request after load", async () => {
     const { page, requests, close } = await openPage(env);
     const atLoad = network(requests).length;
+    const hitsAtLoad = env.server.hits.length;
     assert.ok(network(requests).every((u) => u.startsWith(env.server.url)));
     await setValue(page, "#requests", N1K);
     await runJob(page, "#run");
@@ -305,7 +306,17 @@ describe("BatchLab page", () => {
     await runJob(page, "#compare");
     await page.setInputFiles("#trace-file", { name: "x.csv", mimeType: "text/csv", buffer: Buffer.from("nonsense\n") });
     await page.waitForFunction(() => document.getElementById("error").textContent !== "");
-    assert.deepEqual(network(requests).slice(atLoad), []);
+    // Cancel replaces the worker: the new one loads the site's worker files again, from
+    // the browser's cache (the server sees nothing).
+    await setValue(page, "#requests", N1M);
+    await page.click("#run");
+    await page.waitForTimeout(100);
+    await page.click("#cancel");
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    assert.deepEqual(env.server.hits.slice(hitsAtLoad), [], "the server saw no request after load");
+    const worker = ["worker-loader.js", "batchlab-worker.js", "batchlab-worker_bg.wasm"].map((f) => env.server.url + f);
+    assert.deepEqual(network(requests).slice(atLoad), worker, "only the replacement worker's files, from cache");
     await close();
   });
 

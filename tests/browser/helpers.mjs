@@ -12,7 +12,8 @@ export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PREFIX = "/batchlab/";
 
 export async function launch() {
-  const server = await startServer(process.env.BATCHLAB_DIST ?? join(ROOT, "dist"), { prefix: PREFIX });
+  const dist = process.env.BATCHLAB_DIST ?? join(ROOT, "dist");
+  const server = await startServer(dist, { prefix: PREFIX, cache: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
     args: [

@@ -1,6 +1,8 @@
 // A tiny static file server for dist/ (no dependencies): used by the browser tests and
 // by scripts/serve-web.sh. Serves DIR under PREFIX (e.g. /batchlab/) on 127.0.0.1, so
-// the tests prove the site works under a path prefix.
+// the tests prove the site works under a path prefix. `cache: true` lets browsers keep
+// files for an hour, as static hosts do (the tests use it); without it every load
+// revalidates, which suits a site being rebuilt.
 //   node server.mjs DIR [--prefix /batchlab/] [--port 8080]
 import { createServer } from "node:http";
 import { readFile } from "node:fs/promises";
@@ -17,10 +19,12 @@ const TYPES = {
   ".csv": "text/csv",
 };
 
-export function startServer(dir, { prefix = "/", port = 0 } = {}) {
+export function startServer(dir, { prefix = "/", port = 0, cache = false } = {}) {
   const root = resolve(dir);
+  const hits = []; // every path requested, in order
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, "http://x").pathname);
+    hits.push(path);
     if (!path.startsWith(prefix)) {
       // The bare prefix without its slash: send the browser to the folder.
       if (path + "/" === prefix) {
@@ -39,7 +43,7 @@ export function startServer(dir, { prefix = "/", port = 0 } = {}) {
     }
     try {
       const body = await readFile(file);
-      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", "Cache-Control": "no-cache" });
+      res.writeHead(200, { "Content-Type": TYPES[extname(file)] ?? "application/octet-stream", "Cache-Control": cache ? "max-age=3600" : "no-cache" });
       res.end(body);
     } catch {
       res.writeHead(404).end("not found");
@@ -48,7 +52,7 @@ export function startServer(dir, { prefix = "/", port = 0 } = {}) {
   return new Promise((ok) => {
     server.listen(port, "127.0.0.1", () => {
       const url = `http://127.0.0.1:${server.address().port}${prefix}`;
-      ok({ url, close: () => new Promise((done) => server.close(done)) });
+      ok({ url, hits, close: () => new Promise((done) => server.close(done)) });
     });
   });
 }
