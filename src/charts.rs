@@ -63,6 +63,7 @@ impl Axis {
         }
         if from_zero && !log {
             lo = lo.min(0.0);
+            hi += (hi - lo) * 0.05; // headroom: the tallest bar or peak stays inside
         }
         if hi <= lo {
             (lo, hi) = if log { (lo / 2.0, hi * 2.0) } else { (lo - 0.5, hi + 0.5) };
