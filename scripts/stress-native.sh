@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The main job on the embedded default: set up, then run the full 34-run stress plan
+# The native counterpart of the main job: set up, then run the full 34-run stress plan
 # (paper preset, synthetic BurstGPT-like workload) natively and write its 4 CSVs and
 # analysis JSON into out/. Extra arguments go to `batchlab stress`.
 set -euo pipefail
