@@ -21,6 +21,7 @@ pub mod run;
 pub mod sla;
 pub mod stats;
 pub mod timeseries;
+pub mod token;
 pub mod workload;
 
 pub use config::{Config, Preset, SchedulerKind};
