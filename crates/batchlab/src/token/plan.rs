@@ -202,8 +202,10 @@ pub fn walk(
             let i = r as usize;
             let (p, o) = (w.prompt_tokens[i], w.output_tokens[i]);
             totals.output_tokens += o as u64;
-            let request_ok = !(s.finish_s[i] - w.arrival_s[i] > slas.d_sla_request_s);
-            totals.request_sla_violating += !request_ok as u64;
+            // Violated iff latency > D (metrics.rs's test; a NaN latency does not violate).
+            let request_violated = s.finish_s[i] - w.arrival_s[i] > slas.d_sla_request_s;
+            let request_ok = !request_violated;
+            totals.request_sla_violating += request_violated as u64;
             if o >= 1 {
                 // Same expression order as metrics.rs's closed form, so padded/kappa = 0 is bit-equal.
                 let ttft = s.start_s[i] + cfg.alpha_s + time_through(&segments, consts.kr, p + 1) - w.arrival_s[i];

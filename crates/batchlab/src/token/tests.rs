@@ -14,7 +14,9 @@ use crate::workload::{build, Source};
 
 /// A schedule of hand-made batches: (start, step, [(arrival, prompt, output)]); each ends at
 /// start + 1 + step * L.
-fn hand_schedule(batches: &[(f64, f64, &[(f64, u32, u32)])]) -> (Workload, Schedule) {
+type HandBatch<'a> = (f64, f64, &'a [(f64, u32, u32)]);
+
+fn hand_schedule(batches: &[HandBatch]) -> (Workload, Schedule) {
     let mut w = Workload::default();
     let mut s = Schedule {
         batches: Vec::new(),
