@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+use crate::token::{Semantics, DEFAULT_CONTEXT_REF_TOKENS};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -172,6 +173,11 @@ pub struct Config {
     pub seed: u64,
     /// Upper bound on the number of points of the sampled time series.
     pub timeseries_points: usize,
+    /// Token-level model (see `token`): batch semantics and context cost. Its alpha and
+    /// gamma come from the latency fit, so the defaults reproduce `T(b, L)`.
+    pub token_semantics: Semantics,
+    pub token_kappa: f64,
+    pub token_context_ref_tokens: f64,
 }
 
 /// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and
@@ -273,6 +279,9 @@ impl Config {
             requests: 100_000,
             seed: 42,
             timeseries_points: 512,
+            token_semantics: Semantics::Padded,
+            token_kappa: 0.0,
+            token_context_ref_tokens: DEFAULT_CONTEXT_REF_TOKENS,
         };
         match preset {
             Preset::Paper => paper,
@@ -367,6 +376,8 @@ impl Config {
         if self.timeseries_points < 2 {
             return Err(Error::option("--timeseries-points", "must be at least 2"));
         }
+        non_negative("--token-kappa", self.token_kappa)?;
+        positive("--token-context-ref", self.token_context_ref_tokens)?;
         at_most("--requests", self.requests as u64, MAX_REQUESTS as u64)?;
         at_most("--gpus", self.gpus.into(), MAX_GPUS.into())?;
         at_most("--k", self.k_bins.into(), MAX_K.into())?;

@@ -7,6 +7,7 @@ use crate::config::Config;
 use crate::engine::Schedule;
 use crate::latency::LatencyModel;
 use crate::stats::{mean, percentiles};
+use crate::token::TokenMetrics;
 use crate::workload::Workload;
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -26,21 +27,25 @@ pub struct RunMetrics {
     pub latency_max_s: f64,
     pub queue_delay_mean_s: f64,
     pub service_time_mean_s: f64,
+    // The token-level fields below (TTFT, TBT, token SLA, capacity) are filled in by the
+    // token pass (`token`, CPU or GPU) through `apply_token`; `compute` leaves them NaN.
     /// Time to first token: arrival to first output token.
     pub ttft_p50_s: f64,
     pub ttft_p95_s: f64,
     pub ttft_p99_s: f64,
     pub ttft_max_s: f64,
-    /// Decode time between consecutive output tokens, over requests.
+    /// Decode time between consecutive output tokens, over every gap of every request.
     pub tbt_p50_s: f64,
     pub tbt_p95_s: f64,
     pub tbt_p99_s: f64,
     pub tbt_max_s: f64,
-    /// Share of requests whose TBT exceeds the per-token SLA.
+    /// Share of requests whose largest decode gap exceeds the per-token SLA.
     pub token_sla_violation_rate: f64,
+    /// Share of decode gaps (tokens) above the per-token SLA.
+    pub token_sla_violation_rate_tokens: f64,
     /// Share of requests whose end-to-end latency exceeds the per-request SLA.
     pub request_sla_violation_rate: f64,
-    /// Requests meeting both SLAs per second of makespan.
+    /// Requests meeting both SLAs per second of makespan (goodput).
     pub capacity_under_sla_rps: f64,
     pub gpu_util_mean: f64,
     pub gpu_util_min: f64,
@@ -79,31 +84,18 @@ pub fn compute(w: &Workload, cfg: &Config, model: &LatencyModel, s: &Schedule) -
     let mut latency = Vec::with_capacity(n);
     let mut queue = 0.0;
     let mut service = 0.0;
-    let mut ttft = Vec::with_capacity(n);
-    let mut tbt = Vec::with_capacity(n);
     let mut tokens = 0u64;
-    let (mut token_viol, mut request_viol, mut meets_both) = (0u64, 0u64, 0u64);
-    let alpha = model.alpha_s();
+    let mut request_viol = 0u64;
     for i in 0..n {
-        let b = &s.batches[s.batch_of[i] as usize];
         let lat = s.finish_s[i] - w.arrival_s[i];
         latency.push(lat);
         queue += s.start_s[i] - w.arrival_s[i];
         service += s.finish_s[i] - s.start_s[i];
-        // Token k of request i leaves at start + alpha + step * (prompt + k): see ARCHITECTURE.md.
-        ttft.push(s.start_s[i] + alpha + b.step_s * (w.prompt_tokens[i] as f64 + 1.0) - w.arrival_s[i]);
-        tbt.push(b.step_s);
         tokens += w.total_tokens(i) as u64;
-        let tv = b.step_s > cfg.d_sla_token_s;
-        let rv = lat > cfg.d_sla_request_s;
-        token_viol += tv as u64;
-        request_viol += rv as u64;
-        meets_both += (!tv && !rv) as u64;
+        request_viol += (lat > cfg.d_sla_request_s) as u64;
     }
     let lat_mean = mean(&latency);
     let lp = percentiles(&mut latency, &[0.5, 0.95, 0.99, 1.0]);
-    let tp = percentiles(&mut ttft, &[0.5, 0.95, 0.99, 1.0]);
-    let bp = percentiles(&mut tbt, &[0.5, 0.95, 0.99, 1.0]);
     let utils: Vec<f64> = s.gpu_busy_s.iter().map(|&b| per_s(b)).collect();
     let sizes = s.batches.iter().map(|b| b.size);
     let nb = s.batches.len();
@@ -124,17 +116,7 @@ pub fn compute(w: &Workload, cfg: &Config, model: &LatencyModel, s: &Schedule) -
         latency_max_s: lp[3],
         queue_delay_mean_s: queue / n as f64,
         service_time_mean_s: service / n as f64,
-        ttft_p50_s: tp[0],
-        ttft_p95_s: tp[1],
-        ttft_p99_s: tp[2],
-        ttft_max_s: tp[3],
-        tbt_p50_s: bp[0],
-        tbt_p95_s: bp[1],
-        tbt_p99_s: bp[2],
-        tbt_max_s: bp[3],
-        token_sla_violation_rate: token_viol as f64 / n as f64,
         request_sla_violation_rate: request_viol as f64 / n as f64,
-        capacity_under_sla_rps: per_s(meets_both as f64),
         gpu_util_mean: mean(&utils),
         gpu_util_min: utils.iter().copied().fold(f64::INFINITY, f64::min),
         gpu_util_max: utils.iter().copied().fold(f64::NEG_INFINITY, f64::max),
@@ -143,8 +125,44 @@ pub fn compute(w: &Workload, cfg: &Config, model: &LatencyModel, s: &Schedule) -
         batch_size_min: sizes.clone().min().unwrap_or(0),
         batch_size_max: sizes.max().unwrap_or(0),
         token_sla_can_bind: worst_step.max(model.token_step_s(cfg.b_max, 4096)) > cfg.d_sla_token_s,
+        ..RunMetrics::default()
     };
-    (metrics, bin_stats(w, s))
+    (metrics.with_token_fields_unset(), bin_stats(w, s))
+}
+
+impl RunMetrics {
+    fn with_token_fields_unset(self) -> Self {
+        let nan = f64::NAN;
+        RunMetrics {
+            ttft_p50_s: nan,
+            ttft_p95_s: nan,
+            ttft_p99_s: nan,
+            ttft_max_s: nan,
+            tbt_p50_s: nan,
+            tbt_p95_s: nan,
+            tbt_p99_s: nan,
+            tbt_max_s: nan,
+            token_sla_violation_rate: nan,
+            token_sla_violation_rate_tokens: nan,
+            capacity_under_sla_rps: nan,
+            ..self
+        }
+    }
+
+    /// Fill the token-level fields from the token pass (whichever backend ran it).
+    pub fn apply_token(&mut self, t: &TokenMetrics) {
+        self.ttft_p50_s = t.ttft_p50_s;
+        self.ttft_p95_s = t.ttft_p95_s;
+        self.ttft_p99_s = t.ttft_p99_s;
+        self.ttft_max_s = t.ttft_max_s;
+        self.tbt_p50_s = t.tbt_p50_s;
+        self.tbt_p95_s = t.tbt_p95_s;
+        self.tbt_p99_s = t.tbt_p99_s;
+        self.tbt_max_s = t.tbt_max_s;
+        self.token_sla_violation_rate = t.token_sla_violation_rate_requests;
+        self.token_sla_violation_rate_tokens = t.token_sla_violation_rate_tokens;
+        self.capacity_under_sla_rps = t.goodput_rps;
+    }
 }
 
 fn bin_stats(w: &Workload, s: &Schedule) -> Vec<BinStats> {

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS, MAX_K};
 use crate::error::{Error, Result};
 use crate::latency::{CalibrationGrid, LatencyModel};
-use crate::run::{simulate_run, RunResult};
+use crate::run::{simulate_run_with, RunResult, TokenPass};
+use crate::token;
 use crate::workload::{build, Source, Workload};
 
 pub const STEP1_REQUESTS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
@@ -179,6 +180,7 @@ struct Runner<'a> {
     spec: &'a PlanSpec,
     clock: &'a dyn Fn() -> f64,
     progress: &'a mut dyn FnMut(&Progress) -> bool,
+    token_pass: &'a mut TokenPass<'a>,
     runs: Vec<PlanRun>,
     requests_simulated: u64,
     total: usize,
@@ -198,7 +200,7 @@ impl Runner<'_> {
         let label = format!("step{step} {} N={n} GPUs={gpus} K={k}", scheduler.name());
         let w = self.workload.prefix(n);
         let t0 = (self.clock)();
-        let result = simulate_run(&w, &cfg, &self.model, &self.name)
+        let result = simulate_run_with(&w, &cfg, &self.model, &self.name, &mut *self.token_pass)
             .map(|mut r| {
                 r.wall_time_s = (self.clock)() - t0;
                 r
@@ -222,12 +224,25 @@ impl Runner<'_> {
 
 /// Run the plan. `clock` returns seconds (any origin) to time each run; `progress` is
 /// called after each run and returns `false` to cancel (then `Err(Error::Cancelled)`).
+/// The token pass runs on the CPU; `run_plan_with` takes another backend.
 pub fn run_plan(
     source: Source<'_>,
     calibration: &CalibrationGrid,
     spec: &PlanSpec,
     clock: &dyn Fn() -> f64,
     progress: &mut dyn FnMut(&Progress) -> bool,
+) -> Result<PlanResult> {
+    run_plan_with(source, calibration, spec, clock, progress, &mut |w, s, t, slas| token::run_cpu(w, s, t, slas))
+}
+
+/// `run_plan` with the given token pass.
+pub fn run_plan_with<'a>(
+    source: Source<'_>,
+    calibration: &CalibrationGrid,
+    spec: &'a PlanSpec,
+    clock: &'a dyn Fn() -> f64,
+    progress: &'a mut dyn FnMut(&Progress) -> bool,
+    token_pass: &'a mut TokenPass<'a>,
 ) -> Result<PlanResult> {
     spec.validate()?;
     let base = &spec.base;
@@ -241,6 +256,7 @@ pub fn run_plan(
         spec,
         clock,
         progress,
+        token_pass,
         runs: Vec::new(),
         requests_simulated: 0,
         total: spec.run_count(),

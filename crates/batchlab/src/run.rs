@@ -8,6 +8,7 @@ use crate::error::{Error, Result};
 use crate::latency::{LatencyFit, LatencyModel};
 use crate::metrics::{compute, BinStats, RunMetrics};
 use crate::timeseries::TimeSeries;
+use crate::token::{self, LogHistogram, Slas, TokenMetrics, TokenModelConfig};
 use crate::workload::Workload;
 
 /// The outcome of one run, shared by the CLI, the web app and the reports.
@@ -21,6 +22,8 @@ pub struct RunResult {
     pub metrics: RunMetrics,
     pub bins: Vec<BinStats>,
     pub timeseries: TimeSeries,
+    /// Distribution of every decode gap (TBT), from the token pass: for charts.
+    pub tbt_histogram: LogHistogram,
     /// Sentences about the run worth a reader's attention (e.g. the SLA cannot bind).
     pub notes: Vec<String>,
     /// Wall-clock seconds the run took, measured by the shell (the core has no clock);
@@ -39,18 +42,52 @@ impl Default for RunResult {
             metrics: RunMetrics::default(),
             bins: Vec::new(),
             timeseries: TimeSeries::default(),
+            tbt_histogram: LogHistogram::default(),
             notes: Vec::new(),
             wall_time_s: 0.0,
         }
     }
 }
 
-/// Simulate `workload` (already built for `config`) and compute its metrics.
+/// A token pass: times every output token of a schedule (CPU: `token::run_cpu`; GPU:
+/// `batchlab_gpu`). Every backend returns the same `TokenMetrics` for the same input.
+pub type TokenPass<'a> = dyn FnMut(&Workload, &Schedule, &TokenModelConfig, &Slas) -> Result<TokenMetrics> + 'a;
+
+/// Simulate `workload` (already built for `config`), with the token pass on the CPU.
 pub fn simulate_run(workload: &Workload, config: &Config, model: &LatencyModel, workload_name: &str) -> Result<RunResult> {
-    Ok(simulate_run_with_schedule(workload, config, model, workload_name)?.0)
+    simulate_run_with(workload, config, model, workload_name, &mut |w, s, t, slas| token::run_cpu(w, s, t, slas))
 }
 
-/// As `simulate_run`, also returning the schedule (for token-level passes and tests).
+/// Simulate with the given token pass.
+pub fn simulate_run_with(
+    workload: &Workload,
+    config: &Config,
+    model: &LatencyModel,
+    workload_name: &str,
+    token_pass: &mut TokenPass<'_>,
+) -> Result<RunResult> {
+    let (mut result, schedule) = simulate_run_with_schedule(workload, config, model, workload_name)?;
+    let (token_model, slas) = token_inputs(config, model)?;
+    attach_token_metrics(&mut result, token_pass(workload, &schedule, &token_model, &slas)?);
+    Ok(result)
+}
+
+/// The inputs of this run's token pass.
+pub fn token_inputs(config: &Config, model: &LatencyModel) -> Result<(TokenModelConfig, Slas)> {
+    let t = TokenModelConfig::from_config(config, model);
+    t.validate()?;
+    Ok((t, Slas::from_config(config)))
+}
+
+/// Complete a request-level result with its token pass (for shells that run the pass
+/// themselves, e.g. asynchronously on WebGPU).
+pub fn attach_token_metrics(result: &mut RunResult, token: TokenMetrics) {
+    result.metrics.apply_token(&token);
+    result.tbt_histogram = token.tbt_histogram;
+}
+
+/// The request-level part of a run: the schedule and every metric except the
+/// token-level ones (left NaN until `attach_token_metrics`).
 pub fn simulate_run_with_schedule(
     workload: &Workload,
     config: &Config,
@@ -72,6 +109,7 @@ pub fn simulate_run_with_schedule(
         metrics,
         bins,
         timeseries: schedule.timeseries.clone(),
+        tbt_histogram: LogHistogram::default(),
         notes,
         wall_time_s: 0.0,
     };

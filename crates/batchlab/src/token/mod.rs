@@ -68,10 +68,11 @@ pub use histogram::LogHistogram;
 pub use plan::{DecodeSink, HostTotals, RequestGaps, Segment};
 
 /// How the sequences of a batch step (see the module docs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Semantics {
     /// Every sequence steps until the longest finishes (static batching, the paper's model).
+    #[default]
     Padded,
     /// Finished sequences leave the batch; later steps cost `h(n_j)` for fewer sequences.
     EarlyExit,
@@ -125,6 +126,16 @@ impl TokenModelConfig {
         }
     }
 
+    /// The run's model: alpha and gamma from the latency fit, the rest from `cfg`.
+    pub fn from_config(cfg: &Config, model: &LatencyModel) -> Self {
+        TokenModelConfig {
+            semantics: cfg.token_semantics,
+            kappa: cfg.token_kappa,
+            context_ref_tokens: cfg.token_context_ref_tokens,
+            ..Self::from_latency(model)
+        }
+    }
+
     pub fn validate(&self) -> Result<()> {
         let check = |ok: bool, opt: &str, what: String| if ok { Ok(()) } else { Err(Error::option(opt, what)) };
         check(self.alpha_s.is_finite() && self.alpha_s >= 0.0, "--token-alpha", format!("must be a finite number >= 0 (got {})", self.alpha_s))?;
@@ -172,7 +183,7 @@ pub struct DecodeTotals {
 }
 
 /// Token-level metrics of one run (the same type whichever backend ran).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TokenMetrics {
     pub semantics: Semantics,
     pub requests: u64,

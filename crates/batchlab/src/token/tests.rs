@@ -192,11 +192,11 @@ fn default_model_reproduces_t_b_l_and_the_closed_form_metrics() {
         for (a, x) in [m.ttft_p50_s, m.ttft_p95_s, m.ttft_p99_s].iter().zip(&exact) {
             assert!(close(*a, *x, 5.1e-4), "{mode:?}: {a} vs {x}");
         }
-        // Every gap is its batch's step (to f32 rounding), so the extremes are metrics.rs's.
+        // Every gap is its batch's step (to f32 rounding).
         let steps = s.batches.iter().enumerate().filter(|(b, _)| s.members_of(*b).iter().any(|&r| w.output_tokens[r as usize] >= 2));
         let max_step = steps.map(|(_, b)| b.step_s).fold(0.0, f64::max);
         assert_eq!(m.tbt_max_s, max_step as f32 as f64);
-        assert!(close(m.tbt_max_s, rm.tbt_max_s, 1e-7), "{} vs {}", m.tbt_max_s, rm.tbt_max_s);
+        assert!(rm.tbt_max_s.is_nan(), "metrics.rs leaves token fields to the token pass");
         assert_eq!(m.request_sla_violating_requests as f64 / w.len() as f64, rm.request_sla_violation_rate);
     }
 }
