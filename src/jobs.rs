@@ -1,16 +1,29 @@
 //! What the worker does with a request, as plain Rust (no browser types), so it is
 //! tested natively. The worker's wasm glue (`worker.rs`) only reads the attached files,
-//! passes a clock, and posts what this returns.
+//! passes a clock and its token pass (WebGPU when it has an adapter), and posts what
+//! this returns.
+//!
+//! A run's token pass may be asynchronous (WebGPU reads its results back through a
+//! promise), so runs are `async`: the request-level simulation runs first
+//! (`simulate_run_with_schedule`), then the [`TokenPasser`] times every token of the
+//! schedule, and `attach_token_metrics` completes the result. The CPU pass
+//! ([`CpuTokenPass`]) never waits, so [`execute`] runs it synchronously.
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
 
 use batchlab::config::{Config, Preset, SchedulerKind};
+use batchlab::engine::Schedule;
 use batchlab::latency::{CalibrationGrid, LatencyModel};
 use batchlab::plan::{run_plan, PlanSpec, Progress};
 use batchlab::report::{plan_files, run_csv, run_json};
-use batchlab::run::{simulate_run, RunResult};
-use batchlab::workload::{build, parse_trace, Source, TraceData};
-use batchlab::Result;
+use batchlab::run::{attach_token_metrics, simulate_run_with_schedule, token_inputs, RunResult};
+use batchlab::token::{self, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::workload::{build, parse_trace, Source, TraceData, Workload};
+use batchlab::{Error, Result};
 
-use crate::protocol::{PlanOutput, Request, Response, RunOutput};
+use crate::protocol::{PlanOutput, Request, Response, RunOutput, TokenPassInfo};
 
 /// File-name prefix of the plan's downloads: the CLI `stress` default, so names match.
 pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
@@ -34,21 +47,61 @@ pub struct Hooks<'a> {
     pub progress: &'a mut dyn FnMut(&Progress),
 }
 
-/// Answer one request. Errors are the core's one-line errors.
+/// A token pass: every backend returns the same `TokenMetrics` for the same input, and
+/// says in `TokenPassInfo` which device ran it (`seconds` is filled in by the caller).
+#[allow(async_fn_in_trait)] // used by this crate only, on one thread
+pub trait TokenPasser {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)>;
+}
+
+/// The CPU token pass (`batchlab::token::run_cpu`): the reference and the fallback.
+pub struct CpuTokenPass;
+
+impl TokenPasser for CpuTokenPass {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)> {
+        Ok((token::run_cpu(w, s, cfg, slas)?, TokenPassInfo::default()))
+    }
+}
+
+/// Drive a future that never waits (any job on the CPU token pass) to its end.
+fn now<T>(job: impl Future<Output = Result<T>>) -> Result<T> {
+    match pin!(job).poll(&mut Context::from_waker(Waker::noop())) {
+        Poll::Ready(r) => r,
+        Poll::Pending => Err(Error::option("token pass", "internal error: the CPU pass waited")),
+    }
+}
+
+/// Answer one request with the CPU token pass. Errors are the core's one-line errors.
 pub fn execute(request: Request, inputs: &Inputs, hooks: Hooks<'_>) -> Result<Response> {
+    now(execute_with(request, inputs, hooks, &mut CpuTokenPass))
+}
+
+/// Answer one request; runs and compares use `passer` unless the request forces the CPU.
+pub async fn execute_with(request: Request, inputs: &Inputs, hooks: Hooks<'_>, passer: &mut impl TokenPasser) -> Result<Response> {
     let trace = match &inputs.trace {
         Some(f) => Some(parse_trace(&f.bytes, &f.name)?),
         None => None,
     };
     match request {
         Request::Check => Ok(Response::Checked { lines: check(trace.as_ref(), inputs)? }),
-        Request::Run { preset, config } => {
+        Request::Run { preset, config, token_on_cpu } => {
             let grid = calibration(preset, inputs)?;
-            Ok(Response::Run(Box::new(run_one(source(&trace, &config), &config, &grid, hooks.clock)?)))
+            let src = source(&trace, &config);
+            let out = if token_on_cpu {
+                run_one_with(src, &config, &grid, hooks.clock, &mut CpuTokenPass).await?
+            } else {
+                run_one_with(src, &config, &grid, hooks.clock, passer).await?
+            };
+            Ok(Response::Run(Box::new(out)))
         }
-        Request::Compare { preset, config } => {
+        Request::Compare { preset, config, token_on_cpu } => {
             let grid = calibration(preset, inputs)?;
-            compare(source(&trace, &config), &config, &grid, hooks)
+            let src = source(&trace, &config);
+            if token_on_cpu {
+                compare(src, &config, &grid, hooks, &mut CpuTokenPass).await
+            } else {
+                compare(src, &config, &grid, hooks, passer).await
+            }
         }
         Request::Plan { preset, spec } => {
             let grid = calibration(preset, inputs)?;
@@ -98,24 +151,63 @@ fn check(trace: Option<&TraceData>, inputs: &Inputs) -> Result<Vec<String>> {
     Ok(lines)
 }
 
-fn output(result: RunResult) -> RunOutput {
-    RunOutput { csv: run_csv(&result), json: run_json(&result), result }
+fn output(result: RunResult, token_pass: TokenPassInfo) -> RunOutput {
+    RunOutput { csv: run_csv(&result), json: run_json(&result), result, token_pass }
+}
+
+/// One run, as the CLI's `run` does it, with the CPU token pass.
+pub fn run_one(source: Source<'_>, config: &Config, grid: &CalibrationGrid, clock: &dyn Fn() -> f64) -> Result<RunOutput> {
+    now(run_one_with(source, config, grid, clock, &mut CpuTokenPass))
 }
 
 /// One run, as the CLI's `run` does it: build the workload for `config`, simulate.
-pub fn run_one(source: Source<'_>, config: &Config, grid: &CalibrationGrid, clock: &dyn Fn() -> f64) -> Result<RunOutput> {
+pub async fn run_one_with(
+    source: Source<'_>,
+    config: &Config,
+    grid: &CalibrationGrid,
+    clock: &dyn Fn() -> f64,
+    passer: &mut impl TokenPasser,
+) -> Result<RunOutput> {
     config.validate()?;
     let model = LatencyModel::new(grid.clone(), config.latency_mode)?;
     let t0 = clock();
     let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
     // A trace shorter than asked gives fewer requests; the report says how many ran.
     let config = Config { requests: workload.len(), ..config.clone() };
-    let mut result = simulate_run(&workload, &config, &model, &source.describe())?;
-    result.wall_time_s = clock() - t0;
-    Ok(output(result))
+    let (result, pass) = simulate(&workload, &config, &model, &source.describe(), clock, passer).await?;
+    Ok(finish_run(result, pass, clock() - t0))
 }
 
-fn compare(source: Source<'_>, config: &Config, grid: &CalibrationGrid, hooks: Hooks<'_>) -> Result<Response> {
+fn finish_run(mut result: RunResult, pass: TokenPassInfo, wall_time_s: f64) -> RunOutput {
+    result.wall_time_s = wall_time_s;
+    output(result, pass)
+}
+
+/// `simulate_run` with the token pass of `passer`, timed.
+async fn simulate(
+    workload: &Workload,
+    config: &Config,
+    model: &LatencyModel,
+    name: &str,
+    clock: &dyn Fn() -> f64,
+    passer: &mut impl TokenPasser,
+) -> Result<(RunResult, TokenPassInfo)> {
+    let (mut result, schedule) = simulate_run_with_schedule(workload, config, model, name)?;
+    let (token_cfg, slas) = token_inputs(config, model)?;
+    let t0 = clock();
+    let (metrics, mut pass) = passer.run(workload, &schedule, &token_cfg, &slas).await?;
+    pass.seconds = clock() - t0;
+    attach_token_metrics(&mut result, metrics);
+    Ok((result, pass))
+}
+
+async fn compare(
+    source: Source<'_>,
+    config: &Config,
+    grid: &CalibrationGrid,
+    hooks: Hooks<'_>,
+    passer: &mut impl TokenPasser,
+) -> Result<Response> {
     config.validate()?;
     let model = LatencyModel::new(grid.clone(), config.latency_mode)?;
     let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
@@ -124,10 +216,9 @@ fn compare(source: Source<'_>, config: &Config, grid: &CalibrationGrid, hooks: H
     for scheduler in SchedulerKind::ALL {
         let cfg = Config { scheduler, requests: workload.len(), ..config.clone() };
         let t0 = (hooks.clock)();
-        let mut result = simulate_run(&workload, &cfg, &model, &source.describe())?;
-        result.wall_time_s = (hooks.clock)() - t0;
+        let (result, pass) = simulate(&workload, &cfg, &model, &source.describe(), hooks.clock, passer).await?;
         simulated += workload.len() as u64;
-        outputs.push(output(result));
+        outputs.push(finish_run(result, pass, (hooks.clock)() - t0));
         (hooks.progress)(&Progress {
             runs_done: outputs.len(),
             runs_total: SchedulerKind::ALL.len(),
@@ -138,6 +229,8 @@ fn compare(source: Source<'_>, config: &Config, grid: &CalibrationGrid, hooks: H
     Ok(Response::Compare(outputs))
 }
 
+/// The stress plan, with the CPU token pass: `run_plan` is synchronous (a GPU pass would
+/// need its runs driven one by one, asynchronously, outside the core's plan).
 fn plan(source: Source<'_>, spec: &PlanSpec, grid: &CalibrationGrid, hooks: Hooks<'_>) -> Result<Response> {
     let progress = hooks.progress;
     // Cancellation terminates the worker, so the callback never asks to stop.
@@ -187,7 +280,7 @@ mod tests {
     fn run_output_is_the_cores_report() {
         let mut config = Config::preset(Preset::Paper);
         config.requests = 2_000;
-        let req = Request::Run { preset: Preset::Paper, config: config.clone() };
+        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
         let Response::Run(out) = execute(req, &Inputs::default(), no_hooks(&mut |_| {})).unwrap() else {
             panic!("not a run")
         };
@@ -196,12 +289,70 @@ mod tests {
         assert_eq!(out.result.config, config);
     }
 
+    /// A stand-in for the GPU: the CPU's metrics, labelled as another device, counted.
+    struct LabelledPass {
+        calls: usize,
+    }
+
+    impl TokenPasser for LabelledPass {
+        async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)> {
+            self.calls += 1;
+            let info = TokenPassInfo { gpu: Some("test adapter".into()), ..Default::default() };
+            Ok((token::run_cpu(w, s, cfg, slas)?, info))
+        }
+    }
+
+    #[test]
+    fn runs_use_the_given_token_pass_unless_the_cpu_is_forced() {
+        let mut config = Config::preset(Preset::Paper);
+        config.requests = 3_000;
+        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false }, &Inputs::default(), no_hooks(&mut |_| {}));
+        let Response::Run(cpu) = cpu.unwrap() else { panic!("not a run") };
+        assert_eq!(cpu.token_pass.gpu, None);
+        assert!(cpu.result.metrics.tbt_p99_s.is_finite(), "token metrics filled in");
+        assert!(cpu.result.tbt_histogram.total > 0);
+
+        for token_on_cpu in [false, true] {
+            let mut pass = LabelledPass { calls: 0 };
+            let ticks = std::cell::Cell::new(0.0);
+            let clock = || {
+                ticks.set(ticks.get() + 0.5);
+                ticks.get()
+            };
+            let hooks = Hooks { clock: &clock, progress: &mut |_| {} };
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu };
+            let Response::Run(out) = now(execute_with(req, &Inputs::default(), hooks, &mut pass)).unwrap() else {
+                panic!("not a run")
+            };
+            assert_eq!(pass.calls, if token_on_cpu { 0 } else { 1 });
+            assert_eq!(out.token_pass.gpu.is_some(), !token_on_cpu);
+            assert_eq!(out.token_pass.seconds, 0.5, "timed by the shell's clock");
+            // Same metrics whichever pass ran: the CSV differs only in wall_time_s.
+            let strip = |csv: &str| csv.lines().map(|l| l.rsplit_once(',').unwrap().0.to_string()).collect::<Vec<_>>();
+            assert_eq!(strip(&out.csv), strip(&cpu.csv));
+            assert_eq!(out.result.tbt_histogram, cpu.result.tbt_histogram);
+        }
+    }
+
+    #[test]
+    fn compare_uses_the_token_pass_for_each_scheduler() {
+        let mut config = Config::preset(Preset::Paper);
+        config.requests = 1_000;
+        let mut pass = LabelledPass { calls: 0 };
+        let req = Request::Compare { preset: Preset::Paper, config, token_on_cpu: false };
+        let Response::Compare(outs) = now(execute_with(req, &Inputs::default(), no_hooks(&mut |_| {}), &mut pass)).unwrap() else {
+            panic!("not a compare")
+        };
+        assert_eq!(pass.calls, 4);
+        assert!(outs.iter().all(|o| o.token_pass.gpu.as_deref() == Some("test adapter")));
+    }
+
     #[test]
     fn compare_runs_the_four_schedulers_on_one_workload() {
         let mut config = Config::preset(Preset::FirstResults);
         config.requests = 1_000;
         let mut seen = Vec::new();
-        let req = Request::Compare { preset: Preset::FirstResults, config };
+        let req = Request::Compare { preset: Preset::FirstResults, config, token_on_cpu: false };
         let Response::Compare(outs) = execute(req, &Inputs::default(), no_hooks(&mut |p| seen.push(p.runs_done))).unwrap()
         else {
             panic!("not a compare")

@@ -23,11 +23,22 @@ pub enum Request {
     /// Parse the attached files and describe them (sent as soon as a file is chosen).
     Check,
     /// One run of `config`. `preset` names the built-in calibration used when no
-    /// calibration file is attached.
-    Run { preset: Preset, config: Config },
+    /// calibration file is attached. `token_on_cpu`: the visitor forced the CPU token
+    /// pass (otherwise the worker's GPU runs it when it has one).
+    Run {
+        preset: Preset,
+        config: Config,
+        #[serde(default)]
+        token_on_cpu: bool,
+    },
     /// The same workload under each of the four schedulers.
-    Compare { preset: Preset, config: Config },
-    /// The stress plan.
+    Compare {
+        preset: Preset,
+        config: Config,
+        #[serde(default)]
+        token_on_cpu: bool,
+    },
+    /// The stress plan (its token passes run on the CPU: `run_plan` is synchronous).
     Plan { preset: Preset, spec: PlanSpec },
 }
 
@@ -39,6 +50,19 @@ pub struct RunOutput {
     pub csv: String,
     /// `report::run_json`.
     pub json: String,
+    /// Which device ran the token pass, and how long it took (not in the CSV / JSON).
+    pub token_pass: TokenPassInfo,
+}
+
+/// How a run's token pass went. The metrics are the same whichever device ran it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TokenPassInfo {
+    /// The GPU adapter that ran it; None: the CPU did.
+    pub gpu: Option<String>,
+    /// The GPU's one-line error when it was asked and failed, so the CPU ran it instead.
+    pub gpu_error: Option<String>,
+    /// Wall-clock seconds of the token pass alone (the shell's clock).
+    pub seconds: f64,
 }
 
 /// A finished plan. `result`'s runs carry no time series (the page only plots their
@@ -58,6 +82,9 @@ pub struct PlanOutput {
 pub enum Response {
     /// The worker's wasm is initialised; messages sent before this are lost.
     Ready,
+    /// What the worker's WebGPU probe found (once, after `Ready`): the adapter's name,
+    /// or why there is none (no `navigator.gpu`, no adapter, a build without the GPU).
+    Gpu(Result<String, String>),
     /// One line per attached file describing what was imported.
     Checked { lines: Vec<String> },
     /// After each run of a compare or plan (a single run reports only its end).

@@ -7,6 +7,7 @@
 
 use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind};
 use batchlab::plan::PlanSpec;
+use batchlab::token::Semantics;
 
 /// E12 mantissas: the request slider moves over 1.0, 1.2, 1.5, ... x 10^k, 12 steps per
 /// decade from 1,000 to 1,000,000 (integers only, so every platform agrees).
@@ -75,6 +76,11 @@ pub struct UiState {
     pub sigma: f64,
     pub seed: u64,
     pub plan_cap: usize,
+    /// Token-level model: batch semantics and the context cost kappa.
+    pub token_semantics: Semantics,
+    pub token_kappa: f64,
+    /// Run the token pass on the CPU even when a GPU adapter is available.
+    pub token_on_cpu: bool,
 }
 
 impl UiState {
@@ -103,6 +109,9 @@ impl UiState {
             sigma,
             seed: c.seed,
             plan_cap: DEFAULT_PLAN_CAP,
+            token_semantics: c.token_semantics,
+            token_kappa: c.token_kappa,
+            token_on_cpu: false,
         }
     }
 
@@ -126,6 +135,8 @@ impl UiState {
                 PredictorChoice::Oracle => Predictor::Oracle,
             },
             seed: self.seed,
+            token_semantics: self.token_semantics,
+            token_kappa: self.token_kappa,
             ..Config::preset(self.preset)
         }
     }
@@ -150,6 +161,9 @@ impl UiState {
             ("sigma", self.sigma.to_string()),
             ("seed", self.seed.to_string()),
             ("cap", self.plan_cap.to_string()),
+            ("semantics", self.token_semantics.name().to_string()),
+            ("kappa", self.token_kappa.to_string()),
+            ("tokencpu", if self.token_on_cpu { "1" } else { "0" }.to_string()),
         ];
         pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
     }
@@ -219,6 +233,21 @@ impl UiState {
                 }
                 self.plan_cap = x;
             }
+            "semantics" => self.token_semantics = Semantics::parse(value).map_err(|_| "expected 'padded' or 'early_exit'".to_string())?,
+            "kappa" => {
+                let x: f64 = num(value)?;
+                if !(x.is_finite() && x >= 0.0) {
+                    return Err("must be a number >= 0".into());
+                }
+                self.token_kappa = x;
+            }
+            "tokencpu" => {
+                self.token_on_cpu = match value {
+                    "1" => true,
+                    "0" => false,
+                    _ => return Err("expected 0 or 1".into()),
+                }
+            }
             _ => {} // unknown keys: ignored (links from newer versions still open)
         }
         Ok(())
@@ -255,6 +284,9 @@ mod tests {
         s.sigma = 0.25;
         s.seed = 7;
         s.plan_cap = 10_000;
+        s.token_semantics = Semantics::EarlyExit;
+        s.token_kappa = 0.25;
+        s.token_on_cpu = true;
         let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(back, s);
@@ -262,10 +294,11 @@ mod tests {
 
     #[test]
     fn bad_values_are_reported_and_defaults_kept() {
-        let (s, problems) = UiState::from_fragment("gpus=0&k=abc&seed=5&bogus=1");
+        let (s, problems) = UiState::from_fragment("gpus=0&k=abc&seed=5&bogus=1&semantics=lazy&kappa=-1&tokencpu=yes");
         assert_eq!(s.gpus, UiState::from_preset(Preset::Paper).gpus);
         assert_eq!(s.seed, 5);
-        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert_eq!((s.token_semantics, s.token_kappa, s.token_on_cpu), (Semantics::Padded, 0.0, false));
+        assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(problems[0].contains("gpus=0"));
     }
 
@@ -274,8 +307,11 @@ mod tests {
         let mut s = UiState::from_preset(Preset::Compat);
         s.predictor = PredictorChoice::Noisy;
         s.sigma = 0.3;
+        s.token_semantics = Semantics::EarlyExit;
+        s.token_kappa = 0.5;
         let c = s.to_config();
         assert_eq!(c.predictor, Predictor::Noisy { sigma: 0.3 });
+        assert_eq!((c.token_semantics, c.token_kappa), (Semantics::EarlyExit, 0.5));
         assert!(c.sla.adjust_on_every_query, "keeps the preset's other fields");
         assert_eq!(UiState::from_preset(Preset::Paper).to_config(), Config::preset(Preset::Paper));
         let spec = s.to_plan_spec();

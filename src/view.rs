@@ -4,9 +4,11 @@
 
 use batchlab::plan::PlanRun;
 use batchlab::run::RunResult;
+use batchlab::token::histogram::edges_f64;
+use batchlab::token::LogHistogram;
 
 use crate::charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
-use crate::protocol::PlanOutput;
+use crate::protocol::{PlanOutput, TokenPassInfo};
 
 /// A chart ready to show and download.
 pub struct Chart {
@@ -20,13 +22,16 @@ fn secs(x: f64) -> String {
 fn rate(x: f64) -> String {
     if x.is_finite() { format!("{x:.2}") } else { "–".into() }
 }
+fn ms(x: f64) -> String {
+    if x.is_finite() { format!("{:.3} ms", x * 1e3) } else { "–".into() }
+}
 fn pct(x: f64) -> String {
     if x.is_finite() { format!("{:.2} %", x * 100.0) } else { "–".into() }
 }
 
 type Row = (&'static str, fn(&RunResult) -> String);
 
-const ROWS: [Row; 33] = [
+const ROWS: &[Row] = &[
     ("scheduler", |r| r.config.scheduler.name().into()),
     ("GPUs", |r| r.config.gpus.to_string()),
     ("K bins", |r| if r.config.scheduler.uses_bins() { r.config.k_bins.to_string() } else { "1".into() }),
@@ -42,11 +47,18 @@ const ROWS: [Row; 33] = [
     ("latency max", |r| secs(r.metrics.latency_max_s)),
     ("queue delay mean", |r| secs(r.metrics.queue_delay_mean_s)),
     ("service time mean", |r| secs(r.metrics.service_time_mean_s)),
-    ("TTFT p50 / p99", |r| format!("{} / {}", secs(r.metrics.ttft_p50_s), secs(r.metrics.ttft_p99_s))),
-    ("TBT p50 / p99", |r| format!("{} / {}", secs(r.metrics.tbt_p50_s), secs(r.metrics.tbt_p99_s))),
-    ("token SLA violations", |r| pct(r.metrics.token_sla_violation_rate)),
+    ("TTFT p50", |r| ms(r.metrics.ttft_p50_s)),
+    ("TTFT p95", |r| ms(r.metrics.ttft_p95_s)),
+    ("TTFT p99", |r| ms(r.metrics.ttft_p99_s)),
+    ("TTFT max", |r| ms(r.metrics.ttft_max_s)),
+    ("TBT p50", |r| ms(r.metrics.tbt_p50_s)),
+    ("TBT p95", |r| ms(r.metrics.tbt_p95_s)),
+    ("TBT p99", |r| ms(r.metrics.tbt_p99_s)),
+    ("TBT max", |r| ms(r.metrics.tbt_max_s)),
+    ("token SLA violations (requests)", |r| pct(r.metrics.token_sla_violation_rate)),
+    ("token SLA violations (tokens)", |r| pct(r.metrics.token_sla_violation_rate_tokens)),
     ("request SLA violations", |r| pct(r.metrics.request_sla_violation_rate)),
-    ("capacity under SLA (req/s)", |r| rate(r.metrics.capacity_under_sla_rps)),
+    ("goodput: both SLAs met (req/s)", |r| rate(r.metrics.capacity_under_sla_rps)),
     ("token SLA can bind", |r| r.metrics.token_sla_can_bind.to_string()),
     ("GPU utilisation mean", |r| pct(r.metrics.gpu_util_mean)),
     ("GPU utilisation min / max", |r| format!("{} / {}", pct(r.metrics.gpu_util_min), pct(r.metrics.gpu_util_max))),
@@ -62,21 +74,67 @@ const ROWS: [Row; 33] = [
     ("notes", |r| if r.notes.is_empty() { "–".into() } else { r.notes.join(" ") }),
 ];
 
-/// The metrics of one or more runs, one column per run.
-pub fn summary_table(results: &[&RunResult]) -> String {
+/// "GPU, 12.3 ms" / "CPU, 40.1 ms": which device ran a token pass and how long it took.
+pub fn token_pass_cell(p: &TokenPassInfo) -> String {
+    let device = match (&p.gpu, &p.gpu_error) {
+        (Some(_), _) => "GPU",
+        (None, Some(_)) => "CPU (the GPU failed)",
+        (None, None) => "CPU",
+    };
+    format!("{device}, {:.1} ms", p.seconds * 1e3)
+}
+
+/// The metrics of one or more runs, one column per run; `passes` (one per run, or
+/// none) adds a row saying where each token pass ran.
+pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> String {
     let mut html = String::from(r#"<table id="summary-table"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
     for r in results {
         html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
     }
     html += "</tr></thead><tbody>";
-    for (label, cell) in ROWS {
+    for &(label, cell) in ROWS {
         html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
         for r in results {
             html += &format!("<td>{}</td>", escape(&cell(r)));
         }
         html += "</tr>";
     }
+    if passes.len() == results.len() && !passes.is_empty() {
+        html += r#"<tr><th scope="row">token pass</th>"#;
+        for p in passes {
+            html += &format!("<td>{}</td>", escape(&token_pass_cell(p)));
+        }
+        html += "</tr>";
+    }
     html + "</tbody></table>"
+}
+
+/// The TBT distribution of a run as a CDF on a log time axis: (milliseconds, % of
+/// decode gaps at or below), `points` log-spaced points from the smallest gap to the
+/// largest. A histogram bucket counts at its geometric middle (clamped to [min, max]),
+/// so the curve is exact to the histogram's 0.1% resolution. Empty without gaps.
+pub fn tbt_cdf(h: &LogHistogram, edges: &[f64], points: usize) -> Vec<(f64, f64)> {
+    if h.total == 0 || !(h.min.is_finite() && h.max.is_finite() && h.min > 0.0) || points < 2 {
+        return Vec::new();
+    }
+    let (lo, hi) = (h.min, h.max.max(h.min));
+    let middle = |k: usize| match k {
+        0 => lo,
+        k if k >= edges.len() => hi,
+        k => (edges[k - 1] * edges[k]).sqrt().clamp(lo, hi),
+    };
+    let mut out = Vec::with_capacity(points);
+    let (mut k, mut seen) = (0usize, 0u64);
+    for i in 0..points {
+        // The last point is the largest gap itself, where every gap is counted.
+        let x = if i + 1 == points { hi } else { lo * (hi / lo).powf(i as f64 / (points - 1) as f64) };
+        while k < h.counts.len() && middle(k) <= x {
+            seen += h.counts[k];
+            k += 1;
+        }
+        out.push((x * 1e3, 100.0 * seen as f64 / h.total as f64));
+    }
+    out
 }
 
 /// Per-bin statistics of a multi-bin run (empty for a single queue).
@@ -171,6 +229,27 @@ pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
         file_name: "busy_gpus.svg".into(),
         svg: line_chart(&line("Busy GPUs over time (peak per interval)", "GPUs", busy)),
     });
+    let edges = edges_f64();
+    let tbt: Vec<Series> = results
+        .iter()
+        .zip(&names)
+        .map(|(r, n)| Series { name: n.clone(), points: tbt_cdf(&r.tbt_histogram, &edges, MAX_POINTS) })
+        .filter(|s| !s.points.is_empty())
+        .collect();
+    if !tbt.is_empty() {
+        charts.push(Chart {
+            file_name: "tbt_distribution.svg".into(),
+            svg: line_chart(&LineChart {
+                title: "Time between tokens (TBT): distribution of every decode gap",
+                x_label: "TBT (ms)",
+                y_label: "% of gaps at or below",
+                log_x: true,
+                log_y: false,
+                series: tbt,
+                marker: None,
+            }),
+        });
+    }
     charts
 }
 
@@ -312,11 +391,15 @@ pub fn plan_table(plan: &PlanOutput) -> String {
 mod tests {
     use super::*;
     use batchlab::metrics::BinStats;
+    use batchlab::token::histogram::bucket_f64;
 
     #[test]
     fn tables_escape_text_and_list_every_bin() {
         let mut r = RunResult { workload: "trace <a&b>.csv".into(), ..Default::default() };
-        assert!(summary_table(&[&r]).contains("trace &lt;a&amp;b&gt;.csv"));
+        assert!(summary_table(&[&r], &[]).contains("trace &lt;a&amp;b&gt;.csv"));
+        assert!(!summary_table(&[&r], &[]).contains("token pass"));
+        let pass = TokenPassInfo { gpu: Some("SwiftShader".into()), gpu_error: None, seconds: 0.0123 };
+        assert!(summary_table(&[&r], &[&pass]).contains("<td>GPU, 12.3 ms</td>"));
         assert_eq!(bins_table(&r), "");
         r.bins = (0..3)
             .map(|i| BinStats { bin: i, predicted_lo: i as f64 * 10.0, predicted_hi: if i == 2 { f64::INFINITY } else { (i + 1) as f64 * 10.0 }, ..Default::default() })
@@ -327,11 +410,37 @@ mod tests {
     }
 
     #[test]
-    fn run_charts_are_three_svgs() {
-        let r = RunResult::default();
+    fn run_charts_are_three_svgs_plus_tbt_when_there_are_gaps() {
+        let mut r = RunResult::default();
         let charts = run_charts(&[&r, &r]);
         let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
         assert_eq!(names, ["latency_percentiles.svg", "queue_length.svg", "busy_gpus.svg"]);
         assert!(charts.iter().all(|c| c.svg.starts_with("<svg")));
+        let edges = edges_f64();
+        r.tbt_histogram.add_to_bucket(bucket_f64(&edges, 0.01), 3);
+        r.tbt_histogram.cover(0.01, 0.01);
+        let charts = run_charts(&[&r]);
+        assert_eq!(charts.last().unwrap().file_name, "tbt_distribution.svg");
+        assert!(charts.last().unwrap().svg.starts_with("<svg"));
+    }
+
+    #[test]
+    fn tbt_cdf_rises_from_the_smallest_gap_to_100_percent_at_the_largest() {
+        let edges = edges_f64();
+        let mut h = LogHistogram::default();
+        assert!(tbt_cdf(&h, &edges, 50).is_empty());
+        // 10 gaps of 5 ms, 30 of 8 ms, 60 of 20 ms.
+        for (x, n) in [(0.005, 10), (0.008, 30), (0.020, 60)] {
+            h.add_to_bucket(bucket_f64(&edges, x), n);
+        }
+        h.cover(0.005, 0.020);
+        let cdf = tbt_cdf(&h, &edges, 200);
+        assert_eq!(cdf.len(), 200);
+        assert!((cdf[0].0 - 5.0).abs() < 1e-9 && (cdf[199].0 - 20.0).abs() < 1e-9);
+        assert!(cdf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "increasing");
+        assert_eq!(cdf[199].1, 100.0);
+        let at = |ms: f64| cdf.iter().rev().find(|p| p.0 <= ms).unwrap().1;
+        assert_eq!(at(7.9), 10.0);
+        assert_eq!(at(19.9), 40.0);
     }
 }

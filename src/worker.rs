@@ -1,15 +1,53 @@
 //! The worker's glue: receive an envelope `{ request, trace, calibration }`, read the
-//! attached `File`s synchronously, let `jobs::execute` do the work, post the answer.
+//! attached `File`s synchronously, let `jobs::execute_with` do the work, post the answer.
 //! Everything CPU-heavy happens here, never on the page's main thread.
+//!
+//! The token pass runs on WebGPU when the worker finds an adapter (feature `webgpu`):
+//! at start the worker probes once (`GpuTokenPass::new_async`), keeps the device, and
+//! tells the page what it found. WebGPU answers through promises, so envelopes are
+//! handled asynchronously, one at a time and in arrival order: a queue, drained by one
+//! task, which starts with the probe (so the first run waits for it). Cancel still
+//! terminates the worker, wherever it is — awaiting the GPU included.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use batchlab::engine::Schedule;
+use batchlab::token::{self, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::workload::Workload;
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
-use crate::jobs::{execute, Hooks, InputFile, Inputs};
-use crate::protocol::{Request, Response};
+use crate::jobs::{execute_with, Hooks, InputFile, Inputs, TokenPasser};
+use crate::protocol::{Request, Response, TokenPassInfo};
+
+#[cfg(feature = "webgpu")]
+type Gpu = batchlab_gpu::GpuTokenPass;
+/// Without the `webgpu` feature there is never a GPU.
+#[cfg(not(feature = "webgpu"))]
+enum Gpu {}
+
+#[derive(Default)]
+struct Worker {
+    /// Envelopes not yet handled, in arrival order.
+    queue: VecDeque<JsValue>,
+    /// Whether the draining task is alive (it ends when the queue is empty).
+    draining: bool,
+    /// The GPU and the adapter name shown for it.
+    gpu: Option<Rc<(Gpu, String)>>,
+}
+
+thread_local! {
+    static WORKER: RefCell<Worker> = RefCell::new(Worker::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut Worker) -> R) -> R {
+    WORKER.with(|w| f(&mut w.borrow_mut()))
+}
 
 fn scope() -> DedicatedWorkerGlobalScope {
     js_sys::global().unchecked_into()
@@ -36,12 +74,115 @@ pub fn start() {
         post(&Response::Error { message: format!("internal error: {}", info.to_string().replace('\n', " ")) })
     }));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
-        let response = handle(&ev.data()).unwrap_or_else(|message| Response::Error { message });
-        post(&response);
+        let start = with(|w| {
+            w.queue.push_back(ev.data());
+            !std::mem::replace(&mut w.draining, true)
+        });
+        if start {
+            wasm_bindgen_futures::spawn_local(drain());
+        }
     });
     scope().set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    with(|w| w.draining = true);
+    wasm_bindgen_futures::spawn_local(async {
+        let probe = match probe_gpu().await {
+            Ok(gpu) => {
+                let mut name = adapter_name(&gpu);
+                if name.trim().is_empty() {
+                    name = describe_adapter().await;
+                }
+                with(|w| w.gpu = Some(Rc::new((gpu, name.clone()))));
+                Ok(name)
+            }
+            Err(e) => Err(e),
+        };
+        post(&Response::Gpu(probe));
+        drain().await;
+    });
     post(&Response::Ready);
+}
+
+#[cfg(feature = "webgpu")]
+async fn probe_gpu() -> Result<Gpu, String> {
+    Gpu::new_async().await
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn probe_gpu() -> Result<Gpu, String> {
+    Err("this build has no GPU token pass (built without the webgpu feature)".into())
+}
+
+#[cfg(feature = "webgpu")]
+fn adapter_name(gpu: &Gpu) -> String {
+    gpu.adapter_name().to_string()
+}
+
+#[cfg(not(feature = "webgpu"))]
+fn adapter_name(gpu: &Gpu) -> String {
+    match *gpu {}
+}
+
+/// A name for an adapter whose description the browser keeps private (Chromium gives
+/// wgpu an empty one): GPUAdapterInfo's vendor and architecture, e.g. "google swiftshader".
+async fn describe_adapter() -> String {
+    async fn info() -> Result<Vec<String>, JsValue> {
+        let gpu = Reflect::get(&Reflect::get(&js_sys::global(), &"navigator".into())?, &"gpu".into())?;
+        let request: js_sys::Function = Reflect::get(&gpu, &"requestAdapter".into())?.dyn_into()?;
+        let options = js_sys::Object::new();
+        Reflect::set(&options, &"powerPreference".into(), &"high-performance".into())?;
+        let promise: js_sys::Promise = request.call1(&gpu, &options)?.dyn_into()?;
+        let adapter = wasm_bindgen_futures::JsFuture::from(promise).await?;
+        let info = Reflect::get(&adapter, &"info".into())?;
+        let field = |key: &str| Reflect::get(&info, &key.into()).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        Ok(["vendor", "architecture", "device", "description"].map(field).into_iter().filter(|s| !s.is_empty()).collect())
+    }
+    match info().await {
+        Ok(parts) if !parts.is_empty() => parts.join(" "),
+        _ => "unnamed WebGPU adapter".into(),
+    }
+}
+
+/// Handle queued envelopes one at a time until the queue is empty.
+async fn drain() {
+    while let Some(envelope) = with(|w| {
+        let next = w.queue.pop_front();
+        w.draining = next.is_some();
+        next
+    }) {
+        let response = handle(&envelope).await.unwrap_or_else(|message| Response::Error { message });
+        post(&response);
+    }
+}
+
+/// The worker's token pass: the GPU when there is one, else (or if it fails) the CPU.
+struct WorkerTokenPass {
+    gpu: Option<Rc<(Gpu, String)>>,
+}
+
+impl TokenPasser for WorkerTokenPass {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenPassInfo)> {
+        let mut info = TokenPassInfo::default();
+        if let Some(gpu) = &self.gpu {
+            let (gpu, name) = &**gpu;
+            match gpu_pass(gpu, w, s, cfg, slas).await {
+                Ok(metrics) => return Ok((metrics, TokenPassInfo { gpu: Some(name.clone()), ..info })),
+                // Bad input fails the same way on the CPU, which then says so properly.
+                Err(e) => info.gpu_error = Some(e),
+            }
+        }
+        Ok((token::run_cpu(w, s, cfg, slas)?, info))
+    }
+}
+
+#[cfg(feature = "webgpu")]
+async fn gpu_pass(gpu: &Gpu, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<TokenMetrics, String> {
+    gpu.run_async(w, s, cfg, slas).await
+}
+
+#[cfg(not(feature = "webgpu"))]
+async fn gpu_pass(gpu: &Gpu, _: &Workload, _: &Schedule, _: &TokenModelConfig, _: &Slas) -> Result<TokenMetrics, String> {
+    match *gpu {}
 }
 
 fn read_file(envelope: &JsValue, key: &str) -> Result<Option<InputFile>, String> {
@@ -57,7 +198,7 @@ fn read_file(envelope: &JsValue, key: &str) -> Result<Option<InputFile>, String>
     Ok(Some(InputFile { name, bytes: Uint8Array::new(&buffer).to_vec() }))
 }
 
-fn handle(envelope: &JsValue) -> Result<Response, String> {
+async fn handle(envelope: &JsValue) -> Result<Response, String> {
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
         serde_wasm_bindgen::from_value(request).map_err(|e| format!("internal error: bad request: {e}"))?;
@@ -65,5 +206,7 @@ fn handle(envelope: &JsValue) -> Result<Response, String> {
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));
-    execute(request, &inputs, Hooks { clock: &clock, progress: &mut progress }).map_err(|e| e.to_string())
+    let mut passer = WorkerTokenPass { gpu: with(|w| w.gpu.clone()) };
+    let hooks = Hooks { clock: &clock, progress: &mut progress };
+    execute_with(request, &inputs, hooks, &mut passer).await.map_err(|e| e.to_string())
 }

@@ -1,6 +1,7 @@
 //! The controls of `index.html` <-> `UiState`: every value read, checked and shown.
 
 use batchlab::config::{Preset, SchedulerKind};
+use batchlab::token::Semantics;
 
 use super::{el, input, select};
 use crate::state::{position_of, requests_at, PredictorChoice, UiState};
@@ -19,6 +20,9 @@ pub(super) fn write_state(s: &UiState) {
     input("sigma").set_value(&s.sigma.to_string());
     input("seed").set_value(&s.seed.to_string());
     select("cap").set_value(&s.plan_cap.to_string());
+    select("semantics").set_value(s.token_semantics.name());
+    input("kappa").set_value(&s.token_kappa.to_string());
+    input("tokencpu").set_checked(s.token_on_cpu);
     show_values(s);
 }
 
@@ -52,5 +56,8 @@ pub(super) fn read_state() -> Result<UiState, String> {
         sigma: number("sigma", "Predictor sigma")?,
         seed: number("seed", "Seed")?,
         plan_cap: select("cap").value().parse().map_err(|_| "Plan cap: not a number".to_string())?,
+        token_semantics: Semantics::parse(&select("semantics").value()).map_err(|e| e.to_string())?,
+        token_kappa: number("kappa", "Context cost kappa")?,
+        token_on_cpu: input("tokencpu").checked(),
     })
 }

@@ -46,8 +46,8 @@ impl Job {
 
     fn request(self, s: &UiState) -> Request {
         match self {
-            Job::Run => Request::Run { preset: s.preset, config: s.to_config() },
-            Job::Compare => Request::Compare { preset: s.preset, config: s.to_config() },
+            Job::Run => Request::Run { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
+            Job::Compare => Request::Compare { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
             Job::Plan => Request::Plan { preset: s.preset, spec: s.to_plan_spec() },
         }
     }
@@ -180,7 +180,8 @@ fn controls_changed() {
 }
 
 fn wire_controls() {
-    for id in ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"] {
+    let ids = ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
+    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]) {
         on(id, "input", |_| controls_changed());
         on(id, "change", |_| controls_changed());
     }
@@ -428,6 +429,17 @@ fn received(r: Response) {
                 set_status("ready");
             }
             document().body().map(|b| b.set_attribute("data-worker", "ready"));
+        }
+        Response::Gpu(probe) => {
+            let text = match &probe {
+                Ok(adapter) => format!("GPU: {adapter}"),
+                Err(_) => "GPU: not available — token pass on the CPU".to_string(),
+            };
+            let gpu = el("gpu");
+            gpu.set_text_content(Some(&text));
+            // Why there is none, for the curious (hover), without alarming anyone.
+            let _ = gpu.set_attribute("title", probe.as_ref().err().map_or("", |e| e.as_str()));
+            document().body().map(|b| b.set_attribute("data-gpu", if probe.is_ok() { "yes" } else { "no" }));
         }
         Response::Checked { lines } => {
             with(|a| a.checking = None);

@@ -39,11 +39,27 @@ pub(super) fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
         }
     }
     let bins = if let [r] = results.as_slice() { bins_table(r) } else { String::new() };
-    el("summary").set_inner_html(&(summary_table(&results) + &bins));
+    let passes: Vec<_> = outs.iter().map(|o| &o.token_pass).collect();
+    el("summary").set_inner_html(&(summary_table(&results, &passes) + &bins));
+    el("token-pass").set_text_content(Some(&token_pass_line(outs)));
     el("charts").set_inner_html(&charts);
     el("downloads").set_inner_html(&links);
     with(|a| a.downloads = downloads);
     (outs.len(), outs.iter().map(|o| o.result.metrics.requests_completed).sum())
+}
+
+/// "Token pass: GPU (SwiftShader Device), 12.3 ms" (summed over a compare's runs).
+fn token_pass_line(outs: &[RunOutput]) -> String {
+    let seconds: f64 = outs.iter().map(|o| o.token_pass.seconds).sum();
+    let time = format!("{:.1} ms", seconds * 1e3);
+    let runs = if outs.len() > 1 { format!(" for {} runs", outs.len()) } else { String::new() };
+    if let Some(e) = outs.iter().find_map(|o| o.token_pass.gpu_error.as_deref()) {
+        return format!("Token pass: CPU, {time}{runs} (the GPU failed: {e})");
+    }
+    match outs.iter().find_map(|o| o.token_pass.gpu.as_deref()) {
+        Some(adapter) => format!("Token pass: GPU ({adapter}), {time}{runs}"),
+        None => format!("Token pass: CPU, {time}{runs}"),
+    }
 }
 
 pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
@@ -56,6 +72,7 @@ pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
         downloads.push((name.clone(), mime.into(), text.clone()));
     }
     el("summary").set_inner_html(&plan_table(plan));
+    el("token-pass").set_text_content(Some("Token pass: CPU (the stress plan always runs it on the CPU)"));
     el("charts").set_inner_html(&charts);
     el("downloads").set_inner_html(&links);
     with(|a| a.downloads = downloads);

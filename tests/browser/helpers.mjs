@@ -11,7 +11,10 @@ import { startServer } from "./server.mjs";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PREFIX = "/batchlab/";
 
-export async function launch() {
+/// Start the server and Chromium. `webgpu: true` adds `--enable-unsafe-webgpu`, which
+/// gives headless Chromium a WebGPU adapter (SwiftShader, on the CPU); without it
+/// `navigator.gpu.requestAdapter()` finds none and the page falls back to the CPU.
+export async function launch({ webgpu = false } = {}) {
   const dist = process.env.BATCHLAB_DIST ?? join(ROOT, "dist");
   const server = await startServer(dist, { prefix: PREFIX, cache: true });
   const browser = await chromium.launch({
@@ -23,6 +26,7 @@ export async function launch() {
       "--disable-component-update",
       "--disable-sync",
       "--no-first-run",
+      ...(webgpu ? ["--enable-unsafe-webgpu"] : []),
     ],
   });
   return {
@@ -48,6 +52,12 @@ export async function openPage(env, fragment = "") {
   await page.goto(env.server.url + (fragment ? `#${fragment}` : ""));
   await page.waitForSelector("body[data-worker=ready]", { timeout: 30_000 });
   return { page, errors, requests, close: () => context.close() };
+}
+
+/// Wait for the worker's WebGPU probe; returns the page's GPU line.
+export async function gpuLine(page) {
+  await page.waitForSelector("body[data-gpu]", { timeout: 30_000 });
+  return page.textContent("#gpu");
 }
 
 /// Set a range or number input and fire the events a user's change would.
