@@ -12,6 +12,7 @@ mod cmd_stress;
 mod error;
 mod options;
 mod output;
+mod token_backend;
 
 use std::process::ExitCode;
 
@@ -37,11 +38,26 @@ enum Command {
     Stress(cmd_stress::StressArgs),
     /// Fit the latency model to a calibration grid and show how well it fits.
     FitCalibration(cmd_fit::FitArgs),
-    /// Time workload generation and simulation of a large synthetic run (and the plan).
+    /// Time workload generation, simulation and the token pass (CPU and GPU) of a large
+    /// synthetic run (and optionally the stress plan).
     Bench(cmd_bench::BenchArgs),
 }
 
+/// Mesa's implicit Vulkan layer `VK_LAYER_MESA_device_select` asks Wayland for the
+/// display's GPU while wgpu looks for an adapter; without a Wayland session (servers, CI,
+/// ssh) libwayland then prints "error: XDG_RUNTIME_DIR is invalid or not set" twice, which
+/// reads like a failure of ours. With no session there is no display GPU to prefer, so
+/// the layer is switched off by its documented variable. wgpu picks the adapter itself
+/// (high-performance preference) either way. Runs first in `main`, before any thread.
+fn quiet_mesa_device_select() {
+    let unset = |name| std::env::var_os(name).is_none();
+    if token_backend::GPU_BUILT && unset("XDG_RUNTIME_DIR") && unset("NODEVICE_SELECT") {
+        std::env::set_var("NODEVICE_SELECT", "1");
+    }
+}
+
 fn main() -> ExitCode {
+    quiet_mesa_device_select();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => return error::clap_exit(e),

@@ -1,0 +1,202 @@
+//! `--token-backend gpu|cpu|auto`: where the token pass (the emission time of every
+//! output token; TTFT, TBT, per-token SLA, goodput) runs. Both backends return the same
+//! `TokenMetrics` for the same input, so the choice changes only how fast a run is.
+//!
+//! Finding a GPU adapter takes a noticeable time, so it happens once per process, at
+//! the first token pass (or `prepare`), and the device is reused for every later run.
+
+use std::io::Write;
+use std::time::Instant;
+
+use batchlab::engine::Schedule;
+use batchlab::token::{run_cpu, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::workload::Workload;
+use clap::{Args, ValueEnum};
+
+use crate::error::{CliError, CliResult};
+
+/// Whether this binary was built with the `gpu` feature (wgpu).
+pub const GPU_BUILT: bool = cfg!(feature = "gpu");
+
+const OPTION: &str = "--token-backend";
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendArg {
+    /// The GPU (wgpu: Vulkan, Metal or DX12); an error if no adapter is found.
+    Gpu,
+    /// The CPU (the reference implementation).
+    Cpu,
+    /// The GPU if an adapter is found, else the CPU (says which on stderr).
+    Auto,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct TokenBackendArgs {
+    /// Where the token pass runs (the timing of every output token: TTFT, TBT, per-token
+    /// SLA, goodput). Both give identical results; only the speed differs.
+    #[arg(long, value_enum, value_name = "WHERE", default_value = "auto", help_heading = "Token pass")]
+    pub token_backend: BackendArg,
+}
+
+/// The chosen backend, ready or not yet (see `prepare`), and the time spent in it.
+pub struct TokenBackend {
+    arg: BackendArg,
+    state: State,
+    /// Seconds spent in token passes so far, over every run of this process.
+    pub elapsed_s: f64,
+    /// Token passes run so far.
+    pub passes: u64,
+}
+
+enum State {
+    Undecided,
+    /// The CPU, with the reason when the GPU was wanted but is not there.
+    Cpu(Option<String>),
+    #[cfg(feature = "gpu")]
+    Gpu(batchlab_gpu::GpuTokenPass),
+}
+
+impl TokenBackend {
+    /// The backend the option asks for. Cheap: an adapter is looked for only at the first
+    /// pass or `prepare`. Err at once for `gpu` in a build without the `gpu` feature.
+    pub fn new(args: &TokenBackendArgs) -> CliResult<Self> {
+        let state = match args.token_backend {
+            BackendArg::Gpu if !GPU_BUILT => return Err(CliError::option(OPTION, not_built_message())),
+            BackendArg::Cpu => State::Cpu(None),
+            _ => State::Undecided,
+        };
+        Ok(TokenBackend { arg: args.token_backend, state, elapsed_s: 0.0, passes: 0 })
+    }
+
+    /// Open the GPU if the option asks for one (once). For `auto` and `gpu`, say on stderr
+    /// which backend runs. Err only for `gpu` without an adapter.
+    pub fn prepare(&mut self) -> batchlab::Result<()> {
+        if !matches!(self.state, State::Undecided) {
+            return Ok(());
+        }
+        let gpu = open_gpu();
+        self.state = match (gpu, self.arg) {
+            (Ok(state), _) => state,
+            (Err(reason), BackendArg::Auto) => State::Cpu(Some(reason)),
+            (Err(reason), _) => {
+                return Err(batchlab::Error::option(OPTION, format!("{reason} (use --token-backend cpu or auto)")))
+            }
+        };
+        let _ = writeln!(std::io::stderr().lock(), "token pass: {}", self.describe());
+        Ok(())
+    }
+
+    /// "GPU llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, software)", "CPU",
+    /// "CPU (no GPU adapter: ...)".
+    pub fn describe(&self) -> String {
+        match &self.state {
+            State::Undecided => "not chosen yet".into(),
+            State::Cpu(None) => "CPU".into(),
+            State::Cpu(Some(reason)) => format!("CPU ({reason})"),
+            #[cfg(feature = "gpu")]
+            State::Gpu(g) => describe_gpu(g.adapter_name(), g.backend()),
+        }
+    }
+
+    /// The GPU's adapter name and API, if the GPU runs the pass.
+    pub fn gpu_adapter(&self) -> Option<(String, String)> {
+        match &self.state {
+            #[cfg(feature = "gpu")]
+            State::Gpu(g) => Some((g.adapter_name().to_string(), g.backend().to_string())),
+            _ => None,
+        }
+    }
+
+    /// One token pass on the chosen backend, timed into `elapsed_s`.
+    pub fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<TokenMetrics> {
+        self.prepare()?;
+        let started = Instant::now();
+        let metrics = match &self.state {
+            #[cfg(feature = "gpu")]
+            State::Gpu(g) => g
+                .run(w, s, cfg, slas)
+                .map_err(|e| batchlab::Error::option(OPTION, format!("the GPU token pass failed: {e}"))),
+            _ => run_cpu(w, s, cfg, slas),
+        };
+        self.elapsed_s += started.elapsed().as_secs_f64();
+        self.passes += 1;
+        metrics
+    }
+}
+
+#[cfg(feature = "gpu")]
+fn open_gpu() -> Result<State, String> {
+    batchlab_gpu::GpuTokenPass::new().map(State::Gpu)
+}
+
+#[cfg(not(feature = "gpu"))]
+fn open_gpu() -> Result<State, String> {
+    Err("this batchlab was built without the 'gpu' feature".into())
+}
+
+fn not_built_message() -> String {
+    "this batchlab was built without the 'gpu' feature (no wgpu); \
+     use --token-backend cpu or auto, or rebuild with default features"
+        .into()
+}
+
+/// "GPU <adapter> (<API>)", with ", software" when the adapter is a CPU renderer.
+#[cfg_attr(not(feature = "gpu"), allow(dead_code))]
+pub fn describe_gpu(adapter: &str, api: &str) -> String {
+    let software = if is_software_adapter(adapter) { ", software" } else { "" };
+    format!("GPU {adapter} ({api}{software})")
+}
+
+/// Mesa's llvmpipe / lavapipe and Google's SwiftShader run "GPU" code on the CPU: their
+/// speed says nothing about a real GPU's.
+pub fn is_software_adapter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["llvmpipe", "lavapipe", "swiftshader"].iter().any(|s| name.contains(s))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(arg: BackendArg) -> TokenBackendArgs {
+        TokenBackendArgs { token_backend: arg }
+    }
+
+    #[test]
+    fn software_adapters_are_recognised() {
+        assert!(is_software_adapter("llvmpipe (LLVM 15.0.6, 256 bits)"));
+        assert!(is_software_adapter("SwiftShader Device (Subzero)"));
+        assert!(is_software_adapter("Lavapipe"));
+        assert!(!is_software_adapter("NVIDIA H200"));
+        assert_eq!(describe_gpu("llvmpipe (LLVM 15.0.6, 256 bits)", "Vulkan"), "GPU llvmpipe (LLVM 15.0.6, 256 bits) (Vulkan, software)");
+        assert_eq!(describe_gpu("NVIDIA H200", "Vulkan"), "GPU NVIDIA H200 (Vulkan)");
+    }
+
+    #[test]
+    fn cpu_is_chosen_without_looking_for_a_gpu() {
+        let mut b = TokenBackend::new(&args(BackendArg::Cpu)).unwrap();
+        b.prepare().unwrap();
+        assert_eq!(b.describe(), "CPU");
+        assert!(b.gpu_adapter().is_none());
+    }
+
+    #[test]
+    fn gpu_without_the_feature_is_a_one_line_option_error() {
+        let chosen = TokenBackend::new(&args(BackendArg::Gpu));
+        if GPU_BUILT {
+            assert!(chosen.is_ok());
+        } else {
+            let message = chosen.err().expect("an error without the gpu feature").to_string();
+            assert!(message.contains("--token-backend") && message.contains("'gpu' feature"), "{message}");
+            assert!(!message.contains('\n'));
+        }
+    }
+
+    #[cfg(not(feature = "gpu"))]
+    #[test]
+    fn auto_without_the_feature_falls_back_to_the_cpu() {
+        let mut b = TokenBackend::new(&args(BackendArg::Auto)).unwrap();
+        b.prepare().unwrap();
+        assert!(b.describe().starts_with("CPU (") && b.describe().contains("'gpu' feature"), "{}", b.describe());
+    }
+}
