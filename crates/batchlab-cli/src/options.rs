@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use batchlab::config::{BinPolicy, Completion, Config, LatencyMode, Load, Predictor, Preset, SlaSignal, Synthetic};
 use batchlab::latency::CalibrationGrid;
+use batchlab::token::Semantics;
 use batchlab::workload::{parse_trace, TraceData};
 use clap::{Args, ValueEnum};
 
@@ -78,6 +79,16 @@ pub enum SlaSignalArg {
     TokenTime,
     /// The batch's whole service time T(b, L).
     BatchLatency,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+#[value(rename_all = "snake_case")]
+pub enum TokenSemanticsArg {
+    /// Every sequence of a batch steps until the longest finishes (static batching; the
+    /// batch's time equals the latency model's T(b, L)).
+    Padded,
+    /// Finished sequences leave the batch; later steps get cheaper.
+    EarlyExit,
 }
 
 /// "TEXT [default: V]" when every preset agrees, else each preset's value.
@@ -226,6 +237,18 @@ pub struct ModelArgs {
           help = preset_help("How a batch's service time comes from the grid", |c| lower_debug(c.latency_mode)))]
     pub latency_mode: Option<LatencyModeArg>,
 
+    #[arg(long, value_enum, value_name = "MODE", help_heading = "Token model",
+          help = preset_help("How the sequences of a batch step in the token pass", |c| c.token_semantics.name().to_string()))]
+    pub token_semantics: Option<TokenSemanticsArg>,
+
+    #[arg(long, value_name = "KAPPA", allow_negative_numbers = true, help_heading = "Token model",
+          help = preset_help("Context cost of a decode step: it takes (1 + KAPPA c / --token-context-ref) times longer at context length c; 0 = none", |c| c.token_kappa.to_string()))]
+    pub token_kappa: Option<f64>,
+
+    #[arg(long, value_name = "TOKENS", allow_negative_numbers = true, help_heading = "Token model",
+          help = preset_help("Context length at which a step costs (1 + KAPPA) times the context-free step", |c| c.token_context_ref_tokens.to_string()))]
+    pub token_context_ref: Option<f64>,
+
     #[arg(long, value_name = "GB", allow_negative_numbers = true, help_heading = "Memory",
           help = preset_help("GPU memory, GB", |c| c.memory.m_max_gb.to_string()))]
     pub m_max_gb: Option<f64>,
@@ -324,6 +347,14 @@ impl ModelArgs {
                 LatencyModeArg::Grid => LatencyMode::Grid,
             };
         }
+        if let Some(s) = self.token_semantics {
+            c.token_semantics = match s {
+                TokenSemanticsArg::Padded => Semantics::Padded,
+                TokenSemanticsArg::EarlyExit => Semantics::EarlyExit,
+            };
+        }
+        set(&mut c.token_kappa, self.token_kappa);
+        set(&mut c.token_context_ref_tokens, self.token_context_ref);
         set(&mut c.memory.m_max_gb, self.m_max_gb);
         set(&mut c.memory.m_model_gb, self.m_model_gb);
         set(&mut c.memory.kv_per_token_gb, self.kv_per_token_gb);
