@@ -6,13 +6,14 @@ use std::time::Instant;
 use batchlab::config::{Config, Load, Preset, SchedulerKind};
 use batchlab::latency::LatencyModel;
 use batchlab::report::{run_csv, run_json};
-use batchlab::run::{simulate_run, RunResult};
+use batchlab::run::{simulate_run_with, RunResult};
 use batchlab::workload::{build, Source};
 use clap::Args;
 
 use crate::error::CliResult;
 use crate::options::{self, print_import_report, ModelArgs};
 use crate::output::{num, pct, print_pairs, print_table, say, secs, write_files};
+use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
 fn paper() -> Config {
     Config::preset(Preset::Paper)
@@ -42,10 +43,14 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub model: ModelArgs,
+
+    #[command(flatten)]
+    pub token: TokenBackendArgs,
 }
 
 pub fn run(args: RunArgs) -> CliResult<()> {
     let (preset, mut config) = args.model.config()?;
+    let mut backend = TokenBackend::new(&args.token)?;
     if let Some(name) = &args.scheduler {
         config.scheduler = SchedulerKind::parse(name)?;
     }
@@ -75,11 +80,14 @@ pub fn run(args: RunArgs) -> CliResult<()> {
     }
     config.requests = workload.len();
 
+    // Look for a GPU (slow, once) before the clock starts: the wall time is the run's.
+    backend.prepare()?;
     let started = Instant::now();
-    let mut result = simulate_run(&workload, &config, &model, &source.describe())?;
+    let mut token_pass = |w: &_, s: &_, t: &_, slas: &_| backend.run(w, s, t, slas);
+    let mut result = simulate_run_with(&workload, &config, &model, &source.describe(), &mut token_pass)?;
     result.wall_time_s = started.elapsed().as_secs_f64();
 
-    print_summary(&result);
+    print_summary(&result, &format!("{}, {}", backend.describe(), secs(backend.elapsed_s)));
     let files = [("run.csv".to_string(), run_csv(&result)), ("run.json".to_string(), run_json(&result))];
     for path in write_files(&args.out, &files)? {
         say!("Wrote {}", path.display());
@@ -96,7 +104,8 @@ fn edge(x: f64) -> String {
     }
 }
 
-fn print_summary(r: &RunResult) {
+/// `token_pass`: the backend that ran the token pass and how long it took.
+fn print_summary(r: &RunResult, token_pass: &str) {
     let c = &r.config;
     let m = &r.metrics;
     let load = match c.load {
@@ -114,6 +123,12 @@ fn print_summary(r: &RunResult) {
         r.fit.gamma,
         r.fit.r2
     );
+    say!(
+        "     token model: {}, kappa {}, context ref {} tokens",
+        c.token_semantics.name(),
+        c.token_kappa,
+        c.token_context_ref_tokens
+    );
     say!();
     let four = |a: f64, b: f64, c: f64, d: f64| format!("{} / {} / {} / {}", secs(a), secs(b), secs(c), secs(d));
     print_pairs(&[
@@ -130,14 +145,15 @@ fn print_summary(r: &RunResult) {
         (
             "token SLA violations",
             format!(
-                "{} (limit {}{})",
+                "{} of requests, {} of tokens (limit {}{})",
                 pct(m.token_sla_violation_rate),
+                pct(m.token_sla_violation_rate_tokens),
                 secs(c.d_sla_token_s),
                 if m.token_sla_can_bind { "" } else { "; cannot bind" }
             ),
         ),
         ("request SLA violations", format!("{} (limit {})", pct(m.request_sla_violation_rate), secs(c.d_sla_request_s))),
-        ("capacity under SLA", format!("{} req/s", num(m.capacity_under_sla_rps, 3))),
+        ("goodput (capacity under SLA)", format!("{} req/s", num(m.capacity_under_sla_rps, 3))),
         (
             "GPU utilisation mean (min-max)",
             format!("{} ({} - {})", pct(m.gpu_util_mean), pct(m.gpu_util_min), pct(m.gpu_util_max)),
@@ -147,6 +163,7 @@ fn print_summary(r: &RunResult) {
             format!("{}, {} ({} - {})", m.batch_count, num(m.batch_size_mean, 2), m.batch_size_min, m.batch_size_max),
         ),
         ("wall time", secs(r.wall_time_s)),
+        ("token pass", token_pass.to_string()),
     ]);
     if c.scheduler.uses_bins() && !r.bins.is_empty() {
         say!();

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use batchlab::plan::{run_plan, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::plan::{run_plan_with, PlanResult, PlanSpec, Progress, STEP3_K};
 use batchlab::report::plan_files;
 use batchlab::workload::Source;
 use clap::Args;
@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use crate::error::CliResult;
 use crate::options::{self, print_import_report, ModelArgs};
 use crate::output::{num, pct, print_table, say, secs, write_files};
+use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
 #[derive(Args, Debug)]
 pub struct StressArgs {
@@ -57,10 +58,14 @@ pub struct StressArgs {
 
     #[command(flatten)]
     pub model: ModelArgs,
+
+    #[command(flatten)]
+    pub token: TokenBackendArgs,
 }
 
 pub fn run(args: StressArgs) -> CliResult<()> {
     let (preset, base) = args.model.config()?;
+    let mut backend = TokenBackend::new(&args.token)?;
     let mut spec = PlanSpec::new(preset);
     if args.model.bin_sample.is_some() {
         spec.bin_boundary_sample = base.bin_boundary_sample;
@@ -86,6 +91,8 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         None => Source::Synthetic(spec.base.synthetic),
     };
     say!("Stress plan: {} run(s) on {}, preset {}, seed {}.", spec.run_count(), source.describe(), preset.name(), spec.base.seed);
+    // Look for the GPU now, once for every run, and before the progress bar owns stderr.
+    backend.prepare()?;
 
     let bar = progress_bar(spec.run_count() as u64);
     let started = Instant::now();
@@ -95,10 +102,16 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         bar.set_message(format!("{} requests simulated; last: {}", p.requests_simulated, p.last_label));
         true
     };
-    let plan = run_plan(source, &grid, &spec, &clock, &mut on_progress);
+    let plan = run_plan_with(source, &grid, &spec, &clock, &mut on_progress, &mut |w, s, t, slas| backend.run(w, s, t, slas));
     bar.finish_and_clear();
     let plan = plan?;
-    say!("Finished in {}.", secs(started.elapsed().as_secs_f64()));
+    say!(
+        "Finished in {}; token passes: {} on {}, {}.",
+        secs(started.elapsed().as_secs_f64()),
+        backend.passes,
+        backend.describe(),
+        secs(backend.elapsed_s)
+    );
     say!();
 
     print_runs(&plan);
