@@ -1,19 +1,22 @@
 //! `batchlab bench`: how fast the core is natively. Times the generation of a large
-//! synthetic workload and its simulation separately (min and median over repeats), the
-//! peak memory, and optionally the full stress plan. Writes no file.
+//! synthetic workload, its request-level simulation and its token pass (CPU, and GPU
+//! when an adapter is found; both must agree) separately (min and median over repeats),
+//! the peak memory, and optionally the full stress plan. Writes no file.
 
 use std::time::Instant;
 
 use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::latency::LatencyModel;
-use batchlab::plan::{run_plan, PlanSpec};
-use batchlab::run::simulate_run;
+use batchlab::plan::{run_plan_with, PlanSpec};
+use batchlab::run::{simulate_run_with_schedule, token_inputs};
+use batchlab::token::{run_cpu, TokenMetrics};
 use batchlab::workload::{build, Source};
 use clap::Args;
 
 use crate::error::{CliError, CliResult};
 use crate::options;
-use crate::output::{print_table, say};
+use crate::output::{print_table, say, secs};
+use crate::token_backend::{is_software_adapter, BackendArg, TokenBackend, TokenBackendArgs};
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
@@ -40,12 +43,19 @@ pub struct BenchArgs {
     /// Preset of every other value: paper, first-results or compat.
     #[arg(long, value_name = "NAME", default_value = "paper")]
     pub preset: String,
+
+    /// Which token-pass backends to time: the CPU always; auto adds the GPU if an adapter
+    /// is found, gpu adds the GPU or fails, cpu times the CPU only. The --plan runs use the
+    /// GPU when it is timed.
+    #[arg(long, value_enum, value_name = "WHERE", default_value = "auto")]
+    pub token_backend: BackendArg,
 }
 
 pub fn run(args: BenchArgs) -> CliResult<()> {
     if args.repeat < 1 {
         return Err(CliError::option("--repeat", "must be at least 1 (got 0)"));
     }
+    let mut backend = TokenBackend::new(&TokenBackendArgs { token_backend: args.token_backend })?;
     let preset = Preset::parse(&args.preset)?;
     let config = Config {
         scheduler: SchedulerKind::MultiBinDynamic,
@@ -56,61 +66,122 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     };
     options::validate(&config)?;
     let model = LatencyModel::new(preset.calibration(), config.latency_mode)?;
+    let (token_model, slas) = token_inputs(&config, &model)?;
     let source = Source::Synthetic(config.synthetic);
     say!(
-        "bench: {} {} requests, {}, {} GPUs, K = {}, preset {}, {} repeat(s)",
+        "bench: {} {} requests, {}, {} GPUs, K = {}, preset {}, token model {}, {} repeat(s)",
         config.requests,
         source.describe(),
         config.scheduler.name(),
         config.gpus,
         config.k_bins,
         preset.name(),
+        config.token_semantics.name(),
         args.repeat
     );
+    // The CPU pass is always timed (it is the reference); the GPU's when the option
+    // allows it and an adapter is found. Opening the device is timed apart: once per process.
+    let opened = Instant::now();
+    backend.prepare()?;
+    let open_s = opened.elapsed().as_secs_f64();
+    let gpu = backend.gpu_adapter();
 
     let mut generation = Vec::with_capacity(args.repeat);
     let mut simulation = Vec::with_capacity(args.repeat);
+    let mut token_cpu = Vec::with_capacity(args.repeat);
+    let mut token_gpu = Vec::with_capacity(args.repeat);
     let mut throughput = 0.0;
+    let mut token_steps = 0u64;
     for _ in 0..args.repeat {
         let t0 = Instant::now();
         let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
         let t1 = Instant::now();
-        let result = simulate_run(&workload, &config, &model, &source.describe())?;
+        let (result, schedule) = simulate_run_with_schedule(&workload, &config, &model, &source.describe())?;
         let t2 = Instant::now();
+        let on_cpu = run_cpu(&workload, &schedule, &token_model, &slas)?;
+        let t3 = Instant::now();
         generation.push((t1 - t0).as_secs_f64());
         simulation.push((t2 - t1).as_secs_f64());
-        // Keep the result observable so the work cannot be optimised away.
+        token_cpu.push((t3 - t2).as_secs_f64());
+        if gpu.is_some() {
+            let before = backend.elapsed_s;
+            let on_gpu = backend.run(&workload, &schedule, &token_model, &slas)?;
+            token_gpu.push(backend.elapsed_s - before);
+            if !same_metrics(&on_cpu, &on_gpu) {
+                return Err(CliError::new(format!(
+                    "the GPU token pass ({}) differs from the CPU's on this run: a bug, please report it",
+                    backend.describe()
+                )));
+            }
+        }
+        // Keep the results observable so the work cannot be optimised away.
         throughput = result.metrics.throughput_rps;
+        token_steps = on_cpu.output_tokens;
     }
 
-    let mut rows = vec![["phase", "min (s)", "median (s)", "requests/s (median)"].map(String::from).to_vec()];
-    for (name, times) in [("workload generation", &mut generation), ("simulation", &mut simulation)] {
+    let mut rows = vec![["phase", "min (s)", "median (s)", "rate (median)"].map(String::from).to_vec()];
+    let mut row = |name: String, times: &mut [f64], work: f64, unit: &str| {
         let (min, median) = min_median(times);
-        rows.push(vec![name.into(), format!("{min:.4}"), format!("{median:.4}"), format!("{:.0}", config.requests as f64 / median)]);
+        rows.push(vec![name, format!("{min:.4}"), format!("{median:.4}"), format!("{} {unit}", rate(work / median))]);
+    };
+    let requests = config.requests as f64;
+    row("workload generation".into(), &mut generation, requests, "requests/s");
+    row("simulation (request level)".into(), &mut simulation, requests, "requests/s");
+    row("token pass, CPU".into(), &mut token_cpu, token_steps as f64, "token steps/s");
+    if gpu.is_some() {
+        row("token pass, GPU".into(), &mut token_gpu, token_steps as f64, "token steps/s");
     }
     if args.plan {
         let spec = PlanSpec { base: config.clone(), ..PlanSpec::new(preset) };
         let started = Instant::now();
         let clock = move || started.elapsed().as_secs_f64();
         let mut simulated = 0u64;
-        let plan = run_plan(source, &preset.calibration(), &spec, &clock, &mut |p| {
-            simulated = p.requests_simulated;
-            true
-        })?;
-        let total = started.elapsed().as_secs_f64();
-        rows.push(vec![
-            format!("stress plan ({} runs, once)", plan.runs.len()),
-            format!("{total:.4}"),
-            format!("{total:.4}"),
-            format!("{:.0}", simulated as f64 / total),
-        ]);
+        let plan = run_plan_with(
+            source,
+            &preset.calibration(),
+            &spec,
+            &clock,
+            &mut |p| {
+                simulated = p.requests_simulated;
+                true
+            },
+            &mut |w, s, t, slas| backend.run(w, s, t, slas),
+        )?;
+        let mut total = [started.elapsed().as_secs_f64()];
+        let backend_name = if gpu.is_some() { "GPU" } else { "CPU" };
+        let name = format!("stress plan ({} runs, once; token pass {backend_name})", plan.runs.len());
+        row(name, &mut total, simulated as f64, "requests/s");
     }
     say!();
     print_table(&rows);
     say!();
+    say!("token steps: {token_steps} (output tokens of the run: one decode step each)");
+    match &gpu {
+        Some((adapter, api)) => {
+            say!("GPU adapter: {adapter} ({api}), device opened in {}; results identical to the CPU's", secs(open_s));
+            if is_software_adapter(adapter) {
+                say!("  (a software adapter: it runs on the CPU, so its speed says nothing about a real GPU's)");
+            }
+        }
+        None => say!("GPU: not timed ({})", backend.describe()),
+    }
     say!("peak memory (VmHWM): {}", peak_memory());
     say!("(simulated throughput of the run: {throughput:.3} req/s)");
     Ok(())
+}
+
+/// Equal metrics, compared as JSON so that an undefined (NaN) percentile equals itself.
+fn same_metrics(a: &TokenMetrics, b: &TokenMetrics) -> bool {
+    serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
+}
+
+/// A rate for reading: whole numbers below 1e7, else three significant digits (1.52e9).
+fn rate(x: f64) -> String {
+    if x.is_finite() && x >= 1e7 {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.0}")
+    }
 }
 
 fn min_median(times: &mut [f64]) -> (f64, f64) {
