@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Browser tests: build the site (release) and the CLI, run the wasm tests in headless
 # Chromium (wasm-bindgen-test), then the page tests (node --test + playwright-core on
-# Debian's chromium). Prints one summary line; exits non-zero if anything failed.
+# Debian's chromium; token.test.mjs launches it with and without --enable-unsafe-webgpu:
+# the token pass on SwiftShader's WebGPU adapter, and the CPU fallback). Prints one summary line; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,7 +38,7 @@ wasm_tests() {
 step "wasm tests" wasm_tests
 if [ -f dist/index.html ]; then
   step "page tests" env BATCHLAB_CLI="$PWD/target/debug/batchlab" \
-    bash -c 'cd tests/browser && node --test --test-concurrency=1 app.test.mjs'
+    bash -c 'cd tests/browser && node --test --test-concurrency=1 app.test.mjs token.test.mjs'
 fi
 
 echo "browser: $passed passed, $failed failed"

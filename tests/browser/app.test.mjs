@@ -49,7 +49,7 @@ describe("BatchLab page", () => {
     assert.deepEqual(t["GPUs"], ["5"]);
     assert.deepEqual(t["K bins"], ["3"]);
     assert.deepEqual(t["requests completed"], ["1000"]);
-    assert.equal(await page.locator("#charts svg").count(), 3);
+    assert.equal(await page.locator("#charts svg").count(), 4, "latency, queue, busy GPUs, TBT distribution");
     const before = await page.innerHTML("#charts");
 
     await setValue(page, "#k", 12);

@@ -1,0 +1,141 @@
+// The token pass in the page (issue 4): on the visitor's GPU through WebGPU when the
+// browser has an adapter, on the CPU otherwise or when the visitor asks; the same CSV
+// either way, equal to the CLI's CPU pass. Headless Chromium gets a WebGPU adapter
+// (SwiftShader, which runs compute shaders on the CPU) only with --enable-unsafe-webgpu,
+// so each describe block launches its own browser, with and without that flag.
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { cliHas, download, gpuLine, launch, openPage, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
+
+const N10K = 12; // request slider position of 10,000
+// A configuration whose per-token SLA binds for some requests, not all.
+const FRAGMENT = "preset=paper&gpus=8&k=5&scheduler=multi_bin_dynamic&rps=50&dtoken=0.0075&seed=7";
+const CLI_ARGS = [
+  "run", "--preset", "paper", "--requests", "10000", "--gpus", "8", "--k", "5", "--scheduler", "multi_bin_dynamic",
+  "--rps-scaling", "50", "--d-sla-token", "0.0075", "--seed", "7",
+];
+
+/// The CLI's CSV for `args`, its token pass forced onto the CPU when it has the option.
+function cliCsv(args) {
+  const backend = cliHas("--token-backend") ? ["--token-backend", "cpu"] : [];
+  return readFileSync(join(runCli([...args, ...backend]), "run.csv"), "utf8");
+}
+
+async function runCsv(page) {
+  await runJob(page, "#run");
+  return withoutWallClock((await download(page, "run.csv")).text);
+}
+
+const noWall = (s) => s.replace(/"wall_time_s": [^,\n]*/, '"wall_time_s": _');
+
+describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
+  let env;
+  before(async () => {
+    env = await launch({ webgpu: true });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  test("the page names the adapter; the GPU run's CSV equals the CLI's and the page's forced-CPU run", async () => {
+    const { page, errors, close } = await openPage(env, FRAGMENT);
+    const gpu = await gpuLine(page);
+    assert.match(gpu, /^GPU: \S/);
+    assert.doesNotMatch(gpu, /not available/);
+    const adapter = gpu.slice("GPU: ".length);
+    await setValue(page, "#requests", N10K);
+
+    const gpuCsv = await runCsv(page);
+    assert.equal(await page.textContent("#token-pass").then((t) => t.startsWith(`Token pass: GPU (${adapter}), `)), true);
+    let t = await summary(page);
+    assert.match(t["token pass"][0], /^GPU, \d+\.\d ms$/);
+    for (const row of ["TTFT p50", "TTFT p95", "TTFT p99", "TTFT max", "TBT p50", "TBT p95", "TBT p99", "TBT max"]) {
+      assert.match(t[row][0], /^\d+\.\d{3} ms$/, row);
+    }
+    const byRequests = parseFloat(t["token SLA violations (requests)"][0]);
+    assert.ok(byRequests > 0 && byRequests < 100, `the token SLA binds for some requests: ${byRequests}`);
+    assert.match(t["token SLA violations (tokens)"][0], /^\d+\.\d\d %$/);
+    assert.match(t["goodput: both SLAs met (req/s)"][0], /^\d+\.\d\d$/);
+    const gpuJson = noWall((await download(page, "run.json")).text);
+    const tbt = await download(page, "tbt_distribution.svg");
+    assert.ok(tbt.text.startsWith("<svg") && tbt.text.includes("TBT"));
+    assert.equal(await page.locator("#charts svg").count(), 4);
+
+    assert.equal(gpuCsv, withoutWallClock(cliCsv(CLI_ARGS)), "GPU pass in the page = the CLI's CPU pass");
+
+    // The switch is a labelled checkbox, usable from the keyboard, kept in the URL.
+    await page.focus("#tokencpu");
+    await page.keyboard.press("Space");
+    assert.equal(await page.isChecked("#tokencpu"), true);
+    assert.match(page.url(), /tokencpu=1/);
+    const cpuCsv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, \d+\.\d ms$/);
+    assert.match((await summary(page))["token pass"][0], /^CPU, /);
+    assert.equal(cpuCsv, gpuCsv, "forced CPU = GPU");
+    assert.equal(noWall((await download(page, "run.json")).text), gpuJson);
+    assert.deepEqual(errors, []);
+    await close();
+
+    const reopened = await openPage(env, page.url().split("#")[1]);
+    assert.equal(await reopened.page.isChecked("#tokencpu"), true, "the link keeps the switch");
+    await reopened.close();
+  });
+
+  test("early-exit semantics with a context cost: GPU = CPU in the page (and the CLI's)", async () => {
+    const { page, close } = await openPage(env, `${FRAGMENT}&n=10000`);
+    await gpuLine(page);
+    await page.selectOption("#semantics", "early_exit");
+    await setValue(page, "#kappa", 0.3);
+    assert.match(page.url(), /semantics=early_exit&kappa=0\.3/);
+    const gpuCsv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: GPU/);
+    await page.check("#tokencpu");
+    const cpuCsv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU/);
+    assert.equal(gpuCsv, cpuCsv);
+    if (cliHas("--token-semantics")) {
+      const args = [...CLI_ARGS, "--token-semantics", "early_exit", "--token-kappa", "0.3"];
+      assert.equal(gpuCsv, withoutWallClock(cliCsv(args)));
+    }
+    await close();
+  });
+
+  test("Compare schedulers runs each token pass on the GPU; the plan on the CPU", async () => {
+    const { page, errors, close } = await openPage(env, "n=1000&gpus=2&k=3");
+    await gpuLine(page);
+    await runJob(page, "#compare");
+    const t = await summary(page);
+    assert.equal(t["token pass"].length, 4);
+    assert.ok(t["token pass"].every((c) => c.startsWith("GPU, ")), t["token pass"]);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: GPU \(.+\), \d+\.\d ms for 4 runs$/);
+    await page.selectOption("#cap", "1000");
+    await runJob(page, "#plan");
+    assert.match(await page.textContent("#token-pass"), /CPU/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
+
+describe("without a WebGPU adapter", () => {
+  let env;
+  before(async () => {
+    env = await launch({ webgpu: false });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  test("the page falls back to the CPU, says so, and the CSV equals the CLI's", async () => {
+    const { page, errors, close } = await openPage(env, FRAGMENT);
+    assert.equal(await gpuLine(page), "GPU: not available — token pass on the CPU");
+    await setValue(page, "#requests", N10K);
+    const csv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, \d+\.\d ms$/);
+    assert.equal(csv, withoutWallClock(cliCsv(CLI_ARGS)));
+    assert.equal(await page.textContent("#error"), "", "no error: the fallback is silent");
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
