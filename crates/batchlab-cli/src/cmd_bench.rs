@@ -45,8 +45,8 @@ pub struct BenchArgs {
     pub preset: String,
 
     /// Which token-pass backends to time: the CPU always; auto adds the GPU if an adapter
-    /// is found, gpu adds the GPU or fails, cpu times the CPU only. The --plan runs use the
-    /// GPU when it is timed.
+    /// is found (a software one too), gpu adds the GPU or fails, cpu times the CPU only.
+    /// The --plan runs use the GPU when it is timed.
     #[arg(long, value_enum, value_name = "WHERE", default_value = "auto")]
     pub token_backend: BackendArg,
 }
@@ -55,7 +55,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     if args.repeat < 1 {
         return Err(CliError::option("--repeat", "must be at least 1 (got 0)"));
     }
-    let mut backend = TokenBackend::new(&TokenBackendArgs { token_backend: args.token_backend })?;
+    let mut backend = TokenBackend::new(&TokenBackendArgs { token_backend: args.token_backend })?.accept_software_adapter();
     let preset = Preset::parse(&args.preset)?;
     let config = Config {
         scheduler: SchedulerKind::MultiBinDynamic,
@@ -175,13 +175,9 @@ fn same_metrics(a: &TokenMetrics, b: &TokenMetrics) -> bool {
     serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
 }
 
-/// A rate for reading: whole numbers below 1e7, else three significant digits (1.52e9).
+/// A rate for reading, three significant digits: 1.52e9.
 fn rate(x: f64) -> String {
-    if x.is_finite() && x >= 1e7 {
-        format!("{x:.2e}")
-    } else {
-        format!("{x:.0}")
-    }
+    format!("{x:.2e}")
 }
 
 fn min_median(times: &mut [f64]) -> (f64, f64) {

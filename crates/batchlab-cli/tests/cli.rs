@@ -290,8 +290,12 @@ fn help_explains_every_command() {
     for opt in [
         "--step1-only", "--step2-only", "--step3-only", "--best-gpu-count", "--max-requests", "--max-gpus",
         "--rps-scaling", "--use-real-timestamps", "--d-sla", "--dataset", "--calibration", "--output",
-        "--scheduler-preset", "--trace", "--synthetic", "--seed", "--k", "--out",
+        "--scheduler-preset", "--trace", "--synthetic", "--seed", "--k", "--out", "--token-backend",
+        "--token-semantics", "--token-kappa", "--token-context-ref",
     ] {
         assert!(help.contains(opt), "stress --help lacks {opt}");
+    }
+    for cmd in ["run", "bench"] {
+        assert!(stdout(&batchlab(&[cmd, "--help"])).contains("--token-backend"), "{cmd} --help lacks --token-backend");
     }
 }

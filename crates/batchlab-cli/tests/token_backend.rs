@@ -78,6 +78,16 @@ fn run_on_the_gpu_writes_the_same_files_as_on_the_cpu() {
         );
         assert_eq!(json_without_wall_clock(&cpu.join("run.json")), json_without_wall_clock(&gpu.join("run.json")), "{name}");
     }
+    // auto takes the same adapter, unless it is software: then the CPU, saying why.
+    let gpu_line = stderr(&run_into(&dir.path("gpu"), "gpu", &[])).lines().next().unwrap_or_default().to_string();
+    let auto = run_into(&dir.path("auto"), "auto", &[]);
+    assert_ok(&auto);
+    let auto_line = stderr(&auto).lines().next().unwrap_or_default().to_string();
+    if gpu_line.contains(", software)") {
+        assert!(auto_line.starts_with("token pass: CPU (GPU adapter ") && auto_line.contains("is software"), "{auto_line}");
+    } else {
+        assert_eq!(auto_line, gpu_line);
+    }
     // The comparison is not vacuous: the binding model has violating requests and gaps.
     let out = dir.path("binding-cpu");
     for rate in ["token_sla_violation_rate", "token_sla_violation_rate_tokens"] {
