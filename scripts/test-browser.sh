@@ -17,6 +17,8 @@ if [ ! -d tests/browser/node_modules/playwright-core ]; then
   (cd tests/browser && npm ci --no-audit --no-fund --silent)
 fi
 step "build site" bash scripts/build-web.sh
+# The site without the GPU token pass (no wgpu): token.test.mjs checks its CPU fallback.
+step "build CPU-only site" bash scripts/build-web.sh --no-default-features --dist target/dist-cpu
 step "build CLI" cargo build --locked -p batchlab-cli
 # wasm32 tests (tests/wasm_same_numbers.rs): the core in Chromium gives the bytes the
 # native CLI writes into target/wasm-golden.

@@ -2,14 +2,14 @@
 //   bash scripts/build-web.sh && node tests/browser/bench.mjs
 // Prints: first-load bytes (gzip -9 of what the page loads), a 1M-request run
 // (multi_bin_dynamic, 4 GPUs, K = 8: in-worker time = workload generation + simulation,
-// and click-to-table time), the longest main-thread task during it, and the full
-// 34-run plan. With a release CLI (cargo build --release -p batchlab-cli) it also prints
+// and click-to-table time), the longest main-thread task during it, the full 34-run
+// plan, and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm CPU pass. With a release CLI (cargo build --release -p batchlab-cli) it also prints
 // `batchlab bench --plan` for the native figures.
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
-import { launch, openPage, ROOT, runJob, summary } from "./helpers.mjs";
+import { gpuLine, launch, openPage, ROOT, runJob, summary } from "./helpers.mjs";
 
 const FIRST_LOAD = [
   "index.html", "style.css", "boot.js", "batchlab-web.js", "batchlab-web_bg.wasm",
@@ -48,6 +48,25 @@ try {
   await close();
 } finally {
   await env.close();
+}
+
+// The token pass of the 1M-request run: WebGPU (SwiftShader, Chromium's software
+// adapter: a CPU pretending to be a GPU) against the wasm CPU pass, in the same page.
+const gpuEnv = await launch({ webgpu: true });
+try {
+  const { page, close } = await openPage(gpuEnv, "preset=paper&n=1000000&gpus=4&k=8&scheduler=multi_bin_dynamic");
+  console.log(await gpuLine(page));
+  for (const cpu of [false, true]) {
+    await page.setChecked("#tokencpu", cpu);
+    for (let i = 1; i <= 2; i++) {
+      await runJob(page, "#run", 600_000);
+      const t = await summary(page);
+      console.log(`1M run token pass #${i}: ${t["token pass"][0]} (whole run in worker ${t["wall time"][0]})`);
+    }
+  }
+  await close();
+} finally {
+  await gpuEnv.close();
 }
 
 const cli = join(ROOT, "target/release/batchlab");

@@ -14,8 +14,8 @@ export const PREFIX = "/batchlab/";
 /// Start the server and Chromium. `webgpu: true` adds `--enable-unsafe-webgpu`, which
 /// gives headless Chromium a WebGPU adapter (SwiftShader, on the CPU); without it
 /// `navigator.gpu.requestAdapter()` finds none and the page falls back to the CPU.
-export async function launch({ webgpu = false } = {}) {
-  const dist = process.env.BATCHLAB_DIST ?? join(ROOT, "dist");
+/// `dist` serves another build of the site (e.g. the CPU-only one).
+export async function launch({ webgpu = false, dist = process.env.BATCHLAB_DIST ?? join(ROOT, "dist") } = {}) {
   const server = await startServer(dist, { prefix: PREFIX, cache: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -109,6 +109,11 @@ export function cli() {
   const found = candidates.find((p) => p && existsSync(p));
   if (!found) throw new Error("no batchlab CLI binary: run scripts/test-browser.sh (it builds one)");
   return found;
+}
+
+/// Whether the CLI's `run` has option `flag` (e.g. "--token-backend").
+export function cliHas(flag) {
+  return execFileSync(cli(), ["run", "--help"], { encoding: "utf8" }).includes(flag);
 }
 
 /// Run the CLI with `args` plus `--out DIR` (in folder `cwd`); returns DIR.

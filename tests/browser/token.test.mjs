@@ -4,10 +4,10 @@
 // (SwiftShader, which runs compute shaders on the CPU) only with --enable-unsafe-webgpu,
 // so each describe block launches its own browser, with and without that flag.
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { cliHas, download, gpuLine, launch, openPage, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
+import { cliHas, download, gpuLine, launch, openPage, ROOT, runCli, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
 
 const N10K = 12; // request slider position of 10,000
 // A configuration whose per-token SLA binds for some requests, not all.
@@ -102,6 +102,26 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
     await close();
   });
 
+  test("Cancel stops a run waiting on the GPU; the replacement worker finds the GPU again", async () => {
+    const { page, errors, close } = await openPage(env, "n=1000000&gpus=4");
+    await gpuLine(page);
+    await page.click("#run");
+    // SwiftShader takes seconds over the 1M run's token pass: cancel in the middle of it.
+    await page.waitForTimeout(1_500);
+    assert.equal(await page.getAttribute("body", "data-busy"), "true");
+    const t0 = Date.now();
+    await page.click("#cancel");
+    await page.waitForSelector("body[data-busy=false]", { timeout: 1_000 });
+    assert.ok(Date.now() - t0 < 1_000);
+    await setValue(page, "#requests", 0);
+    await runJob(page, "#run", 60_000);
+    assert.deepEqual((await summary(page))["requests completed"], ["1000"]);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: GPU/);
+    assert.equal(await page.textContent("#status"), "done: 1 run(s), 1000 requests simulated");
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test("Compare schedulers runs each token pass on the GPU; the plan on the CPU", async () => {
     const { page, errors, close } = await openPage(env, "n=1000&gpus=2&k=3");
     await gpuLine(page);
@@ -135,6 +155,31 @@ describe("without a WebGPU adapter", () => {
     assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, \d+\.\d ms$/);
     assert.equal(csv, withoutWallClock(cliCsv(CLI_ARGS)));
     assert.equal(await page.textContent("#error"), "", "no error: the fallback is silent");
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
+
+// scripts/test-browser.sh builds it: scripts/build-web.sh --no-default-features --dist target/dist-cpu
+const CPU_ONLY_DIST = join(ROOT, "target/dist-cpu");
+
+describe("a build without the webgpu feature (no wgpu), in a browser that has an adapter", { skip: !existsSync(join(CPU_ONLY_DIST, "index.html")) }, () => {
+  let env;
+  before(async () => {
+    env = await launch({ webgpu: true, dist: CPU_ONLY_DIST });
+  });
+  after(async () => {
+    await env?.close();
+  });
+
+  test("runs the token pass on the CPU, says so, and gives the CLI's CSV", async () => {
+    const { page, errors, close } = await openPage(env, FRAGMENT);
+    assert.equal(await gpuLine(page), "GPU: not available — token pass on the CPU");
+    assert.match(await page.getAttribute("#gpu", "title"), /without the webgpu feature/);
+    await setValue(page, "#requests", N10K);
+    const csv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU/);
+    assert.equal(csv, withoutWallClock(cliCsv(CLI_ARGS)));
     assert.deepEqual(errors, []);
     await close();
   });
