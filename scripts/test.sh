@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every test of the project: set-up, native Rust tests (core, CLI, GPU on lavapipe),
+# Every test of the project: set-up, native Rust tests (core, CLI, web logic, GPU on
+# lavapipe, the CLI built without the GPU crate),
 # then the browser tests in headless Chromium. Exits non-zero if any suite fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ suite() {
 }
 
 suite rust cargo test --locked
+# The CLI without the GPU crate (no wgpu): the CPU token pass alone must work.
+suite cli-without-gpu cargo test --locked -p batchlab-cli --no-default-features
 [ -x scripts/test-browser.sh ] && suite browser bash scripts/test-browser.sh
 
 echo "suites: $passed passed, $failed failed"
