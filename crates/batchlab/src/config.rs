@@ -410,15 +410,14 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_option() {
-        let mut c = Config::default();
-        c.k_bins = 0;
+        let c = Config { k_bins: 0, ..Config::default() };
         assert_eq!(c.validate().unwrap_err().to_string(), "option --k: must be at least 1 (got 0)");
-        let mut c = Config::default();
-        c.gpus = 0;
+        let c = Config { gpus: 0, ..Config::default() };
         assert_eq!(c.validate().unwrap_err().to_string(), "option --gpus: must be at least 1 (got 0)");
-        let mut c = Config::default();
-        c.load = Load::RpsScaling { factor: f64::NAN };
+        let c = Config { load: Load::RpsScaling { factor: f64::NAN }, ..Config::default() };
         assert!(c.validate().unwrap_err().to_string().starts_with("option --rps-scaling:"));
+        let c = Config { requests: MAX_REQUESTS + 1, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().to_string(), format!("option --requests: must be at most {MAX_REQUESTS} (got {})", MAX_REQUESTS + 1));
         assert!(SchedulerKind::parse("fifo").unwrap_err().to_string().starts_with("option --scheduler: unknown scheduler 'fifo'"));
     }
 }
