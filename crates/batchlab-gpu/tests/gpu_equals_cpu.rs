@@ -13,7 +13,6 @@ use batchlab::config::{Config, Load, Predictor, Preset, Synthetic};
 use batchlab::engine::{Batch, Schedule};
 use batchlab::latency::LatencyModel;
 use batchlab::run::simulate_run_with_schedule;
-use batchlab::timeseries::TimeSeries;
 use batchlab::token::{run_cpu, Semantics, Slas, TokenModelConfig};
 use batchlab::workload::{build, Source, Workload};
 use proptest::prelude::*;
@@ -22,18 +21,7 @@ use proptest::prelude::*;
 /// i arrives at i * 0.01 s.
 fn schedule(batches: &[(f64, Vec<(u32, u32)>)], alpha: f64) -> (Workload, Schedule) {
     let mut w = Workload::default();
-    let mut s = Schedule {
-        batches: Vec::new(),
-        members: Vec::new(),
-        member_start: vec![0],
-        batch_of: Vec::new(),
-        start_s: Vec::new(),
-        finish_s: Vec::new(),
-        bins: Bins { edges: Vec::new() },
-        bin_of: Vec::new(),
-        gpu_busy_s: vec![0.0],
-        timeseries: TimeSeries::default(),
-    };
+    let mut s = Schedule::new(0, 1, Bins { edges: Vec::new() });
     let mut t = 0.0;
     for (b, (step, reqs)) in batches.iter().enumerate() {
         let max_len = reqs.iter().map(|r| r.0 + r.1).max().unwrap_or(0);

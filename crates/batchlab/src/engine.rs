@@ -55,6 +55,22 @@ pub struct Schedule {
 }
 
 impl Schedule {
+    /// A schedule with no batch yet, for `requests` requests on `gpus` GPUs.
+    pub fn new(requests: usize, gpus: usize, bins: Bins) -> Self {
+        Schedule {
+            batches: Vec::new(),
+            members: Vec::with_capacity(requests),
+            member_start: vec![0],
+            batch_of: vec![u32::MAX; requests],
+            start_s: vec![f64::NAN; requests],
+            finish_s: vec![f64::NAN; requests],
+            bins,
+            bin_of: Vec::new(),
+            gpu_busy_s: vec![0.0; gpus],
+            timeseries: TimeSeries::default(),
+        }
+    }
+
     pub fn members_of(&self, b: usize) -> &[u32] {
         &self.members[self.member_start[b] as usize..self.member_start[b + 1] as usize]
     }
@@ -124,18 +140,7 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
         next_bin: 0,
         idle: (0..cfg.gpus).map(Reverse).collect(),
         running: BinaryHeap::with_capacity(gpus),
-        s: Schedule {
-            batches: Vec::new(),
-            members: Vec::with_capacity(n),
-            member_start: vec![0],
-            batch_of: vec![u32::MAX; n],
-            start_s: vec![f64::NAN; n],
-            finish_s: vec![f64::NAN; n],
-            bins,
-            bin_of: Vec::new(),
-            gpu_busy_s: vec![0.0; gpus],
-            timeseries: TimeSeries::default(),
-        },
+        s: Schedule::new(n, gpus, bins),
     };
     let mut sampler = Sampler::new(horizon, cfg.timeseries_points, k);
     let mut next = 0usize;

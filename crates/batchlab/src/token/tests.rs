@@ -9,7 +9,6 @@ use crate::config::{LatencyMode, Load, Predictor, Preset, Synthetic};
 use crate::engine::Batch;
 use crate::run::simulate_run_with_schedule;
 use crate::stats::percentiles;
-use crate::timeseries::TimeSeries;
 use crate::workload::{build, Source};
 
 /// A schedule of hand-made batches: (start, step, [(arrival, prompt, output)]); each ends at
@@ -18,18 +17,7 @@ type HandBatch<'a> = (f64, f64, &'a [(f64, u32, u32)]);
 
 fn hand_schedule(batches: &[HandBatch]) -> (Workload, Schedule) {
     let mut w = Workload::default();
-    let mut s = Schedule {
-        batches: Vec::new(),
-        members: Vec::new(),
-        member_start: vec![0],
-        batch_of: Vec::new(),
-        start_s: Vec::new(),
-        finish_s: Vec::new(),
-        bins: Bins { edges: Vec::new() },
-        bin_of: Vec::new(),
-        gpu_busy_s: vec![0.0],
-        timeseries: TimeSeries::default(),
-    };
+    let mut s = Schedule::new(0, 1, Bins { edges: Vec::new() });
     for (b, &(start, step, reqs)) in batches.iter().enumerate() {
         let max_len = reqs.iter().map(|r| r.1 + r.2).max().unwrap();
         let end = start + 1.0 + step * max_len as f64;
