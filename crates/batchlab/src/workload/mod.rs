@@ -143,7 +143,21 @@ mod tests {
         let scaled = build(Source::Trace(&trace), 10, Load::RpsScaling { factor: 4.0 }, Predictor::Trace, 1).unwrap();
         assert_eq!(scaled.arrival_s, vec![0.0, 0.5]);
         assert_eq!(scaled.predicted_output_tokens, vec![6, 8]);
-        let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, Load::RealTimestamps, Predictor::Trace, 1);
-        assert!(e.is_err());
+    }
+
+    #[test]
+    fn trace_predictor_errors_name_the_option_and_the_file() {
+        // Synthetic requests have no predictions to read.
+        let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
+        assert_eq!(e.to_string(), "option --predictor: 'trace' needs a trace file with a predicted_output_tokens column");
+        // A trace without the column: the message names the file that lacks it.
+        let trace = parse_trace(b"time,prompt,output\n0,1,5\n", "plain.csv").unwrap();
+        let e = build(Source::Trace(&trace), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "option --predictor: 'trace' needs a predicted_output_tokens column, which plain.csv lacks"
+        );
+        let e = build(Source::Synthetic(Synthetic::BurstGpt), 0, Load::RealTimestamps, Predictor::Prompt, 1).unwrap_err();
+        assert_eq!(e.to_string(), "option --requests: must be at least 1 (got 0)");
     }
 }
