@@ -4,7 +4,7 @@
 
 mod common;
 
-use batchlab::config::{BinPolicy, Completion, SchedulerKind};
+use batchlab::config::{BinPolicy, Completion, Config, Preset, SchedulerKind, SlaSignal};
 use batchlab::engine::{simulate, Schedule};
 use common::{config, exact_model, workload};
 
@@ -73,35 +73,6 @@ fn multi_bin_fixed_round_robin_never_mixes_bins() {
 }
 
 #[test]
-fn longest_queue_policy_serves_the_fuller_bin() {
-    // r0 busy [0, 2]; meanwhile bin 0 gets r1, bin 1 gets r2 and r3.
-    let trace = [(0.0, 5, 5), (0.5, 5, 5), (1.0, 3, 17), (1.0, 3, 17)];
-    let mut c = config(SchedulerKind::MultiBinFixed, 1, 2);
-    c.bin_policy = BinPolicy::LongestQueue;
-    let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
-    assert_eq!(s.bin_of, vec![0, 0, 1, 1]);
-    // t=2: bin 1 holds 2, bin 0 holds 1 -> {r2, r3} (L=20) [2, 5], then {r1} (L=10) [5, 7].
-    assert_eq!(
-        batches(&s),
-        vec![(0, 0.0, 2.0, vec![0]), (0, 2.0, 5.0, vec![2, 3]), (0, 5.0, 7.0, vec![1])]
-    );
-}
-
-#[test]
-fn memory_limit_drops_newest_members_which_stay_in_front() {
-    // Batch limit (12 - 1 - 4) GB / 0.28 GB per token = 25 tokens.
-    let mut c = config(SchedulerKind::StaticFifo, 1, 1);
-    c.b_static = 3;
-    c.memory.kv_per_token_gb = 0.28;
-    let s = simulate(&workload(&TRACE), &c, &exact_model(1.0, 0.1, 0.0));
-    // t=2: r1 (20) + r2 (10) = 30 > 25: only r1 [2, 5]; then r2 + r3 = 20 fits: [5, 7].
-    assert_eq!(
-        batches(&s),
-        vec![(0, 0.0, 2.0, vec![0]), (0, 2.0, 5.0, vec![1]), (0, 5.0, 7.0, vec![2, 3])]
-    );
-}
-
-#[test]
 fn simultaneous_events_complete_then_arrive_then_dispatch() {
     // r1 and r2 arrive exactly when r0's batch ends: both join one batch at t=2.
     let trace = [(0.0, 5, 5), (2.0, 5, 5), (2.0, 5, 5)];
@@ -124,14 +95,195 @@ fn own_finish_completes_members_at_their_last_token() {
     assert!((s.batches[1].end_s - 5.0).abs() < 1e-9);
 }
 
+
+fn sizes(s: &Schedule) -> Vec<u32> {
+    s.batches.iter().map(|b| b.size).collect()
+}
+
+// ---- Bin policies. Bin edges come from the oracle predictions (= outputs): with as
+// many short (output 5) as long (output 17) requests the median edge is 11.
+
+/// r0 short busy [0, 2] (round robin moves on to bin 1); meanwhile bin 0 gets r1 and r2,
+/// bin 1 gets r3. r4, r5 (long, t = 100) only balance the edge.
+const TWO_SHORT_ONE_LONG: [(f64, u32, u32); 6] =
+    [(0.0, 5, 5), (0.5, 5, 5), (1.0, 5, 5), (1.0, 3, 17), (100.0, 3, 17), (100.0, 3, 17)];
+
+fn multi_bin_fixed(policy: BinPolicy) -> Config {
+    let mut c = config(SchedulerKind::MultiBinFixed, 1, 2);
+    c.b_fixed = 4;
+    c.bin_policy = policy;
+    c
+}
+
 #[test]
-fn dynamic_batch_size_follows_the_sla_controller() {
-    // Ten requests queued behind a long first batch; the controller has had fewer than
-    // 3 updates, so b_SLA = (B_min + B_max) / 2 = 64 and b_mem is large: all 9 go at once.
-    let mut trace = vec![(0.0, 100, 100)];
-    trace.extend((1..10).map(|i| (0.1 * i as f64, 5, 5)));
-    let c = config(SchedulerKind::DynamicNoBins, 1, 1);
+fn round_robin_serves_the_next_bin_even_when_it_is_shorter() {
+    let s = simulate(&workload(&TWO_SHORT_ONE_LONG), &multi_bin_fixed(BinPolicy::RoundRobin), &exact_model(1.0, 0.1, 0.0));
+    assert_eq!(s.bins.edges, vec![11.0]);
+    assert_eq!(s.bin_of, vec![0, 0, 0, 1, 1, 1]);
+    // t=2: bin 1 is next although bin 0 holds two: {r3} (L=20) [2, 5], then {r1, r2} [5, 7].
+    assert_eq!(
+        batches(&s),
+        vec![
+            (0, 0.0, 2.0, vec![0]),
+            (0, 2.0, 5.0, vec![3]),
+            (0, 5.0, 7.0, vec![1, 2]),
+            (0, 100.0, 103.0, vec![4, 5])
+        ]
+    );
+}
+
+#[test]
+fn longest_queue_serves_the_fuller_bin() {
+    let s = simulate(&workload(&TWO_SHORT_ONE_LONG), &multi_bin_fixed(BinPolicy::LongestQueue), &exact_model(1.0, 0.1, 0.0));
+    // t=2: bin 0 holds two, bin 1 one: {r1, r2} (L=10) [2, 4], then {r3} (L=20) [4, 7].
+    assert_eq!(
+        batches(&s),
+        vec![
+            (0, 0.0, 2.0, vec![0]),
+            (0, 2.0, 4.0, vec![1, 2]),
+            (0, 4.0, 7.0, vec![3]),
+            (0, 100.0, 103.0, vec![4, 5])
+        ]
+    );
+}
+
+#[test]
+fn longest_queue_ties_go_to_the_lower_bin_round_robin_to_the_next() {
+    // At t=2 both bins hold one request: r1 (bin 0) and r2 (bin 1).
+    let trace = [(0.0, 5, 5), (0.5, 5, 5), (1.0, 3, 17), (100.0, 3, 17)];
+    let w = workload(&trace);
+    let m = exact_model(1.0, 0.1, 0.0);
+    let longest = simulate(&w, &multi_bin_fixed(BinPolicy::LongestQueue), &m);
+    assert_eq!(longest.bin_of, vec![0, 0, 1, 1]);
+    assert_eq!(
+        batches(&longest),
+        vec![(0, 0.0, 2.0, vec![0]), (0, 2.0, 4.0, vec![1]), (0, 4.0, 7.0, vec![2]), (0, 100.0, 103.0, vec![3])]
+    );
+    let round_robin = simulate(&w, &multi_bin_fixed(BinPolicy::RoundRobin), &m);
+    assert_eq!(
+        batches(&round_robin),
+        vec![(0, 0.0, 2.0, vec![0]), (0, 2.0, 5.0, vec![2]), (0, 5.0, 7.0, vec![1]), (0, 100.0, 103.0, vec![3])]
+    );
+}
+
+// ---- The memory cap.
+
+#[test]
+fn memory_limit_stops_at_the_first_misfit_and_serves_an_oversize_request_alone() {
+    // Batch limit (12 - 1 - 4) GB / 0.28 GB per token = 25 tokens.
+    // r0 (L=10) busy [0, 2]; queued: r1 (L=20), r2 (L=10), r3 (L=3), r4 (L=40 > 25 alone).
+    let trace = [(0.0, 5, 5), (0.5, 10, 10), (1.0, 5, 5), (1.0, 1, 2), (1.5, 20, 20)];
+    let mut c = config(SchedulerKind::StaticFifo, 1, 1);
+    c.b_static = 3;
+    c.memory.kv_per_token_gb = 0.28;
     let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
-    assert_eq!(s.batches.len(), 2);
-    assert_eq!(s.members_of(1), &[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    // t=2: r1 + r2 = 30 > 25 stops the batch at {r1} (skipping ahead to r3 would fit 23).
+    // t=5: {r2, r3} = 13 fits; r4 would make 53. t=7: r4 alone although over the limit.
+    assert_eq!(
+        batches(&s),
+        vec![
+            (0, 0.0, 2.0, vec![0]),
+            (0, 2.0, 5.0, vec![1]),
+            (0, 5.0, 7.0, vec![2, 3]),
+            (0, 7.0, 12.0, vec![4])
+        ]
+    );
+}
+
+#[test]
+fn dynamic_batch_size_is_capped_by_b_mem_of_each_bins_mean() {
+    // eta = (12 - 4) / 0.1 = 80 tokens, L0 = 0.5 eta = 40: b_mem = floor(40 / mu).
+    // A formed batch may hold (12 - 1 - 4) / 0.1 = 70 tokens, more than b_mem allows.
+    let mut trace = vec![(0.0, 5, 5)];
+    trace.extend([(1.0, 5, 5); 7]); // bin 0: L = 10
+    trace.extend([(1.0, 10, 10); 8]); // bin 1: L = 20 (edge 7.5)
+    let mut c = config(SchedulerKind::MultiBinDynamic, 1, 2);
+    c.memory.kv_per_token_gb = 0.1;
+    c.memory.safety_fraction = 0.5;
+    let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
+    assert_eq!(s.bins.edges, vec![7.5]);
+    // t=2, bin 1 (round robin): mu = 20 -> b_mem 2 (memory alone would allow 3): [2, 5].
+    // t=5, bin 0: its own mu = 10 -> b_mem 4 (the mean over both bins, 15, would give 2).
+    assert_eq!(sizes(&s)[..3], [1, 2, 4]);
+    assert_eq!(s.batches[1].bin, 1);
+    assert_eq!(s.batches[2].bin, 0);
+    assert_eq!(round(s.batches[2].start_s), 5.0);
+}
+
+// ---- The SLA controller inside the engine. The first three requests run alone (each
+// finishes before the next arrives), so the controller has seen three batches of size 1
+// when the burst arrives: b_avg = 64.5 -> 51.8 -> 41.64 -> 33.512.
+
+/// r0, r1, r2 alone (L = 10: 2 s, token step 0.1 s), then `burst` requests at t = 7.5.
+fn three_then_burst(burst: usize) -> Vec<(f64, u32, u32)> {
+    let mut t = vec![(0.0, 5, 5), (2.5, 5, 5), (5.0, 5, 5)];
+    t.extend(std::iter::repeat_n((7.5, 5, 5), burst));
+    t
+}
+
+#[test]
+fn dynamic_batches_shrink_once_the_controller_sees_slow_tokens() {
+    // Paper preset: token time 0.1 s > D + 2 eps = 0.02 s, so the interval shrinks:
+    // after 3: b_high = floor(0.9 * 33.512) = 30, b_low = 1 -> b_SLA = 15.
+    // after 4 (size 15): b_avg = 3 + 26.8096 = 29.8096 -> b_high = min(30, 26) -> 13.
+    // after 5 (size 13): b_avg = 2.6 + 23.84768 = 26.44768 -> b_high = 23 -> 12.
+    let c = config(SchedulerKind::DynamicNoBins, 1, 1);
+    let s = simulate(&workload(&three_then_burst(100)), &c, &exact_model(1.0, 0.1, 0.0));
+    assert_eq!(sizes(&s)[..6], [1, 1, 1, 15, 13, 12]);
+}
+
+#[test]
+fn the_controller_is_fed_the_configured_signal() {
+    // D = 1 s, eps = 0.1 s. The token time (0.1 s) is fast -> grow: b_low = floor(33.512)
+    // = 33, b_high = min(128 + 10, 128) -> b_SLA = 80. The batch latency (2 s) is slow ->
+    // shrink -> 15. Unfed (warm-up) it would stay at the midpoint 64.
+    let w = workload(&three_then_burst(100));
+    let m = exact_model(1.0, 0.1, 0.0);
+    for (signal, want) in [(SlaSignal::TokenTime, 80), (SlaSignal::BatchLatency, 15)] {
+        let mut c = config(SchedulerKind::DynamicNoBins, 1, 1);
+        c.sla.signal = signal;
+        c.sla.d_s = 1.0;
+        c.sla.eps_s = 0.1;
+        let s = simulate(&w, &c, &m);
+        assert_eq!(s.batches[3].size, want, "{signal:?}");
+    }
+}
+
+#[test]
+fn multi_bin_dynamic_keeps_one_controller_per_bin() {
+    // Bin 0: the three short requests and 100 more (L = 10); bin 1: 103 long (L = 55,
+    // 6.5 s); all 203 arrive at t = 7.5. Median edge: between 5 and 50 -> 27.5.
+    let mut trace = three_then_burst(100);
+    trace.extend(std::iter::repeat_n((7.5, 5, 50), 103));
+    let c = config(SchedulerKind::MultiBinDynamic, 1, 2);
+    let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
+    assert_eq!(s.bins.edges, vec![27.5]);
+    // t=7.5: round robin serves bin 1, whose controller has seen nothing: 64 [7.5, 14].
+    // t=14: bin 0's controller has seen three slow batches: 15 [14, 16].
+    // t=16: bin 1's has seen one (still warming up): the 39 left.
+    assert_eq!(sizes(&s)[..6], [1, 1, 1, 64, 15, 39]);
+    assert_eq!(s.batches.iter().map(|b| b.bin).take(6).collect::<Vec<_>>(), [0, 0, 0, 1, 0, 1]);
+}
+
+#[test]
+fn compat_controller_moves_when_queried_not_when_fed() {
+    // Two GPUs, batch latency 2 s for L = 10 (slow against D = 1 s). r0 [0, 2] and r1
+    // [0.5, 2.5] alone; r2 on GPU 0 [3, 5]; 40 requests on GPU 1 [3.5, 5.5] (still
+    // warming up: 64 allowed). Completions at 5 and 5.5 with nothing queued, so nothing
+    // queries the controller until 100 requests arrive at t = 6.
+    // b_avg: 64.5 -> 51.8 -> 41.64 -> 33.512 -> (size 40) 8 + 26.8096 = 34.8096.
+    // first-results adjusts when fed: after 3, b_high = floor(0.9 * 33.512) = 30; after 4,
+    // min(30, floor(31.33) = 31) = 30 -> b_SLA 15 on both GPUs at t = 6.
+    // compat adjusts when queried, at t = 6 only: b_high = floor(0.9 * 34.8096) = 31 -> 16.
+    let mut trace = vec![(0.0, 5, 5), (0.5, 5, 5), (3.0, 5, 5)];
+    trace.extend(std::iter::repeat_n((3.5, 5, 5), 40));
+    trace.extend(std::iter::repeat_n((6.0, 5, 5), 100));
+    let w = workload(&trace);
+    let m = exact_model(1.0, 0.1, 0.0);
+    for (preset, want) in [(Preset::FirstResults, 15), (Preset::Compat, 16)] {
+        let c = Config { scheduler: SchedulerKind::DynamicNoBins, gpus: 2, k_bins: 1, ..Config::preset(preset) };
+        let s = simulate(&w, &c, &m);
+        assert_eq!(sizes(&s)[..6], [1, 1, 1, 40, want, want], "{preset:?}");
+        assert_eq!(s.batches.iter().map(|b| b.gpu).take(6).collect::<Vec<_>>(), [0, 1, 0, 1, 0, 1]);
+    }
 }
