@@ -297,15 +297,19 @@ pub fn run_plan_with<'a>(
     })
 }
 
-/// Step 2's GPU count with the highest capacity under SLA; ties go to fewer GPUs.
+/// Step 2's GPU count with the highest capacity under SLA; ties go to fewer GPUs
+/// whatever the order of the runs. Failed runs and runs without a capacity (NaN) are
+/// left out; `None` when no step-2 run is left.
 pub fn best_gpus_by_capacity(runs: &[PlanRun]) -> Option<u32> {
     let mut best: Option<(f64, u32)> = None;
     for run in runs.iter().filter(|r| r.step == 2) {
-        if let Ok(res) = &run.result {
-            let c = res.metrics.capacity_under_sla_rps;
-            if best.is_none_or(|(bc, _)| c > bc) {
-                best = Some((c, res.config.gpus));
-            }
+        let Ok(res) = &run.result else { continue };
+        let (c, g) = (res.metrics.capacity_under_sla_rps, res.config.gpus);
+        if c.is_nan() {
+            continue;
+        }
+        if best.is_none_or(|(bc, bg)| c > bc || (c == bc && g < bg)) {
+            best = Some((c, g));
         }
     }
     best.map(|(_, g)| g)

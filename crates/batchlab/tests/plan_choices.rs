@@ -1,0 +1,233 @@
+//! The plan's choices and its analysis, on hand-made run results: the best GPU count
+//! for step 3 (ties to fewer GPUs, failed and NaN runs left out, the fallback to 4),
+//! saturation, scaling efficiency, the best K (ties to the smaller K), improvements over
+//! static_fifo, and the findings and failure counts. Expected values are worked by hand.
+
+use batchlab::analysis::analysis_json;
+use batchlab::config::{Preset, SchedulerKind, Synthetic};
+use batchlab::error::Error;
+use batchlab::plan::{best_gpus_by_capacity, run_plan_with, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
+use batchlab::run::RunResult;
+use batchlab::token;
+use batchlab::workload::Source;
+use serde_json::Value;
+
+/// A successful run with the given configuration and headline metrics.
+fn run(step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize, thr: f64, lat: f64, cap: f64) -> PlanRun {
+    let mut r = RunResult::default();
+    r.config.scheduler = scheduler;
+    r.config.gpus = gpus;
+    r.config.k_bins = k;
+    r.config.requests = n;
+    r.metrics.throughput_rps = thr;
+    r.metrics.latency_mean_s = lat;
+    r.metrics.capacity_under_sla_rps = cap;
+    r.metrics.arrival_rate_rps = 50.0;
+    PlanRun { step, label: format!("step{step} {} GPUs={gpus} K={k} N={n}", scheduler.name()), result: Ok(r) }
+}
+
+fn step2(gpus: u32, cap: f64) -> PlanRun {
+    run(2, SchedulerKind::MultiBinDynamic, gpus, 8, 1000, 10.0, 1.0, cap)
+}
+
+fn failed(step: u8, label: &str) -> PlanRun {
+    PlanRun { step, label: label.into(), result: Err("boom".into()) }
+}
+
+#[test]
+fn best_gpu_count_is_the_highest_capacity_with_ties_to_fewer_gpus() {
+    let runs = vec![step2(1, 5.0), step2(2, 8.0), step2(4, 8.0), step2(8, 7.0)];
+    assert_eq!(best_gpus_by_capacity(&runs), Some(2));
+    // The tie rule does not depend on the order of the runs.
+    let reversed: Vec<PlanRun> = runs.into_iter().rev().collect();
+    assert_eq!(best_gpus_by_capacity(&reversed), Some(2));
+    // A strictly higher capacity wins wherever it is.
+    assert_eq!(best_gpus_by_capacity(&[step2(1, 5.0), step2(64, 5.5), step2(100, 5.0)]), Some(64));
+}
+
+#[test]
+fn best_gpu_count_ignores_other_steps_failed_runs_and_missing_capacities() {
+    let runs = vec![
+        run(1, SchedulerKind::MultiBinDynamic, 1, 8, 1000, 10.0, 1.0, 100.0),
+        run(3, SchedulerKind::MultiBinDynamic, 32, 8, 1000, 10.0, 1.0, 100.0),
+        failed(2, "step2 GPUs=16"),
+        step2(1, f64::NAN),
+        step2(2, 3.0),
+        step2(4, 2.0),
+    ];
+    assert_eq!(best_gpus_by_capacity(&runs), Some(2));
+    assert_eq!(best_gpus_by_capacity(&runs[..4]), None);
+    assert_eq!(best_gpus_by_capacity(&[]), None);
+}
+
+/// A tiny plan over the synthetic source whose token pass fails on the calls `fail`
+/// says (counted from 0), as a failed run would.
+fn small_plan(steps: [bool; 3], best: Option<u32>, fail: &dyn Fn(usize) -> bool) -> PlanResult {
+    let mut spec = PlanSpec::new(Preset::Paper);
+    spec.steps = steps;
+    spec.max_requests = 300;
+    spec.max_gpus = 2;
+    spec.best_gpu_count = best;
+    let mut calls = 0usize;
+    let mut pass = |w: &_, s: &_, t: &_, slas: &_| {
+        calls += 1;
+        if fail(calls - 1) {
+            Err(Error::option("--test", "token pass failed"))
+        } else {
+            token::run_cpu(w, s, t, slas)
+        }
+    };
+    run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &Preset::Paper.calibration(), &spec, &|| 0.0, &mut |_| true, &mut pass)
+        .unwrap()
+}
+
+fn step3_gpus(plan: &PlanResult) -> Vec<u32> {
+    plan.step(3).map(|r| r.result.as_ref().unwrap().config.gpus).collect()
+}
+
+#[test]
+fn step3_runs_on_the_best_of_step2() {
+    let plan = small_plan([false, true, true], None, &|_| false);
+    let best = best_gpus_by_capacity(&plan.runs).unwrap();
+    assert_eq!(plan.best_gpu_count, Some(best));
+    assert_eq!(plan.best_gpu_count_origin, "best of step 2 by capacity under SLA");
+    assert_eq!(step3_gpus(&plan), vec![best; 6]);
+}
+
+#[test]
+fn step3_falls_back_to_four_gpus_or_takes_the_given_count() {
+    // Step 2 (1 and 2 GPUs) fails entirely: step 3 runs on the default.
+    let plan = small_plan([false, true, true], None, &|call| call < 2);
+    assert_eq!(plan.step(2).filter(|r| r.result.is_err()).count(), 2);
+    assert_eq!(plan.best_gpu_count, Some(DEFAULT_STEP3_GPUS));
+    assert_eq!(plan.best_gpu_count_origin, "default 4 (no step-2 run succeeded)");
+    assert_eq!(step3_gpus(&plan), vec![4; 6]);
+    // Step 2 not run.
+    let plan = small_plan([false, false, true], None, &|_| false);
+    assert_eq!(plan.best_gpu_count_origin, "default 4 (step 2 not run)");
+    assert_eq!(step3_gpus(&plan), vec![4; 6]);
+    // Named by the user: used even though step 2 ran.
+    let plan = small_plan([false, true, true], Some(3), &|_| false);
+    assert_eq!((plan.best_gpu_count, plan.best_gpu_count_origin.as_str()), (Some(3), "given"));
+    assert_eq!(step3_gpus(&plan), vec![3; 6]);
+    // No step 3: no count is reported.
+    assert_eq!(small_plan([false, true, false], None, &|_| false).best_gpu_count, None);
+}
+
+fn plan_of(runs: Vec<PlanRun>) -> PlanResult {
+    PlanResult {
+        spec: PlanSpec::new(Preset::Paper),
+        workload: "hand-made".into(),
+        source_requests: 1000,
+        runs,
+        best_gpu_count: Some(4),
+        best_gpu_count_origin: "given".into(),
+    }
+}
+
+fn analysis(runs: Vec<PlanRun>) -> Value {
+    serde_json::from_str(&analysis_json(&plan_of(runs))).unwrap()
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
+fn close(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-9)
+}
+
+#[test]
+fn step2_efficiency_and_saturation() {
+    let thr = [(1, 10.0), (2, 19.0), (4, 30.0), (8, 31.0)];
+    let runs = thr.iter().map(|&(g, t)| run(2, SchedulerKind::MultiBinDynamic, g, 8, 1000, t, 1.0, 1.0)).collect();
+    let a = analysis(runs);
+    let s2 = &a["step2_gpu_scaling"];
+    // (t / 10) / (g / 1): 1, 1.9 / 2, 3 / 4, 3.1 / 8.
+    assert!(close(&floats(&s2["scaling_efficiency"]), &[1.0, 0.95, 0.75, 0.3875]), "{s2}");
+    // 95% of the best (31) is 29.45: first reached at 4 GPUs (30), not at 8 (the best).
+    assert_eq!(s2["saturation_gpus"], 4);
+    assert_eq!(s2["throughput_trend"], "increasing");
+    let findings = a["key_findings"].as_array().unwrap();
+    assert!(findings.iter().any(|f| f.as_str().unwrap().contains("it reaches 95% of its maximum at 4 GPUs")), "{findings:?}");
+    assert!(findings.iter().any(|f| f.as_str().unwrap().contains("scaling efficiency 38.8% of linear")), "{findings:?}");
+}
+
+#[test]
+fn step2_efficiency_is_relative_to_the_smallest_gpu_count_run() {
+    // A capped plan may start at 4 GPUs: 8 GPUs at 1.5x the throughput is 75% of linear.
+    let runs = vec![
+        run(2, SchedulerKind::MultiBinDynamic, 4, 8, 1000, 20.0, 1.0, 1.0),
+        run(2, SchedulerKind::MultiBinDynamic, 8, 8, 1000, 30.0, 1.0, 1.0),
+    ];
+    let a = analysis(runs);
+    assert!(close(&floats(&a["step2_gpu_scaling"]["scaling_efficiency"]), &[1.0, 0.75]));
+    assert_eq!(a["step2_gpu_scaling"]["saturation_gpus"], 8);
+}
+
+#[test]
+fn step3_best_k_ties_to_the_smaller_k() {
+    let ks = [1, 2, 4, 8, 16, 32];
+    let cap = [5.0, 7.0, 7.0, 6.0, 7.0, 3.0];
+    let thr = [10.0, 12.0, 11.0, 12.0, 9.0, 10.0];
+    let runs = (0..6).map(|i| run(3, SchedulerKind::MultiBinDynamic, 4, ks[i], 1000, thr[i], 1.0 + i as f64, cap[i])).collect();
+    let a = analysis(runs);
+    let s3 = &a["step3_kbins_sensitivity"];
+    assert_eq!(s3["best_k"], 2);
+    // (12 - 9) / 9 = 33.33%.
+    assert!((s3["throughput_sensitivity_pct"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    // K 1 -> 2: throughput +20%, latency 1 -> 2 s: +100%.
+    let first = &s3["per_doubling"][0];
+    assert_eq!((first["from_k"].as_u64(), first["to_k"].as_u64()), (Some(1), Some(2)));
+    assert!((first["throughput_change_pct"].as_f64().unwrap() - 20.0).abs() < 1e-9);
+    assert!((first["latency_mean_change_pct"].as_f64().unwrap() - 100.0).abs() < 1e-9);
+    assert_eq!(s3["gpus"], 4);
+}
+
+#[test]
+fn step1_improvements_compare_with_static_fifo_at_the_same_n() {
+    use SchedulerKind::*;
+    let runs = vec![
+        run(1, StaticFifo, 1, 8, 1000, 10.0, 4.0, 2.0),
+        run(1, DynamicNoBins, 1, 8, 1000, 15.0, 3.0, 3.0),
+        run(1, StaticFifo, 1, 8, 10_000, 20.0, 8.0, 4.0),
+        run(1, DynamicNoBins, 1, 8, 10_000, 30.0, 2.0, 2.0),
+    ];
+    let a = analysis(runs);
+    let imp = a["step1_request_scaling"]["improvement_over_static_fifo"].as_array().unwrap().clone();
+    assert_eq!(imp.len(), 2, "one per non-static run, against static at its own N: {imp:?}");
+    // N = 1000: +50% throughput, latency 4 -> 3 s is a 25% reduction, capacity +50%.
+    assert_eq!(imp[0]["requests"], 1000);
+    assert!((imp[0]["throughput_gain_pct"].as_f64().unwrap() - 50.0).abs() < 1e-9);
+    assert!((imp[0]["latency_mean_reduction_pct"].as_f64().unwrap() - 25.0).abs() < 1e-9);
+    assert!((imp[0]["capacity_gain_pct"].as_f64().unwrap() - 50.0).abs() < 1e-9);
+    // N = 10000: +50%, 8 -> 2 s = 75% reduction, capacity 4 -> 2 = -50%.
+    assert_eq!(imp[1]["requests"], 10_000);
+    assert!((imp[1]["latency_mean_reduction_pct"].as_f64().unwrap() - 75.0).abs() < 1e-9);
+    assert!((imp[1]["capacity_gain_pct"].as_f64().unwrap() + 50.0).abs() < 1e-9);
+    let cfg = &a["step1_request_scaling"]["configs"]["dynamic_no_bins (1 GPU)"];
+    assert_eq!(cfg["latency_trend"], "decreasing");
+    assert_eq!(cfg["throughput_trend"], "increasing");
+    // The finding is about the largest N.
+    let findings: Vec<&str> = a["key_findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(findings.contains(
+        &"Step 1, N = 10000, 1 GPU: dynamic_no_bins served 30.00 req/s vs 20.00 for static_fifo (+50.0%), mean latency 2.00 s vs 8.00 s."
+    ), "{findings:?}");
+}
+
+#[test]
+fn failed_runs_and_notes_are_reported_once() {
+    let mut noted = run(2, SchedulerKind::MultiBinDynamic, 1, 8, 1000, 10.0, 1.0, 1.0);
+    let mut noted_again = run(2, SchedulerKind::MultiBinDynamic, 2, 8, 1000, 12.0, 1.0, 1.0);
+    for r in [&mut noted, &mut noted_again] {
+        r.result.as_mut().unwrap().notes.push("the token SLA cannot bind".into());
+    }
+    let a = analysis(vec![noted, noted_again, failed(3, "step3 K=4")]);
+    assert_eq!(a["runs"], 3);
+    assert_eq!(a["runs_failed"], 1);
+    let findings: Vec<&str> = a["key_findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
+    assert!(findings.contains(&"1 run(s) failed: step3 K=4."), "{findings:?}");
+    assert_eq!(findings.iter().filter(|f| **f == "the token SLA cannot bind").count(), 1);
+    // Step 3 has no successful run: no section.
+    assert!(a["step3_kbins_sensitivity"].is_null());
+}
