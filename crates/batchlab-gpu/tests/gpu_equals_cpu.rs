@@ -4,7 +4,8 @@
 //! multiply-add) and bucket it by exact comparisons against the same f32 table; see
 //! batchlab::token's module docs.
 //!
-//! Needs a GPU adapter (lavapipe in CI); BATCHLAB_ALLOW_NO_GPU=1 skips instead of failing.
+//! Needs a GPU adapter (lavapipe in CI); without one the tests fail, or with
+//! BATCHLAB_ALLOW_NO_GPU=1 (outside CI) print "SKIPPED: no GPU adapter" (tests/common).
 
 mod common;
 

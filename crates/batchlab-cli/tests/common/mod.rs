@@ -3,6 +3,7 @@
 // Each test file uses a different subset of these.
 #![allow(dead_code)]
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -119,4 +120,29 @@ pub fn without_wall_clock(text: &str) -> Vec<Vec<String>> {
         all.push(r);
     }
     all
+}
+
+/// A test that needs a GPU adapter found none (`reason`). The no-GPU policy, as in
+/// crates/batchlab-gpu/tests/common: panic, unless BATCHLAB_ALLOW_NO_GPU=1 outside CI
+/// (CI=true: scripts/setup.sh installs lavapipe, so the GPU tests must run). Allowed, it
+/// writes `SKIPPED: no GPU adapter: <test>: <reason>` straight to stderr (past cargo's
+/// output capture) and appends it to $BATCHLAB_SKIP_LOG if set, which scripts/test.sh
+/// counts as a skipped suite; the caller then returns early.
+#[track_caller]
+pub fn skip_without_gpu(test: &str, reason: &str) {
+    let allowed = std::env::var("BATCHLAB_ALLOW_NO_GPU").as_deref() == Ok("1");
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if !allowed || ci {
+        let why = if ci && allowed { " (CI is set: BATCHLAB_ALLOW_NO_GPU is ignored, scripts/setup.sh installs lavapipe)" } else { "" };
+        panic!(
+            "{test}: no GPU adapter{why}. Install a Vulkan driver (Debian: mesa-vulkan-drivers libvulkan1) \
+             or, outside CI, set BATCHLAB_ALLOW_NO_GPU=1 to skip\n{reason}"
+        );
+    }
+    let line = format!("SKIPPED: no GPU adapter: {test}: {}\n", reason.trim().replace('\n', " "));
+    let _ = std::io::stderr().write_all(line.as_bytes());
+    if let Some(path) = std::env::var_os("BATCHLAB_SKIP_LOG") {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&path);
+        let _ = log.and_then(|mut f| f.write_all(line.as_bytes()));
+    }
 }
