@@ -212,7 +212,11 @@ mod tests {
     fn gpu_without_the_feature_is_a_one_line_option_error() {
         let chosen = TokenBackend::new(&args(BackendArg::Gpu));
         if GPU_BUILT {
-            assert!(chosen.is_ok());
+            // Accepted as `gpu`, and no adapter is looked for before the first pass.
+            let b = chosen.unwrap_or_else(|e| panic!("--token-backend gpu refused with the gpu feature: {e}"));
+            assert_eq!(b.arg, BackendArg::Gpu);
+            assert_eq!(b.describe(), "not chosen yet");
+            assert!(b.gpu_adapter().is_none());
         } else {
             let message = chosen.err().expect("an error without the gpu feature").to_string();
             assert!(message.contains("--token-backend") && message.contains("'gpu' feature"), "{message}");
