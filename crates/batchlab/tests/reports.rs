@@ -7,20 +7,22 @@ use batchlab::plan::{run_plan, PlanResult, PlanSpec};
 use batchlab::report::{plan_files, without_wall_clock};
 use batchlab::workload::Source;
 
-fn small_plan(seed: u64) -> PlanResult {
+/// The paper's plan capped at 2,000 requests and 4 GPUs. `tick_s`: how far the fake
+/// clock moves per reading; each run reads it before and after, so every run's
+/// wall_time_s is exactly `tick_s`.
+fn small_plan(seed: u64, tick_s: f64) -> PlanResult {
     let mut spec = PlanSpec::new(Preset::Paper);
     spec.max_requests = 2_000;
     spec.max_gpus = 4;
     spec.base.seed = seed;
-    let tick = std::cell::Cell::new(0.0);
+    let now = std::cell::Cell::new(0.0);
     run_plan(
         Source::Synthetic(Synthetic::BurstGpt),
         &Preset::Paper.calibration(),
         &spec,
         &|| {
-            // A fake clock that moves, so wall_time_s differs from run to run.
-            tick.set(tick.get() + 0.25 + seed as f64);
-            tick.get()
+            now.set(now.get() + tick_s);
+            now.get()
         },
         &mut |_| true,
     )
@@ -29,7 +31,7 @@ fn small_plan(seed: u64) -> PlanResult {
 
 #[test]
 fn plan_writes_five_files_with_the_right_rows() {
-    let plan = small_plan(1);
+    let plan = small_plan(1, 0.25);
     let files = plan_files(&plan, "p");
     let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
     assert_eq!(
@@ -59,15 +61,36 @@ fn plan_writes_five_files_with_the_right_rows() {
     assert!(analysis["best_gpu_count"].as_u64().is_some());
 }
 
+/// The header and rows of a CSV (text cells may be quoted and hold commas).
+fn table(csv: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().iter().map(str::to_string).collect();
+    let rows = reader.records().map(|r| r.unwrap().iter().map(str::to_string).collect()).collect();
+    (header, rows)
+}
+
 #[test]
 fn same_seed_same_bytes_apart_from_wall_clock() {
-    let (a, b) = (plan_files(&small_plan(3), "x"), plan_files(&small_plan(3), "x"));
+    // Same seed, clocks of different speeds: wall_time_s is 0.25 in every run of one
+    // plan and 0.5 in the other, and nothing else may differ.
+    let (a, b) = (plan_files(&small_plan(3, 0.25), "x"), plan_files(&small_plan(3, 0.5), "x"));
     for (fa, fb) in a.iter().zip(&b).take(4) {
+        assert_ne!(fa.1, fb.1, "{}: the wall-clock column was not exercised", fa.0);
         assert_eq!(without_wall_clock(&fa.1), without_wall_clock(&fb.1), "{}", fa.0);
+        let ((header, rows_a), (_, rows_b)) = (table(&fa.1), table(&fb.1));
+        let wall = header.iter().position(|h| h == "wall_time_s").unwrap();
+        assert_eq!(rows_a.len(), rows_b.len());
+        for (ra, rb) in rows_a.iter().zip(&rows_b) {
+            assert_eq!((ra[wall].parse::<f64>().unwrap(), rb[wall].parse::<f64>().unwrap()), (0.25, 0.5), "{}", fa.0);
+            let differing: Vec<&str> =
+                (0..header.len()).filter(|&i| ra[i] != rb[i]).map(|i| header[i].as_str()).collect();
+            assert_eq!(differing, ["wall_time_s"], "{}", fa.0);
+        }
     }
+    // The analysis carries no wall-clock time: identical.
     assert_eq!(a[4], b[4]);
-    let c = plan_files(&small_plan(4), "x");
-    assert_ne!(without_wall_clock(&a[3].1), without_wall_clock(&c[3].1));
+    let c = plan_files(&small_plan(4, 0.25), "x");
+    assert_ne!(without_wall_clock(&a[3].1), without_wall_clock(&c[3].1), "another seed, other results");
 }
 
 #[test]
