@@ -260,6 +260,7 @@ fn plan(source: Source<'_>, spec: &PlanSpec, grid: &CalibrationGrid, hooks: Hook
 #[cfg(test)]
 mod tests {
     use super::*;
+    use batchlab::report::without_wall_clock;
 
     fn no_hooks<'a>(progress: &'a mut dyn FnMut(&Progress)) -> Hooks<'a> {
         Hooks { clock: &|| 0.0, progress }
@@ -278,15 +279,32 @@ mod tests {
 
     #[test]
     fn run_output_is_the_cores_report() {
-        let mut config = Config::preset(Preset::Paper);
-        config.requests = 2_000;
-        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
-        let Response::Run(out) = execute(req, &Inputs::default(), no_hooks(&mut |_| {})).unwrap() else {
-            panic!("not a run")
+        // Not the preset's defaults, so a job that dropped a setting would differ.
+        let config = Config { requests: 2_000, gpus: 2, k_bins: 3, seed: 11, ..Config::preset(Preset::Paper) };
+        let ticks = std::cell::Cell::new(0.0);
+        let clock = || {
+            ticks.set(ticks.get() + 0.5);
+            ticks.get()
         };
-        assert_eq!(out.csv, run_csv(&out.result));
-        assert_eq!(out.result.metrics.requests_completed, 2_000);
-        assert_eq!(out.result.config, config);
+        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
+        let hooks = Hooks { clock: &clock, progress: &mut |_| {} };
+        let Response::Run(out) = execute(req, &Inputs::default(), hooks).unwrap() else { panic!("not a run") };
+
+        // The same run straight from the core, as the CLI's `run` does it.
+        let source = Source::Synthetic(config.synthetic);
+        let workload = build(source, config.requests, config.load, config.predictor, config.seed).unwrap();
+        let model = LatencyModel::new(Preset::Paper.calibration(), config.latency_mode).unwrap();
+        let mut core = batchlab::simulate_run(&workload, &config, &model, &source.describe()).unwrap();
+        assert_eq!(out.result.metrics, core.metrics);
+        assert_eq!(out.result.bins.len(), 3);
+        assert_ne!(out.csv, run_csv(&core), "the job's wall time is set, the core's is 0");
+        assert_eq!(without_wall_clock(&out.csv), without_wall_clock(&run_csv(&core)));
+        // The clock is read at 0.5 (start), 1.0 and 1.5 (around the token pass) and 2.0
+        // (end): the run took 2.0 - 0.5 = 1.5 s, the token pass 1.5 - 1.0 = 0.5 s.
+        assert_eq!((out.result.wall_time_s, out.token_pass.seconds), (1.5, 0.5));
+        core.wall_time_s = 1.5;
+        assert_eq!(out.csv, run_csv(&core));
+        assert_eq!(out.json, run_json(&core));
     }
 
     /// A stand-in for the GPU: the CPU's metrics, labelled as another device, counted.
