@@ -292,6 +292,87 @@ mod tests {
         assert_eq!(back, s);
     }
 
+    /// Any positive finite f64, subnormals included.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn positive() -> impl proptest::strategy::Strategy<Value = f64> {
+        use proptest::num::f64::{NORMAL, POSITIVE, SUBNORMAL};
+        POSITIVE | NORMAL | SUBNORMAL
+    }
+
+    /// Any valid state: every field drawn independently over its whole valid range.
+    #[cfg(not(target_arch = "wasm32"))]
+    fn valid_state() -> impl proptest::strategy::Strategy<Value = UiState> {
+        use proptest::prelude::*;
+        use proptest::sample::select;
+        let workload = (
+            select(Preset::ALL.to_vec()),
+            (0..=REQUEST_STEPS).prop_map(requests_at),
+            1..=MAX_GPUS,
+            1..=MAX_K,
+            select(SchedulerKind::ALL.to_vec()),
+            any::<bool>(),
+            positive(),
+        );
+        let rest = (
+            positive(),
+            positive(),
+            select(PredictorChoice::ALL.to_vec()),
+            // sigma and kappa: >= 0, so zero too.
+            prop_oneof![Just(0.0), positive()],
+            // Seeds anywhere in u64, half of them above 2^53 (where an f64 would round).
+            prop_oneof![any::<u64>(), (1u64 << 53)..=u64::MAX],
+            select(PLAN_CAPS.to_vec()),
+            select(vec![Semantics::Padded, Semantics::EarlyExit]),
+            prop_oneof![Just(0.0), positive()],
+            any::<bool>(),
+        );
+        (workload, rest).prop_map(
+            |(
+                (preset, requests, gpus, k_bins, scheduler, real_timestamps, rps_factor),
+                (d_sla_token_s, d_sla_request_s, predictor, sigma, seed, plan_cap, token_semantics, token_kappa, token_on_cpu),
+            )| UiState {
+                preset,
+                requests,
+                gpus,
+                k_bins,
+                scheduler,
+                real_timestamps,
+                rps_factor,
+                d_sla_token_s,
+                d_sla_request_s,
+                predictor,
+                sigma,
+                seed,
+                plan_cap,
+                token_semantics,
+                token_kappa,
+                token_on_cpu,
+            },
+        )
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    proptest::proptest! {
+        #[test]
+        fn any_valid_state_round_trips_through_the_fragment(s in valid_state()) {
+            let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
+            proptest::prop_assert!(problems.is_empty(), "{:?}", problems);
+            // Bit-exact: f64s are written in their shortest round-trip form, seeds as u64.
+            proptest::prop_assert_eq!(back.seed, s.seed);
+            proptest::prop_assert_eq!(back, s);
+        }
+    }
+
+    #[test]
+    fn seeds_beyond_two_to_the_53_survive_the_link() {
+        // 2^53 + 1 is the first integer an f64 cannot hold; u64::MAX the last seed.
+        for seed in [(1u64 << 53) + 1, u64::MAX] {
+            let s = UiState { seed, ..UiState::from_preset(Preset::Paper) };
+            assert!(s.to_fragment().contains(&format!("seed={seed}")));
+            assert_eq!(UiState::from_fragment(&s.to_fragment()).0.seed, seed);
+        }
+    }
+
     #[test]
     fn bad_values_are_reported_and_defaults_kept() {
         let (s, problems) = UiState::from_fragment("gpus=0&k=abc&seed=5&bogus=1&semantics=lazy&kappa=-1&tokencpu=yes");
