@@ -69,6 +69,16 @@ mod tests {
     }
 
     #[test]
+    fn no_predictions_or_no_k_give_one_bin() {
+        assert_eq!(Bins::equal_mass(&[], 4, 10).edges, Vec::<f64>::new());
+        assert_eq!(Bins::equal_mass(&[1, 2, 3], 0, 10).k(), 1);
+        // More bins than requests: edges repeat, every request still gets a bin.
+        let b = Bins::equal_mass(&[5, 9], 4, 10);
+        assert_eq!(b.edges, vec![6.0, 7.0, 8.0]);
+        assert_eq!((b.bin_of(5), b.bin_of(9)), (0, 3));
+    }
+
+    #[test]
     fn value_on_an_edge_goes_up() {
         let b = Bins { edges: vec![10.0, 10.0, 20.0] };
         assert_eq!(b.bin_of(9), 0);

@@ -222,8 +222,8 @@ impl Engine<'_> {
             SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic => {
                 let scope = self.scope_of_bin(bin);
                 let b_mem = self.memory.batch_cap(self.mu[scope].mean());
-                let b_sla = self.controllers[scope].b_sla();
-                b_mem.min(b_sla).max(self.cfg.b_min)
+                // Both are at least B_min: b_mem is clamped, b_SLA's interval bounded.
+                b_mem.min(self.controllers[scope].b_sla())
             }
         }
     }

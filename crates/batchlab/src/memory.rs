@@ -89,6 +89,25 @@ mod tests {
     }
 
     #[test]
+    fn cap_and_limit_at_their_boundaries() {
+        // kv 0.25 GB/token: eta = 8 / 0.25 = 32 tokens, L0 = 0.25 * 32 = 8, so
+        // b_mem = floor(24 / mu); the batch limit is (12 - 1 - 4) / 0.25 = 28 tokens.
+        let c = MemoryConfig { kv_per_token_gb: 0.25, safety_fraction: 0.25, ..Config::preset(Preset::Paper).memory };
+        let m = MemoryModel::new(&c, 2, 5);
+        assert_eq!((m.eta_tokens, m.safety_tokens, m.batch_limit_tokens), (32.0, 8.0, 28.0));
+        assert!(m.fits(28));
+        assert!(!m.fits(29));
+        assert_eq!(m.batch_cap(6.0), 4); // 24 / 6 = 4 exactly
+        assert_eq!(m.batch_cap(6.1), 3);
+        assert_eq!(m.batch_cap(4.0), 5); // 6, clamped to B_max
+        assert_eq!(m.batch_cap(20.0), 2); // 1, clamped to B_min
+        // No mean yet (or a meaningless one): B_max.
+        for mu in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert_eq!(m.batch_cap(mu), 5, "mu {mu}");
+        }
+    }
+
+    #[test]
     fn running_mean() {
         let mut r = RunningMean::default();
         assert_eq!(r.mean(), 0.0);

@@ -153,6 +153,45 @@ mod tests {
         // interval [23.784, 61.784] -> [23, 61]; b_SLA = 42.
         assert_eq!(c.interval(), (23, 61));
         assert_eq!(c.b_sla(), 42);
+        // The margin follows the interval's width: b_avg 4 + 34.2272 = 38.2272, margin
+        // max(2, floor(0.15 * 38)) = 5 -> [33.2272, 43.2272] -> (33, 43).
+        c.observe(1.0, 20);
+        assert_eq!(c.interval(), (33, 43));
+        assert_eq!((c.b_sla(), c.updates()), (38, 4));
+    }
+
+    #[test]
+    fn band_edges_count_as_on_target() {
+        // D = 1, eps = 0.25: the band is [0.5, 1.5]; with weight 0.5 the moving average of
+        // a constant stays exactly that constant. b_avg: 64.5 -> 42.25 -> 31.125 ->
+        // 25.5625; on target: margin 19 -> [6.5625, 44.5625] -> (6, 44). (Too slow would
+        // give (1, 23), too fast (25, 128).)
+        for edge in [1.5, 0.5] {
+            let mut cfg = Config::preset(Preset::FirstResults).sla;
+            (cfg.d_s, cfg.eps_s, cfg.ema_weight) = (1.0, 0.25, 0.5);
+            let mut c = SlaController::new(&cfg, 1, 128);
+            for _ in 0..3 {
+                c.observe(edge, 20);
+            }
+            assert_eq!(c.interval(), (6, 44), "signal {edge}");
+        }
+    }
+
+    #[test]
+    fn the_interval_stays_within_bounds() {
+        // Far too slow for a long time: b_high falls to B_min, never below.
+        let mut c = SlaController::new(&Config::preset(Preset::FirstResults).sla, 4, 16);
+        for _ in 0..50 {
+            c.observe(100.0, 4);
+        }
+        assert_eq!((c.interval(), c.b_sla()), ((4, 4), 4));
+        // Far too fast: b_high climbs back to B_max and stays there; b_avg approaches 16
+        // from below, so b_low = floor(b_avg) = 15.
+        for _ in 0..50 {
+            c.observe(0.0, 16);
+        }
+        assert_eq!((c.interval(), c.b_sla()), ((15, 16), 15));
+        assert_eq!(c.updates(), 100);
     }
 
     #[test]
@@ -165,14 +204,22 @@ mod tests {
             c.observe(5.0, 10);
         }
         assert_eq!(c.b_sla(), 17);
-        // ... then fast until tau_avg < D - 2 eps: every query grows b_high again.
+        assert_eq!(c.interval(), (1, 34));
+        // ... then fast: 12 updates bring tau_avg to 5 * 0.8^12 = 0.3436 < D - 2 eps and
+        // b_avg to 11.9175, but nothing moves the interval until it is queried; each query
+        // grows it: b_low = max(1, floor(11.9175)) = 11, b_high = 34 + floor(0.3 * 11.9175)
+        // = 37 -> 24; then 40 -> 25; then 43 -> 27.
         for _ in 0..12 {
             c.observe(0.0, 10);
         }
-        let first = c.b_sla();
-        let second = c.b_sla();
-        assert!(second > first, "querying again should grow the interval: {first} then {second}");
-        // The clean controller, fed the same, does not move between queries.
+        assert_eq!(c.interval(), (1, 34));
+        assert_eq!([c.b_sla(), c.b_sla(), c.b_sla()], [24, 25, 27]);
+        assert_eq!(c.interval(), (11, 43));
+        // The clean controller, fed the same, moves after each update and not when queried.
+        // Updates 1-6 are still slow (tau 4.0 ... 1.31 > 1.2) and shrink it to (1, 15);
+        // 7 (tau 1.05, on target) centres it on b_avg 15.85 +- 2 -> (13, 17); 8 (0.84, on
+        // target) -> (12, 16); 9-12 are fast: b_low = 13, b_high grows by floor(0.3 b_avg)
+        // = 4, 3, 3, 3 -> (13, 29), b_SLA 21.
         let mut clean = SlaController::new(&Config::preset(Preset::FirstResults).sla, 1, 128);
         for _ in 0..3 {
             clean.observe(5.0, 10);
@@ -180,6 +227,8 @@ mod tests {
         for _ in 0..12 {
             clean.observe(0.0, 10);
         }
-        assert_eq!(clean.b_sla(), clean.b_sla());
+        assert_eq!(clean.interval(), (13, 29));
+        assert_eq!([clean.b_sla(), clean.b_sla()], [21, 21]);
+        assert_eq!(clean.interval(), (13, 29));
     }
 }

@@ -287,3 +287,22 @@ fn compat_controller_moves_when_queried_not_when_fed() {
         assert_eq!(s.batches.iter().map(|b| b.gpu).take(6).collect::<Vec<_>>(), [0, 1, 0, 1, 0, 1]);
     }
 }
+
+#[test]
+fn completions_at_the_same_instant_feed_the_controller_in_gpu_order() {
+    // D = 0.1 s, eps = 0.005 s: the token time 0.1 s is on target, so each update centres
+    // the interval on b_avg, which depends on the order of the updates.
+    // Three singles on GPU 0 (b_avg 33.512): margin max(2, floor(0.15 * 127)) = 19 ->
+    // (14, 52), b_SLA 33. 40 arrive at 7.5: GPU 0 takes 33, GPU 1 the other 7, both
+    // [7.5, 9.5]. 100 more queue at t = 8.
+    // GPU 0 then GPU 1: b_avg 6.6 + 26.8096 = 33.4096, margin floor(0.15 * 38) = 5 ->
+    // (28, 38); b_avg 1.4 + 26.72768 = 28.12768, margin 2 -> (26, 30): b_SLA 28.
+    // (GPU 1 first would give 28.2096 -> (23, 33), then 29.16768 -> (27, 31): 29.)
+    let mut trace = three_then_burst(40);
+    trace.extend(std::iter::repeat_n((8.0, 5, 5), 100));
+    let mut c = config(SchedulerKind::DynamicNoBins, 2, 1);
+    c.sla.d_s = 0.1;
+    let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
+    assert_eq!(sizes(&s)[..7], [1, 1, 1, 33, 7, 28, 28]);
+    assert_eq!(s.batches.iter().map(|b| b.gpu).take(7).collect::<Vec<_>>(), [0, 0, 0, 0, 1, 0, 1]);
+}

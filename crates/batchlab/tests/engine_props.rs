@@ -102,6 +102,8 @@ impl Settings {
         c.memory.safety_fraction = self.safety_fraction;
         c.sla.d_s = self.d_s;
         c.sla.signal = if self.signal_token { SlaSignal::TokenTime } else { SlaSignal::BatchLatency };
+        // Few points, so that long runs decimate the series.
+        c.timeseries_points = 2 + self.b as usize;
         c
     }
 }
@@ -159,6 +161,22 @@ fn check_invariants(w: &Workload, c: &Config, m: &LatencyModel, s: &Schedule) ->
     // Only multi-bin schedulers use more than one bin.
     if !c.scheduler.uses_bins() {
         prop_assert!(s.bin_of.iter().all(|&b| b == 0));
+    }
+    // The time series samples the state that held just before the events at each sample
+    // time: batches started before and not yet completed, requests arrived before and not
+    // yet dispatched.
+    let ts = &s.timeseries;
+    prop_assert_eq!(ts.queue_len.len(), s.bins.k());
+    prop_assert!(ts.t_s.windows(2).all(|p| p[0] < p[1]));
+    prop_assert!(ts.t_s.len() <= 2 * c.timeseries_points);
+    prop_assert_eq!(ts.t_s.first().copied(), Some(0.0));
+    for (i, &tau) in ts.t_s.iter().enumerate() {
+        let busy = s.batches.iter().filter(|b| b.start_s < tau && tau <= b.end_s).count() as u32;
+        prop_assert_eq!(ts.busy_gpus[i], busy, "busy GPUs at {}", tau);
+        for (j, q) in ts.queue_len.iter().enumerate() {
+            let waiting = (0..n).filter(|&r| s.bin_of[r] as usize == j && w.arrival_s[r] < tau && tau <= s.start_s[r]).count();
+            prop_assert_eq!(q[i] as usize, waiting, "queue {} at {}", j, tau);
+        }
     }
     Ok(())
 }
