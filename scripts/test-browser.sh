@@ -2,7 +2,9 @@
 # Browser tests: build the site (release) and the CLI, run the wasm tests in headless
 # Chromium (wasm-bindgen-test), then the page tests (node --test + playwright-core on
 # Debian's chromium; token.test.mjs launches it with and without --enable-unsafe-webgpu:
-# the token pass on SwiftShader's WebGPU adapter, and the CPU fallback). Prints one summary line; exits non-zero if anything failed.
+# the token pass on SwiftShader's WebGPU adapter, and the CPU fallback). Every step
+# runs; a step whose input is missing fails rather than being skipped. Prints one
+# summary line; exits non-zero if anything failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,10 +40,28 @@ wasm_tests() {
     cargo test --locked -p batchlab-web --target wasm32-unknown-unknown --test wasm_same_numbers
 }
 step "wasm tests" wasm_tests
-if [ -f dist/index.html ]; then
-  step "page tests" env BATCHLAB_CLI="$PWD/target/debug/batchlab" \
-    bash -c 'cd tests/browser && node --test --test-concurrency=1 app.test.mjs token.test.mjs'
-fi
+# Page tests. They always run: a build they need that is missing (its step failed
+# above) fails this step too, and so does any test node reports as skipped or todo,
+# so a suite that did not run can never pass as "ok".
+page_tests() {
+  local f tap rc=0 cli=$PWD/target/debug/batchlab
+  for f in dist/index.html target/dist-cpu/index.html target/debug/batchlab; do
+    [ -e "$f" ] || { echo "missing $f (its build failed): the page tests cannot run"; return 1; }
+  done
+  tap=$(mktemp) || return 1
+  (cd tests/browser && BATCHLAB_CLI="$cli" node --test --test-concurrency=1 \
+    --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$tap" \
+    app.test.mjs token.test.mjs) || rc=1
+  # node counts skipped tests in "# skipped N", but a skipped describe only as a
+  # "# SKIP" directive on its line: check both.
+  if ! grep -qx '# skipped 0' "$tap" || ! grep -qx '# todo 0' "$tap" || grep -qE '^ *(not )?ok [0-9]+ .*# (SKIP|TODO)' "$tap"; then
+    echo "page tests: some tests did not run:"
+    grep -E '^ *(not )?ok [0-9]+ .*# (SKIP|TODO)|^# (tests|pass|fail|skipped|todo) ' "$tap"; rc=1
+  fi
+  rm -f "$tap"
+  return $rc
+}
+step "page tests" page_tests
 
 echo "browser: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

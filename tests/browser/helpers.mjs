@@ -1,5 +1,6 @@
 // Shared set-up of the browser tests: Debian's Chromium through playwright-core (never a
 // browser download), dist/ served under /batchlab/ by server.mjs, and small page helpers.
+import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +17,8 @@ export const PREFIX = "/batchlab/";
 /// `navigator.gpu.requestAdapter()` finds none and the page falls back to the CPU.
 /// `dist` serves another build of the site (e.g. the CPU-only one).
 export async function launch({ webgpu = false, dist = process.env.BATCHLAB_DIST ?? join(ROOT, "dist") } = {}) {
+  // A missing build fails the tests that need it (never a silent skip).
+  if (!existsSync(join(dist, "index.html"))) throw new Error(`${dist}/index.html is missing: build it first (scripts/test-browser.sh does)`);
   const server = await startServer(dist, { prefix: PREFIX, cache: true });
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
@@ -90,9 +93,81 @@ export async function runJob(page, button, timeout = 120_000) {
   if (error) throw new Error(`the page shows an error: ${error}`);
 }
 
+/// Cancel the job in progress. The check that a job is running and the click on Cancel
+/// happen in one task of the page, so the job cannot finish in between: this never
+/// depends on how fast the machine is. Fails if no job was running.
+export async function cancelRunningJob(page) {
+  const wasBusy = await page.evaluate(() => {
+    if (document.body.dataset.busy !== "true") return false;
+    document.getElementById("cancel").click();
+    return true;
+  });
+  if (!wasBusy) throw new Error("no job was running to cancel");
+  await page.waitForSelector("body[data-busy=false]", { timeout: 30_000 });
+}
+
+/// Start recording, in the page, every status line shown and the "requests completed"
+/// cells of every result shown; `seen(page)` returns both. Lets a test assert that a
+/// cancelled job never reported anything, by what happened rather than by a timer.
+export async function watchPage(page) {
+  await page.evaluate(() => {
+    const seen = { statuses: [], results: [] };
+    window.__seen = seen;
+    const status = document.getElementById("status");
+    new MutationObserver(() => seen.statuses.push(status.textContent)).observe(status, { childList: true, characterData: true, subtree: true });
+    new MutationObserver(() => {
+      const row = [...document.querySelectorAll("#summary-table tbody tr")].find((r) => r.querySelector("th")?.textContent === "requests completed");
+      if (row) seen.results.push([...row.querySelectorAll("td")].map((td) => td.textContent));
+    }).observe(document.getElementById("summary"), { childList: true });
+  });
+}
+
+export async function seen(page) {
+  return page.evaluate(() => window.__seen);
+}
+
+/// Parse an SVG download with the browser's own XML parser (DOMParser, in the page) and
+/// describe what it holds: parse errors, the root, its size, every text, the data marks.
+export async function parseSvg(page, text) {
+  return page.evaluate((t) => {
+    const NS = "http://www.w3.org/2000/svg";
+    const doc = new DOMParser().parseFromString(t, "image/svg+xml");
+    const root = doc.documentElement;
+    const all = (tag) => [...doc.getElementsByTagNameNS(NS, tag)];
+    return {
+      parseErrors: doc.getElementsByTagName("parsererror").length,
+      root: root.localName,
+      namespace: root.namespaceURI,
+      viewBox: root.getAttribute("viewBox"),
+      width: root.getAttribute("width"),
+      height: root.getAttribute("height"),
+      label: root.getAttribute("aria-label"),
+      texts: all("text").map((e) => e.textContent),
+      // Each polyline's points as [x, y] pairs.
+      polylines: all("polyline").map((e) => e.getAttribute("points").trim().split(/\s+/).map((p) => p.split(",").map(Number))),
+      // Bars: the rects that carry a <title> (their value).
+      bars: all("rect").filter((r) => r.querySelector("title")).map((r) => ({
+        value: r.querySelector("title").textContent,
+        height: Number(r.getAttribute("height")),
+      })),
+    };
+  }, text);
+}
+
+// Chromium drops a frame's 11th URL download within a second (a browser policy against
+// abuse, chromium CL 1132485: the download event never comes). A test that downloads
+// many files in a row waits that window out before its 10th: pacing for the browser's
+// rule, not a timing assertion (a slow machine never waits).
+const DOWNLOADS_PER_WINDOW = 9;
+const WINDOW_MS = 1_100;
+const recentDownloads = new WeakMap();
+
 /// Click a download button, return the file's name and text.
 export async function download(page, name) {
+  const recent = (recentDownloads.get(page) ?? []).filter((t) => Date.now() - t < WINDOW_MS);
+  if (recent.length >= DOWNLOADS_PER_WINDOW) await new Promise((ok) => setTimeout(ok, recent[0] + WINDOW_MS - Date.now()));
   const [d] = await Promise.all([page.waitForEvent("download"), page.click(`button:text-is("Download ${name}")`)]);
+  recentDownloads.set(page, [...recent, Date.now()]);
   return { name: d.suggestedFilename(), text: readFileSync(await d.path(), "utf8") };
 }
 
@@ -129,4 +204,76 @@ export function withoutWallClock(csv) {
   const header = lines[0].split(",");
   if (header[header.length - 1] !== "wall_time_s") throw new Error("wall_time_s is not the last column");
   return lines.map((line, i) => (i === 0 || line === "" ? line : line.slice(0, line.lastIndexOf(",") + 1))).join("\n");
+}
+
+/// `run.json` with its one wall-clock field blanked.
+export const jsonWithoutWallClock = (s) => s.replace(/"wall_time_s": [^,\n]*/, '"wall_time_s": _');
+
+/// A CSV's rows as arrays of cells (RFC 4180 quotes; no line breaks inside cells),
+/// header first.
+export function csvRows(text) {
+  return text
+    .split("\n")
+    .filter((line) => line !== "")
+    .map((line) => {
+      const cells = [""];
+      let quoted = false;
+      for (let i = 0; i < line.length; i++) {
+        const c = line[i];
+        if (c === '"' && quoted && line[i + 1] === '"') {
+          cells[cells.length - 1] += '"';
+          i++;
+        } else if (c === '"') quoted = !quoted;
+        else if (c === "," && !quoted) cells.push("");
+        else cells[cells.length - 1] += c;
+      }
+      return cells;
+    });
+}
+
+/// A CSV's data rows as objects keyed by the header.
+export function csvRecords(text) {
+  const [header, ...rows] = csvRows(text);
+  return rows.map((r) => {
+    assert.equal(r.length, header.length, `ragged CSV row: ${r}`);
+    return Object.fromEntries(header.map((h, i) => [h, r[i]]));
+  });
+}
+
+/// A chart's number label ("1.23", "45.6k", "2.1M") as a number.
+export function chartNumber(label) {
+  const m = /^(-?[\d.]+)([kM]?)$/.exec(label);
+  assert.ok(m, `not a chart number: ${label}`);
+  return Number(m[1]) * { "": 1, k: 1e3, M: 1e6 }[m[2]];
+}
+
+/// Assert that a downloaded chart is a well-formed SVG file (parsed by the browser's
+/// DOMParser) with its title, axis labels, legend and data marks: `lines` polylines of
+/// `points[i]` points each (when given) inside the picture, or `bars` value bars.
+export async function assertSvgChart(page, file, { title, xLabel, yLabel, legend = [], texts = [], lines = 0, points, bars = 0 }) {
+  const what = file.name;
+  assert.match(what, /\.svg$/);
+  const svg = await parseSvg(page, file.text);
+  assert.equal(svg.parseErrors, 0, `${what}: not well-formed: ${file.text.slice(0, 200)}`);
+  assert.equal(svg.root, "svg", what);
+  assert.equal(svg.namespace, "http://www.w3.org/2000/svg", what);
+  const [w, h] = [Number(svg.width), Number(svg.height)];
+  assert.ok(w > 0 && h > 0, `${what}: size ${svg.width} x ${svg.height}`);
+  assert.equal(svg.viewBox, `0 0 ${w} ${h}`, what);
+  assert.equal(svg.label, title, `${what}: aria-label`);
+  for (const t of [title, xLabel, yLabel, ...legend, ...texts].filter((t) => t)) {
+    assert.ok(svg.texts.includes(t), `${what}: no text "${t}" in ${JSON.stringify(svg.texts)}`);
+  }
+  assert.equal(svg.polylines.length, lines, `${what}: polylines`);
+  svg.polylines.forEach((pl, i) => {
+    assert.ok(pl.length >= 2, `${what}: line ${i} has ${pl.length} point(s)`);
+    if (points) assert.equal(pl.length, points[i], `${what}: points of line ${i}`);
+    for (const [x, y] of pl) assert.ok(x >= 0 && x <= w && y >= 0 && y <= h, `${what}: point ${x},${y} outside the picture`);
+  });
+  assert.equal(svg.bars.length, bars, `${what}: bars`);
+  if (bars) {
+    assert.ok(svg.bars.every((b) => b.height >= 0 && b.height <= h), `${what}: bar heights`);
+    assert.ok(svg.bars.some((b) => b.height > 0), `${what}: every bar is empty`);
+  }
+  return svg;
 }
