@@ -118,11 +118,7 @@ struct Engine<'a> {
 pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
     let n = w.len();
     let k = if cfg.scheduler.uses_bins() { cfg.k_bins as usize } else { 1 };
-    let bins = if k > 1 {
-        Bins::equal_mass(&w.predicted_output_tokens, k as u32, cfg.bin_boundary_sample)
-    } else {
-        Bins { edges: Vec::new() }
-    };
+    let bins = Bins::equal_mass(&w.predicted_output_tokens, k as u32, cfg.bin_boundary_sample);
     let bin_of: Vec<u32> = w.predicted_output_tokens.iter().map(|&p| bins.bin_of(p) as u32).collect();
     let scopes = if cfg.scheduler == SchedulerKind::MultiBinDynamic { k } else { 1 };
     let gpus = cfg.gpus as usize;
