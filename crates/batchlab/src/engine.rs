@@ -201,7 +201,7 @@ impl Engine<'_> {
         match self.cfg.bin_policy {
             crate::config::BinPolicy::RoundRobin => {
                 let j = (0..k).map(|d| (self.next_bin + d) % k).find(|&j| !self.queues[j].is_empty()).unwrap();
-                self.next_bin = (j + 1) % k;
+                self.next_bin = j + 1; // taken modulo k above
                 j
             }
             crate::config::BinPolicy::LongestQueue => {

@@ -239,10 +239,12 @@ fn the_controller_is_fed_the_configured_signal() {
     // shrink -> 15. Unfed (warm-up) it would stay at the midpoint 64.
     let w = workload(&three_then_burst(100));
     let m = exact_model(1.0, 0.1, 0.0);
-    for (signal, want) in [(SlaSignal::TokenTime, 80), (SlaSignal::BatchLatency, 15)] {
+    // With D = 5 s the batch latency is fast too (2 < 4.8): grow -> 80; had the engine
+    // fed end + start (2, 7, 12: tau_avg 2 -> 3 -> 4.8, not below 4.8) it would centre.
+    for (signal, d, want) in [(SlaSignal::TokenTime, 1.0, 80), (SlaSignal::BatchLatency, 1.0, 15), (SlaSignal::BatchLatency, 5.0, 80)] {
         let mut c = config(SchedulerKind::DynamicNoBins, 1, 1);
         c.sla.signal = signal;
-        c.sla.d_s = 1.0;
+        c.sla.d_s = d;
         c.sla.eps_s = 0.1;
         let s = simulate(&w, &c, &m);
         assert_eq!(s.batches[3].size, want, "{signal:?}");
