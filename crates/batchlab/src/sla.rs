@@ -178,9 +178,27 @@ mod tests {
     }
 
     #[test]
+    fn just_outside_the_band_moves_the_interval() {
+        // Same as band_edges_count_as_on_target, 0.1 s outside the band: too slow (1.6)
+        // shrinks to (1, floor(0.9 * 25.5625) = 23); too fast (0.4) grows to
+        // (floor(25.5625) = 25, 128).
+        for (signal, want) in [(1.6, (1, 23)), (0.4, (25, 128))] {
+            let mut cfg = Config::preset(Preset::FirstResults).sla;
+            (cfg.d_s, cfg.eps_s, cfg.ema_weight) = (1.0, 0.25, 0.5);
+            let mut c = SlaController::new(&cfg, 1, 128);
+            for _ in 0..3 {
+                c.observe(signal, 20);
+            }
+            assert_eq!(c.interval(), want, "signal {signal}");
+        }
+    }
+
+    #[test]
     fn the_interval_stays_within_bounds() {
         // Far too slow for a long time: b_high falls to B_min, never below.
         let mut c = SlaController::new(&Config::preset(Preset::FirstResults).sla, 4, 16);
+        // Warm-up: the midpoint of [B_min, B_max], (4 + 16) / 2.
+        assert_eq!(c.b_sla(), 10);
         for _ in 0..50 {
             c.observe(100.0, 4);
         }
