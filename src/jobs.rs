@@ -67,7 +67,7 @@ impl TokenPasser for CpuTokenPass {
 fn now<T>(job: impl Future<Output = Result<T>>) -> Result<T> {
     match pin!(job).poll(&mut Context::from_waker(Waker::noop())) {
         Poll::Ready(r) => r,
-        Poll::Pending => Err(Error::option("token pass", "internal error: the CPU pass waited")),
+        Poll::Pending => Err(Error::token_pass("internal error: the CPU pass waited")),
     }
 }
 
@@ -120,7 +120,7 @@ fn source<'a>(trace: &'a Option<TraceData>, config: &Config) -> Source<'a> {
 fn calibration(preset: Preset, inputs: &Inputs) -> Result<CalibrationGrid> {
     match &inputs.calibration {
         Some(f) => CalibrationGrid::parse_csv(&f.bytes, &f.name),
-        None => Ok(preset.calibration()),
+        None => Ok(CalibrationGrid::for_preset(preset)),
     }
 }
 
@@ -213,7 +213,7 @@ async fn compare(
     let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
     let mut outputs = Vec::new();
     let mut simulated = 0u64;
-    for scheduler in SchedulerKind::ALL {
+    for &scheduler in SchedulerKind::ALL {
         let cfg = Config { scheduler, requests: workload.len(), ..config.clone() };
         let t0 = (hooks.clock)();
         let (result, pass) = simulate(&workload, &cfg, &model, &source.describe(), hooks.clock, passer).await?;
@@ -293,7 +293,7 @@ mod tests {
         // The same run straight from the core, as the CLI's `run` does it.
         let source = Source::Synthetic(config.synthetic);
         let workload = build(source, config.requests, config.load, config.predictor, config.seed).unwrap();
-        let model = LatencyModel::new(Preset::Paper.calibration(), config.latency_mode).unwrap();
+        let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), config.latency_mode).unwrap();
         let mut core = batchlab::simulate_run(&workload, &config, &model, &source.describe()).unwrap();
         assert_eq!(out.result.metrics, core.metrics);
         assert_eq!(out.result.bins.len(), 3);

@@ -4,6 +4,7 @@
 //! (Native builds skip this file: the CLI tests cover native.)
 #![cfg(target_arch = "wasm32")]
 
+use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::plan::PlanSpec;
 use batchlab::report::without_wall_clock;
@@ -33,7 +34,7 @@ const RUNS: [(Preset, SchedulerKind, &str); 5] = [
 fn fixed_seed_runs_equal_the_native_cli() {
     for (preset, scheduler, native) in RUNS {
         let config = Config { requests: 3_000, gpus: 2, k_bins: 4, seed: 11, scheduler, ..Config::preset(preset) };
-        let out = run_one(Source::Synthetic(config.synthetic), &config, &preset.calibration(), &|| 0.0).unwrap();
+        let out = run_one(Source::Synthetic(config.synthetic), &config, &CalibrationGrid::for_preset(preset), &|| 0.0).unwrap();
         assert_eq!(without_wall_clock(&out.csv), without_wall_clock(native), "{} {}", preset.name(), scheduler.name());
     }
 }
@@ -81,6 +82,6 @@ fn a_trace_run_equals_the_native_cli() {
         predictor: batchlab::config::Predictor::Oracle,
         ..Config::preset(Preset::Paper)
     };
-    let out = run_one(Source::Trace(&trace), &config, &Preset::Paper.calibration(), &|| 0.0).unwrap();
+    let out = run_one(Source::Trace(&trace), &config, &CalibrationGrid::for_preset(Preset::Paper), &|| 0.0).unwrap();
     assert_eq!(without_wall_clock(&out.csv), without_wall_clock(golden!("trace/run.csv")));
 }

@@ -3,6 +3,7 @@
 //! when an adapter is found; both must agree) separately (min and median over repeats),
 //! the peak memory, and optionally the full stress plan. Writes no file.
 
+use batchlab::latency::CalibrationGrid;
 use std::time::Instant;
 
 use batchlab::config::{Config, Preset, SchedulerKind};
@@ -41,8 +42,8 @@ pub struct BenchArgs {
     pub plan: bool,
 
     /// Preset of every other value: paper, first-results or compat.
-    #[arg(long, value_name = "NAME", default_value = "paper")]
-    pub preset: String,
+    #[arg(long, value_name = "NAME", value_parser = options::named::<Preset>(), default_value = "paper")]
+    pub preset: Preset,
 
     /// Which token-pass backends to time: the CPU always; auto adds the GPU if an adapter
     /// is found (a software one too), gpu adds the GPU or fails, cpu times the CPU only.
@@ -56,7 +57,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         return Err(CliError::option("--repeat", "must be at least 1 (got 0)"));
     }
     let mut backend = TokenBackend::new(&TokenBackendArgs { token_backend: args.token_backend })?.accept_software_adapter();
-    let preset = Preset::parse(&args.preset)?;
+    let preset = args.preset;
     let config = Config {
         scheduler: SchedulerKind::MultiBinDynamic,
         gpus: args.gpus,
@@ -65,7 +66,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         ..Config::preset(preset)
     };
     options::validate(&config)?;
-    let model = LatencyModel::new(preset.calibration(), config.latency_mode)?;
+    let model = LatencyModel::new(CalibrationGrid::for_preset(preset), config.latency_mode)?;
     let (token_model, slas) = token_inputs(&config, &model)?;
     let source = Source::Synthetic(config.synthetic);
     say!(
@@ -138,7 +139,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         let mut simulated = 0u64;
         let plan = run_plan_with(
             source,
-            &preset.calibration(),
+            &CalibrationGrid::for_preset(preset),
             &spec,
             &clock,
             &mut |p| {

@@ -25,7 +25,7 @@ pub struct FitArgs {
 pub fn run(args: FitArgs) -> CliResult<()> {
     let grid = match (&args.file, &args.builtin) {
         (Some(path), _) => CalibrationGrid::parse_csv(&read_file(path)?, &path.display().to_string())?,
-        (None, Some(name)) => builtin(name)?.calibration(),
+        (None, Some(name)) => CalibrationGrid::for_preset(builtin(name)?),
         (None, None) => return Err(CliError::new("give a calibration FILE or --builtin paper|first-results")),
     };
     let fit = grid.fit()?;

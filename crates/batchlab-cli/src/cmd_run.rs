@@ -25,9 +25,9 @@ pub struct RunArgs {
           help = format!("Number of requests: the first N of the source (a trace may hold fewer) [default: {}]", paper().requests))]
     pub requests: Option<usize>,
 
-    #[arg(long, value_name = "NAME", help_heading = "Run",
-          help = format!("Scheduler: static_fifo, dynamic_no_bins, multi_bin_dynamic or multi_bin_fixed [default: {}]", paper().scheduler.name()))]
-    pub scheduler: Option<String>,
+    #[arg(long, value_name = "NAME", value_parser = options::named::<SchedulerKind>(), help_heading = "Run",
+          help = format!("Scheduler [default: {}]", paper().scheduler))]
+    pub scheduler: Option<SchedulerKind>,
 
     #[arg(long, value_name = "G", help_heading = "Run",
           help = format!("Number of GPUs [default: {}]", paper().gpus))]
@@ -51,8 +51,8 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> CliResult<()> {
     let (preset, mut config) = args.model.config()?;
     let mut backend = TokenBackend::new(&args.token)?;
-    if let Some(name) = &args.scheduler {
-        config.scheduler = SchedulerKind::parse(name)?;
+    if let Some(s) = args.scheduler {
+        config.scheduler = s;
     }
     if let Some(n) = args.requests {
         config.requests = n;

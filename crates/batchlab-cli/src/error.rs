@@ -1,5 +1,6 @@
-//! The CLI's errors: one line each, exit code 2. The core's `Error` already names the
-//! file, row, column or option; the CLI adds only what it does itself (file I/O).
+//! The CLI's errors: one line each, exit code 2. The core's `Error` names the file, row
+//! and column, or the configuration field; the CLI says which of its flags sets that
+//! field (`options::flag_of`) and adds what it does itself (file I/O).
 
 use std::fmt;
 use std::io::Write;
@@ -17,9 +18,9 @@ impl CliError {
         CliError(message.into())
     }
 
-    /// An error about a command-line option, in the core's words ("option --x: ...").
-    pub fn option(option: &str, message: impl Into<String>) -> Self {
-        batchlab::Error::option(option, message).into()
+    /// An error about a command-line option: "option --x: ...".
+    pub fn option(flag: &str, message: impl Into<String>) -> Self {
+        CliError(format!("option {flag}: {}", message.into().replace(['\n', '\r'], " ")))
     }
 }
 
@@ -31,7 +32,12 @@ impl fmt::Display for CliError {
 
 impl From<batchlab::Error> for CliError {
     fn from(e: batchlab::Error) -> Self {
-        CliError(e.to_string())
+        match e.field_name().map(|f| (f, crate::options::flag_of(f))) {
+            Some((_, Some(flag))) => CliError::option(flag, e.message()),
+            // A field without a flag of its own (a test lists them all, so only a new
+            // field not yet mapped): say it in the core's words.
+            _ => CliError(e.to_string()),
+        }
     }
 }
 

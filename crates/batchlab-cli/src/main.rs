@@ -76,3 +76,61 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use batchlab::config::{BinPolicy, Completion, LatencyMode, Named, PredictorKind, Preset, SchedulerKind, Semantics, SlaSignal, SyntheticKind, FIELDS};
+    use clap::CommandFactory;
+
+    use super::Cli;
+    use crate::options::flag_of;
+
+    fn long_flags() -> Vec<String> {
+        let cli = Cli::command();
+        let mut flags = Vec::new();
+        for sub in cli.get_subcommands() {
+            flags.extend(sub.get_arguments().filter_map(|a| a.get_long().map(|l| format!("--{l}"))));
+        }
+        flags
+    }
+
+    /// Every field the core can name in an error is reported with a flag that exists.
+    #[test]
+    fn every_core_field_has_a_real_flag() {
+        let flags = long_flags();
+        for field in FIELDS {
+            let flag = flag_of(field).unwrap_or_else(|| panic!("no flag for field {field}"));
+            for f in flag.split('/') {
+                assert!(flags.iter().any(|x| x == f), "{field} -> {f}, which no command has");
+            }
+        }
+    }
+
+    /// The CLI accepts exactly the core's spelling of every value of every named set.
+    #[test]
+    fn every_named_value_parses_with_the_core_spelling() {
+        fn check<T: Named>(flag: &str, sub: &str) {
+            for v in T::ALL {
+                let args = ["batchlab", sub, flag, v.name()];
+                assert!(Cli::try_parse_from_args(&args), "{args:?}");
+            }
+            assert!(!Cli::try_parse_from_args(&["batchlab", sub, flag, "not-a-value"]));
+        }
+        check::<Preset>("--preset", "run");
+        check::<SchedulerKind>("--scheduler", "run");
+        check::<BinPolicy>("--bin-policy", "run");
+        check::<PredictorKind>("--predictor", "run");
+        check::<SyntheticKind>("--synthetic", "stress");
+        check::<Completion>("--completion", "run");
+        check::<SlaSignal>("--sla-signal", "stress");
+        check::<LatencyMode>("--latency-mode", "run");
+        check::<Semantics>("--token-semantics", "run");
+        check::<Preset>("--preset", "bench");
+    }
+
+    impl Cli {
+        fn try_parse_from_args(args: &[&str]) -> bool {
+            <Cli as clap::Parser>::try_parse_from(args).is_ok()
+        }
+    }
+}

@@ -4,91 +4,76 @@
 
 use std::path::PathBuf;
 
-use batchlab::config::{BinPolicy, Completion, Config, LatencyMode, Load, Predictor, Preset, SlaSignal, Synthetic};
+use batchlab::config::{
+    BinPolicy, Completion, Config, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
+};
 use batchlab::latency::CalibrationGrid;
-use batchlab::token::Semantics;
 use batchlab::workload::{parse_trace, TraceData};
-use clap::{Args, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser};
+use clap::Args;
 
-use crate::error::{read_file, CliError, CliResult};
+use crate::error::{read_file, CliResult};
 use crate::output::say;
-
-/// Rate of `--synthetic poisson` when `--poisson-rate` is not given: BurstGPT's average
-/// (~0.27 req/s over its 61 days), so the default load scaling gives the usual ~54 req/s.
-pub const DEFAULT_POISSON_RATE: f64 = 0.27;
-/// Sigma of `--predictor noisy` when `--predictor-sigma` is not given (the web app's too).
-pub const DEFAULT_PREDICTOR_SIGMA: f64 = 0.5;
 
 /// `Config::validate`, which also bounds sizes (see `batchlab::config::MAX_REQUESTS`).
 pub fn validate(c: &Config) -> CliResult<()> {
     Ok(c.validate()?)
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SyntheticArg {
-    /// Gamma (bursty) arrivals, heavy-tailed token counts fitted to BurstGPT.
-    #[value(name = "burstgpt")]
-    BurstGpt,
-    /// Exponential inter-arrivals at --poisson-rate, same token counts.
-    #[value(name = "poisson")]
-    Poisson,
+/// The flag that sets each configuration field the core can name in an error
+/// (`batchlab::config::FIELDS`): the only place the CLI's spellings meet the core's.
+pub fn flag_of(field: &str) -> Option<&'static str> {
+    Some(match field {
+        "preset" => "--preset",
+        "scheduler" => "--scheduler",
+        "gpus" => "--gpus",
+        "k_bins" | "plan.k_bins" => "--k",
+        "bin_policy" => "--bin-policy",
+        "bin_boundary_sample" => "--bin-sample",
+        "b_static" => "--b-static",
+        "b_fixed" => "--b-fixed",
+        "b_min" => "--b-min",
+        "b_max" => "--b-max",
+        "memory.m_max_gb" => "--m-max-gb",
+        "memory.m_model_gb" => "--m-model-gb",
+        "memory.kv_per_token_gb" => "--kv-per-token-gb",
+        "memory.margin_gb" => "--margin-gb",
+        "memory.safety_fraction" => "--safety-fraction",
+        "sla.signal" => "--sla-signal",
+        "sla.d_s" => "--d-sla",
+        "sla.eps_s" => "--sla-eps",
+        "sla.ema_weight" => "--ema-weight",
+        "d_sla_token_s" => "--d-sla-token",
+        "d_sla_request_s" => "--d-sla-request",
+        "completion" => "--completion",
+        "latency_mode" => "--latency-mode",
+        "calibration" => "--calibration",
+        "predictor" => "--predictor",
+        "predictor.sigma" => "--predictor-sigma",
+        "load.factor" => "--rps-scaling",
+        "synthetic" => "--synthetic",
+        "synthetic.rate_rps" => "--poisson-rate",
+        "requests" => "--requests",
+        "seed" => "--seed",
+        "timeseries_points" => "--timeseries-points",
+        "token_semantics" => "--token-semantics",
+        "token_kappa" => "--token-kappa",
+        "token_context_ref_tokens" => "--token-context-ref",
+        "plan.steps" => "--step1-only/--step2-only/--step3-only",
+        "plan.max_requests" => "--max-requests",
+        "plan.max_gpus" => "--max-gpus",
+        "plan.best_gpu_count" => "--best-gpu-count",
+        _ => return None,
+    })
 }
 
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum PredictorArg {
-    /// From the prompt length only: clamp(floor(1.5 prompt^0.7 LogNormal(0, 0.1)), 1, 4096).
-    Prompt,
-    /// The true output length times LogNormal(0, --predictor-sigma).
-    Noisy,
-    /// The true output length.
-    Oracle,
-    /// The trace's predicted_output_tokens column.
-    Trace,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum BinPolicyArg {
-    RoundRobin,
-    LongestQueue,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum CompletionArg {
-    /// Every member of a batch completes when the batch does.
-    BatchEnd,
-    /// A member completes after its own last token.
-    OwnFinish,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum LatencyModeArg {
-    /// T(b, L) = alpha + beta L (1 + gamma (b - 1) / b), least-squares fit to the grid.
-    Fit,
-    /// Bilinear interpolation in the grid itself.
-    Grid,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum SlaSignalArg {
-    /// The batch's decode time per token, beta h(b).
-    TokenTime,
-    /// The batch's whole service time T(b, L).
-    BatchLatency,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
-#[value(rename_all = "snake_case")]
-pub enum TokenSemanticsArg {
-    /// Every sequence of a batch steps until the longest finishes (static batching; the
-    /// batch's time equals the latency model's T(b, L)).
-    Padded,
-    /// Finished sequences leave the batch; later steps get cheaper.
-    EarlyExit,
+/// A clap parser for a core enum: its values and their help come from the core, so the
+/// CLI spells every value exactly as CSV, JSON and the page do.
+pub fn named<T: Named + Send + Sync>() -> impl clap::builder::TypedValueParser<Value = T> {
+    use clap::builder::TypedValueParser;
+    PossibleValuesParser::new(T::ALL.iter().map(|v| PossibleValue::new(v.name()).help(v.describe())))
+        .try_map(|s: String| T::parse(&s))
 }
 
 /// "TEXT [default: V]" when every preset agrees, else each preset's value.
@@ -103,19 +88,6 @@ fn preset_help(text: &str, value: impl Fn(&Config) -> String) -> String {
     } else {
         format!("{text} [default: {paper} (paper), {first} (first-results), {compat} (compat)]")
     }
-}
-
-fn lower_debug(v: impl std::fmt::Debug) -> String {
-    // BinPolicy::RoundRobin -> "round_robin" (the CLI spelling).
-    let s = format!("{v:?}");
-    let mut out = String::new();
-    for (i, ch) in s.chars().enumerate() {
-        if ch.is_ascii_uppercase() && i > 0 {
-            out.push('_');
-        }
-        out.push(ch.to_ascii_lowercase());
-    }
-    out
 }
 
 fn predictor_name(p: &Predictor) -> String {
@@ -140,8 +112,8 @@ pub struct ModelArgs {
     /// first-results (the first synthetic grid, batch-latency SLA 1.0 s), compat
     /// (first-results plus the original code's quirks). Options given explicitly
     /// override the preset's values.
-    #[arg(long, visible_alias = "scheduler-preset", value_name = "NAME", default_value = "paper", help_heading = "Workload")]
-    pub preset: String,
+    #[arg(long, visible_alias = "scheduler-preset", value_name = "NAME", value_parser = named::<Preset>(), default_value = "paper", help_heading = "Workload")]
+    pub preset: Preset,
 
     /// Trace CSV to simulate (seed columns arrival_time,prompt_length,output_length,
     /// BurstGPT's native columns, or common spellings). Without it, the synthetic workload.
@@ -149,8 +121,8 @@ pub struct ModelArgs {
     pub trace: Option<PathBuf>,
 
     /// Synthetic workload used when no --trace is given [default: burstgpt].
-    #[arg(long, value_enum, value_name = "KIND", help_heading = "Workload")]
-    pub synthetic: Option<SyntheticArg>,
+    #[arg(long, value_name = "KIND", value_parser = named::<SyntheticKind>(), help_heading = "Workload")]
+    pub synthetic: Option<SyntheticKind>,
 
     #[arg(long, value_name = "REQ_PER_S", allow_negative_numbers = true, help_heading = "Workload",
           help = format!("Arrival rate of --synthetic poisson, requests per second before load scaling (implies --synthetic poisson) [default: {DEFAULT_POISSON_RATE}]"))]
@@ -168,17 +140,17 @@ pub struct ModelArgs {
           help = preset_help("Seed of the run's one random generator (synthetic workload, predictor)", |c| c.seed.to_string()))]
     pub seed: Option<u64>,
 
-    #[arg(long, value_enum, value_name = "KIND", help_heading = "Workload",
+    #[arg(long, value_name = "KIND", value_parser = named::<PredictorKind>(), help_heading = "Workload",
           help = preset_help("Output-length predictor that assigns requests to bins", |c| predictor_name(&c.predictor)))]
-    pub predictor: Option<PredictorArg>,
+    pub predictor: Option<PredictorKind>,
 
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true, help_heading = "Workload",
           help = format!("Log-normal sigma of --predictor noisy; 0 is an oracle (implies --predictor noisy) [default: {DEFAULT_PREDICTOR_SIGMA}]"))]
     pub predictor_sigma: Option<f64>,
 
-    #[arg(long, value_enum, value_name = "POLICY", help_heading = "Scheduler",
-          help = preset_help("Which non-empty bin an idle GPU serves next", |c| lower_debug(c.bin_policy)))]
-    pub bin_policy: Option<BinPolicyArg>,
+    #[arg(long, value_name = "POLICY", value_parser = named::<BinPolicy>(), help_heading = "Scheduler",
+          help = preset_help("Which non-empty bin an idle GPU serves next", |c| c.bin_policy.to_string()))]
+    pub bin_policy: Option<BinPolicy>,
 
     #[arg(long, value_name = "N", help_heading = "Scheduler",
           help = preset_help("Number of first requests whose predictions set the bin edges", |c| c.bin_boundary_sample.to_string()))]
@@ -200,13 +172,13 @@ pub struct ModelArgs {
           help = preset_help("Largest batch the dynamic schedulers form", |c| c.b_max.to_string()))]
     pub b_max: Option<u32>,
 
-    #[arg(long, value_enum, value_name = "WHEN", help_heading = "Scheduler",
-          help = preset_help("When a member of a batch counts as completed", |c| lower_debug(c.completion)))]
-    pub completion: Option<CompletionArg>,
+    #[arg(long, value_name = "WHEN", value_parser = named::<Completion>(), help_heading = "Scheduler",
+          help = preset_help("When a member of a batch counts as completed", |c| c.completion.to_string()))]
+    pub completion: Option<Completion>,
 
-    #[arg(long, value_enum, value_name = "SIGNAL", help_heading = "SLA",
-          help = preset_help("What the SLA controller regulates against --d-sla", |c| lower_debug(c.sla.signal)))]
-    pub sla_signal: Option<SlaSignalArg>,
+    #[arg(long, value_name = "SIGNAL", value_parser = named::<SlaSignal>(), help_heading = "SLA",
+          help = preset_help("What the SLA controller regulates against --d-sla", |c| c.sla.signal.to_string()))]
+    pub sla_signal: Option<SlaSignal>,
 
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, help_heading = "SLA",
           help = preset_help("Target D of the SLA controller, seconds", |c| c.sla.d_s.to_string()))]
@@ -233,13 +205,13 @@ pub struct ModelArgs {
     #[arg(long, value_name = "FILE", help_heading = "Latency model")]
     pub calibration: Option<PathBuf>,
 
-    #[arg(long, value_enum, value_name = "MODE", help_heading = "Latency model",
-          help = preset_help("How a batch's service time comes from the grid", |c| lower_debug(c.latency_mode)))]
-    pub latency_mode: Option<LatencyModeArg>,
+    #[arg(long, value_name = "MODE", value_parser = named::<LatencyMode>(), help_heading = "Latency model",
+          help = preset_help("How a batch's service time comes from the grid", |c| c.latency_mode.to_string()))]
+    pub latency_mode: Option<LatencyMode>,
 
-    #[arg(long, value_enum, value_name = "MODE", help_heading = "Token model",
-          help = preset_help("How the sequences of a batch step in the token pass", |c| c.token_semantics.name().to_string()))]
-    pub token_semantics: Option<TokenSemanticsArg>,
+    #[arg(long, value_name = "MODE", value_parser = named::<Semantics>(), help_heading = "Token model",
+          help = preset_help("How the sequences of a batch step in the token pass", |c| c.token_semantics.to_string()))]
+    pub token_semantics: Option<Semantics>,
 
     #[arg(long, value_name = "KAPPA", allow_negative_numbers = true, help_heading = "Token model",
           help = preset_help("Context cost of a decode step: it takes (1 + KAPPA c / --token-context-ref) times longer at context length c; 0 = none", |c| c.token_kappa.to_string()))]
@@ -284,18 +256,11 @@ impl ModelArgs {
     /// The preset's configuration with every option given applied (not yet validated:
     /// the command sets its own fields first).
     pub fn config(&self) -> CliResult<(Preset, Config)> {
-        let preset = Preset::parse(&self.preset)?;
+        let preset = self.preset;
         let mut c = Config::preset(preset);
-
         c.synthetic = match (self.synthetic, self.poisson_rate) {
-            (Some(SyntheticArg::Poisson), rate) | (None, rate @ Some(_)) => {
-                Synthetic::Poisson { rate_rps: rate.unwrap_or(DEFAULT_POISSON_RATE) }
-            }
-            (Some(SyntheticArg::BurstGpt), Some(_)) => {
-                return Err(CliError::option("--poisson-rate", "applies only to --synthetic poisson"))
-            }
-            (Some(SyntheticArg::BurstGpt), None) => Synthetic::BurstGpt,
             (None, None) => c.synthetic,
+            (kind, rate) => Synthetic::of_kind(kind.unwrap_or(SyntheticKind::Poisson), rate)?,
         };
         if self.real_timestamps {
             c.load = Load::RealTimestamps;
@@ -304,55 +269,24 @@ impl ModelArgs {
         }
         set(&mut c.seed, self.seed);
         c.predictor = match (self.predictor, self.predictor_sigma) {
-            (Some(PredictorArg::Noisy), sigma) | (None, sigma @ Some(_)) => {
-                Predictor::Noisy { sigma: sigma.unwrap_or(DEFAULT_PREDICTOR_SIGMA) }
-            }
-            (Some(_), Some(_)) => return Err(CliError::option("--predictor-sigma", "applies only to --predictor noisy")),
-            (Some(PredictorArg::Prompt), None) => Predictor::Prompt,
-            (Some(PredictorArg::Oracle), None) => Predictor::Oracle,
-            (Some(PredictorArg::Trace), None) => Predictor::Trace,
             (None, None) => c.predictor,
+            (kind, sigma) => Predictor::of_kind(kind.unwrap_or(PredictorKind::Noisy), sigma)?,
         };
-        if let Some(p) = self.bin_policy {
-            c.bin_policy = match p {
-                BinPolicyArg::RoundRobin => BinPolicy::RoundRobin,
-                BinPolicyArg::LongestQueue => BinPolicy::LongestQueue,
-            };
-        }
+        set(&mut c.bin_policy, self.bin_policy);
         set(&mut c.bin_boundary_sample, self.bin_sample);
         set(&mut c.b_static, self.b_static);
         set(&mut c.b_fixed, self.b_fixed);
         set(&mut c.b_min, self.b_min);
         set(&mut c.b_max, self.b_max);
-        if let Some(w) = self.completion {
-            c.completion = match w {
-                CompletionArg::BatchEnd => Completion::BatchEnd,
-                CompletionArg::OwnFinish => Completion::OwnFinish,
-            };
-        }
-        if let Some(s) = self.sla_signal {
-            c.sla.signal = match s {
-                SlaSignalArg::TokenTime => SlaSignal::TokenTime,
-                SlaSignalArg::BatchLatency => SlaSignal::BatchLatency,
-            };
-        }
+        set(&mut c.completion, self.completion);
+        set(&mut c.sla.signal, self.sla_signal);
         set(&mut c.sla.d_s, self.d_sla);
         set(&mut c.sla.eps_s, self.sla_eps);
         set(&mut c.sla.ema_weight, self.ema_weight);
         set(&mut c.d_sla_token_s, self.d_sla_token);
         set(&mut c.d_sla_request_s, self.d_sla_request);
-        if let Some(m) = self.latency_mode {
-            c.latency_mode = match m {
-                LatencyModeArg::Fit => LatencyMode::Fit,
-                LatencyModeArg::Grid => LatencyMode::Grid,
-            };
-        }
-        if let Some(s) = self.token_semantics {
-            c.token_semantics = match s {
-                TokenSemanticsArg::Padded => Semantics::Padded,
-                TokenSemanticsArg::EarlyExit => Semantics::EarlyExit,
-            };
-        }
+        set(&mut c.latency_mode, self.latency_mode);
+        set(&mut c.token_semantics, self.token_semantics);
         set(&mut c.token_kappa, self.token_kappa);
         set(&mut c.token_context_ref_tokens, self.token_context_ref);
         set(&mut c.memory.m_max_gb, self.m_max_gb);
@@ -368,7 +302,7 @@ impl ModelArgs {
     pub fn calibration(&self, preset: Preset) -> CliResult<CalibrationGrid> {
         match &self.calibration {
             Some(path) => Ok(CalibrationGrid::parse_csv(&read_file(path)?, &path.display().to_string())?),
-            None => Ok(preset.calibration()),
+            None => Ok(CalibrationGrid::for_preset(preset)),
         }
     }
 

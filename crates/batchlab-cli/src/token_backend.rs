@@ -98,7 +98,7 @@ impl TokenBackend {
             (Ok(state), _) => state,
             (Err(reason), BackendArg::Auto) => State::Cpu(Some(reason)),
             (Err(reason), _) => {
-                return Err(batchlab::Error::option(OPTION, format!("{reason} (use --token-backend cpu or auto)")))
+                return Err(batchlab::Error::token_pass(format!("{reason} (use --token-backend cpu or auto)")))
             }
         };
         let _ = writeln!(std::io::stderr().lock(), "token pass: {}", self.describe());
@@ -134,7 +134,7 @@ impl TokenBackend {
             #[cfg(feature = "gpu")]
             State::Gpu(g) => g
                 .run(w, s, cfg, slas)
-                .map_err(|e| batchlab::Error::option(OPTION, format!("the GPU token pass failed: {e}"))),
+                .map_err(|e| batchlab::Error::token_pass(format!("the GPU failed: {e}"))),
             _ => run_cpu(w, s, cfg, slas),
         };
         self.elapsed_s += started.elapsed().as_secs_f64();

@@ -8,6 +8,7 @@
 //! a few runs of the whole pass (host part + decode); the GPU's includes uploads,
 //! dispatches and readbacks. It also checks that both backends return the same metrics.
 
+use batchlab::latency::CalibrationGrid;
 use std::time::Instant;
 
 use batchlab::config::{Config, Preset};
@@ -33,7 +34,7 @@ fn main() -> Result<(), String> {
     let requests: usize = std::env::args().nth(1).map_or(Ok(1_000_000), |a| a.parse().map_err(|e| format!("requests: {e}")))?;
     let cfg = Config { requests, ..Config::preset(Preset::Paper) };
     let w = build(Source::Synthetic(cfg.synthetic), requests, cfg.load, cfg.predictor, cfg.seed).map_err(|e| e.to_string())?;
-    let model = LatencyModel::new(Preset::Paper.calibration(), cfg.latency_mode).map_err(|e| e.to_string())?;
+    let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).map_err(|e| e.to_string())?;
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "bench").map_err(|e| e.to_string())?;
     let slas = Slas::from_config(&cfg);
     let tokens: u64 = w.output_tokens.iter().map(|&o| o as u64).sum();

@@ -9,6 +9,7 @@
 
 mod common;
 
+use batchlab::latency::CalibrationGrid;
 use batchlab::bins::Bins;
 use batchlab::config::{Config, Load, Predictor, Preset, Synthetic};
 use batchlab::engine::{Batch, Schedule};
@@ -111,7 +112,7 @@ fn a_gap_on_a_bucket_edge_and_on_the_sla_threshold_lands_the_same_way() {
 fn paper_100k() -> (Workload, Schedule, LatencyModel, Config) {
     let cfg = Config::preset(Preset::Paper);
     let w = build(Source::Synthetic(Synthetic::BurstGpt), 100_000, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, 42).unwrap();
-    let model = LatencyModel::new(Preset::Paper.calibration(), cfg.latency_mode).unwrap();
+    let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).unwrap();
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "synthetic burstgpt").unwrap();
     (w, s, model, cfg)
 }

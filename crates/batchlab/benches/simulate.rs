@@ -5,6 +5,7 @@
 //!
 //! (`batchlab bench` in the CLI gives the same figures as a quick table.)
 
+use batchlab::latency::CalibrationGrid;
 use std::hint::black_box;
 
 use batchlab::config::{Config, Preset, SchedulerKind};
@@ -37,7 +38,7 @@ fn simulate(c: &mut Criterion) {
     let cfg = config();
     let source = Source::Synthetic(cfg.synthetic);
     let workload = build(source, cfg.requests, cfg.load, cfg.predictor, cfg.seed).expect("valid workload");
-    let model = LatencyModel::new(Preset::Paper.calibration(), cfg.latency_mode).expect("built-in grid fits");
+    let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).expect("built-in grid fits");
     let name = source.describe();
     c.bench_function("simulate 1M requests, multi_bin_dynamic, 4 GPUs, K = 8", |b| {
         b.iter(|| simulate_run(black_box(&workload), &cfg, &model, &name).expect("valid run"))

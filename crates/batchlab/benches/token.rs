@@ -8,6 +8,7 @@
 //! counted per segment), early exit without context cost, and padded with a context
 //! cost (kappa > 0: every gap evaluated and bucketed one by one — the general path).
 
+use batchlab::latency::CalibrationGrid;
 use std::hint::black_box;
 
 use batchlab::config::{Config, Preset, SchedulerKind};
@@ -29,7 +30,7 @@ fn token_pass(c: &mut Criterion) {
     };
     let source = Source::Synthetic(cfg.synthetic);
     let workload = build(source, cfg.requests, cfg.load, cfg.predictor, cfg.seed).expect("valid workload");
-    let model = LatencyModel::new(Preset::Paper.calibration(), cfg.latency_mode).expect("built-in grid fits");
+    let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).expect("built-in grid fits");
     let (_, schedule) = simulate_run_with_schedule(&workload, &cfg, &model, "bench").expect("valid run");
     let slas = Slas::from_config(&cfg);
     let output_tokens: u64 = workload.output_tokens.iter().map(|&o| o as u64).sum();

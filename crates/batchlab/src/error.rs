@@ -1,5 +1,8 @@
 //! The one error type of the core. Every message is a single line that names where
-//! the problem is: the file, row and column of bad input, or the option at fault.
+//! the problem is: the file, row and column of bad input, or the configuration field at
+//! fault. Fields are named as in `Config` (`k_bins`, `memory.m_max_gb`, `plan.max_gpus`),
+//! never as a shell spells them: the CLI maps a field to its flag (`--k`), the page to
+//! its control ("K bins"). See `config::FIELDS`.
 
 use std::fmt;
 
@@ -13,8 +16,10 @@ pub enum Error {
         column: Option<String>,
         message: String,
     },
-    /// A configuration value out of range or unknown.
-    Option { option: String, message: String },
+    /// A configuration value out of range, unknown or inconsistent with another.
+    Field { field: String, message: String },
+    /// The token pass cannot time this schedule (a backend's limit, or a GPU failure).
+    TokenPass { message: String },
     /// The caller asked the work to stop (between runs of a plan).
     Cancelled,
 }
@@ -29,8 +34,29 @@ impl Error {
         }
     }
 
-    pub fn option(option: &str, message: impl Into<String>) -> Self {
-        Error::Option { option: option.to_string(), message: message.into() }
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Error::Field { field: field.to_string(), message: message.into() }
+    }
+
+    pub fn token_pass(message: impl Into<String>) -> Self {
+        Error::TokenPass { message: message.into() }
+    }
+
+    /// The configuration field at fault, if that is what the error is about.
+    pub fn field_name(&self) -> Option<&str> {
+        match self {
+            Error::Field { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+
+    /// The message without the place it names (for a shell that shows the place its own
+    /// way, e.g. next to a control).
+    pub fn message(&self) -> String {
+        match self {
+            Error::Input { message, .. } | Error::Field { message, .. } | Error::TokenPass { message } => one_line(message),
+            Error::Cancelled => "cancelled".into(),
+        }
     }
 }
 
@@ -45,13 +71,18 @@ impl fmt::Display for Error {
                 if let Some(c) = column {
                     write!(f, ", column '{c}'")?;
                 }
-                // Keep it one line whatever the message carries.
-                write!(f, ": {}", message.replace(['\n', '\r'], " "))
+                write!(f, ": {}", one_line(message))
             }
-            Error::Option { option, message } => write!(f, "option {option}: {}", message.replace(['\n', '\r'], " ")),
+            Error::Field { field, message } => write!(f, "{field}: {}", one_line(message)),
+            Error::TokenPass { message } => write!(f, "token pass: {}", one_line(message)),
             Error::Cancelled => write!(f, "cancelled"),
         }
     }
+}
+
+/// Keep a message one line whatever it carries.
+fn one_line(message: &str) -> String {
+    message.replace(['\n', '\r'], " ")
 }
 
 impl std::error::Error for Error {}
@@ -69,8 +100,10 @@ mod tests {
     }
 
     #[test]
-    fn option_error_is_one_line() {
-        let e = Error::option("--k", "must be at least 1\n(got 0)");
-        assert_eq!(e.to_string(), "option --k: must be at least 1 (got 0)");
+    fn field_error_is_one_line_and_names_the_field() {
+        let e = Error::field("k_bins", "must be at least 1\n(got 0)");
+        assert_eq!(e.to_string(), "k_bins: must be at least 1 (got 0)");
+        assert_eq!(e.field_name(), Some("k_bins"));
+        assert_eq!(e.message(), "must be at least 1 (got 0)");
     }
 }

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::LatencyMode;
+use crate::config::{LatencyMode, Preset};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -72,6 +72,14 @@ const ROUND_OFF: f64 = 1e-12;
 const MIN_BATCH_TIME_S: f64 = 1e-6;
 
 impl CalibrationGrid {
+    /// The grid `preset` uses unless the user loads one.
+    pub fn for_preset(preset: Preset) -> Self {
+        match preset {
+            Preset::Paper => Self::measured_rtx4080(),
+            Preset::FirstResults | Preset::Compat => Self::first_results_synthetic(),
+        }
+    }
+
     /// Qwen3-1.7B FP16 on an RTX 4080 12 GB, measured by the original authors (MODEL.md §2).
     pub fn measured_rtx4080() -> Self {
         let mut points = Vec::with_capacity(GRID_BATCHES.len() * GRID_LENGTHS.len());
@@ -422,7 +430,7 @@ fn segment(axis: &[f64], v: f64) -> (usize, f64) {
 
 /// The sorted axes and dense table of a full rectangular grid.
 fn dense_table(grid: &CalibrationGrid) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)> {
-    let fail = |msg: String| Error::option("--latency-mode", format!("grid interpolation of '{}': {msg}", grid.name));
+    let fail = |msg: String| Error::field("latency_mode", format!("grid interpolation of '{}': {msg}", grid.name));
     let mut batches: Vec<u32> = grid.points.iter().map(|p| p.batch_size).collect();
     let mut lengths: Vec<u32> = grid.points.iter().map(|p| p.max_seq_len).collect();
     batches.sort_unstable();
@@ -442,7 +450,7 @@ fn dense_table(grid: &CalibrationGrid) -> Result<(Vec<f64>, Vec<f64>, Vec<f64>)>
     }
     if let Some(k) = table.iter().position(|t| t.is_nan()) {
         return Err(fail(format!(
-            "needs a full rectangular grid ({} batch sizes x {} lengths) but batch_size {}, max_seq_len {} is missing; use --latency-mode fit",
+            "needs a full rectangular grid ({} batch sizes x {} lengths) but batch_size {}, max_seq_len {} is missing; use the latency mode 'fit'",
             batches.len(),
             n,
             batches[k / n],
@@ -643,8 +651,8 @@ mod tests {
         assert!(LatencyModel::new(g.clone(), LatencyMode::Fit).is_ok());
         assert_eq!(
             LatencyModel::new(g, LatencyMode::Grid).unwrap_err().to_string(),
-            "option --latency-mode: grid interpolation of 'built-in rtx4080-qwen3-1.7b (measured)': needs a full rectangular \
-             grid (6 batch sizes x 5 lengths) but batch_size 4, max_seq_len 1024 is missing; use --latency-mode fit"
+            "latency_mode: grid interpolation of 'built-in rtx4080-qwen3-1.7b (measured)': needs a full rectangular \
+             grid (6 batch sizes x 5 lengths) but batch_size 4, max_seq_len 1024 is missing; use the latency mode 'fit'"
         );
         let mut g = CalibrationGrid::measured_rtx4080();
         g.points.push(point(2, 256, 1.8));

@@ -62,22 +62,22 @@ impl PlanSpec {
 
     pub fn validate(&self) -> Result<()> {
         if !self.steps.iter().any(|&s| s) {
-            return Err(Error::option("--step1-only/--step2-only/--step3-only", "no step selected"));
+            return Err(Error::field("plan.steps", "no step selected"));
         }
         if self.max_requests < 1 {
-            return Err(Error::option("--max-requests", "must be at least 1 (got 0)"));
+            return Err(Error::field("plan.max_requests", "must be at least 1 (got 0)"));
         }
         if self.max_gpus < 1 {
-            return Err(Error::option("--max-gpus", "must be at least 1 (got 0)"));
+            return Err(Error::field("plan.max_gpus", "must be at least 1 (got 0)"));
         }
         if self.best_gpu_count == Some(0) {
-            return Err(Error::option("--best-gpu-count", "must be at least 1 (got 0)"));
+            return Err(Error::field("plan.best_gpu_count", "must be at least 1 (got 0)"));
         }
         if self.k_bins < 1 {
-            return Err(Error::option("--k", format!("must be at least 1 (got {})", self.k_bins)));
+            return Err(Error::field("plan.k_bins", format!("must be at least 1 (got {})", self.k_bins)));
         }
-        at_most("--k", self.k_bins.into(), MAX_K.into())?;
-        at_most("--best-gpu-count", self.best_gpu_count.unwrap_or(1).into(), MAX_GPUS.into())?;
+        at_most("plan.k_bins", self.k_bins.into(), MAX_K.into())?;
+        at_most("plan.best_gpu_count", self.best_gpu_count.unwrap_or(1).into(), MAX_GPUS.into())?;
         self.base.validate()
     }
 

@@ -60,18 +60,18 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
     let m = &r.metrics;
     let f = fmt_f64;
     cols.extend([
-        ("scheduler", c.scheduler.name().to_string()),
+        ("scheduler", c.scheduler.to_string()),
         ("gpus", c.gpus.to_string()),
         ("k_bins", if c.scheduler.uses_bins() { c.k_bins.to_string() } else { "1".to_string() }),
-        ("bin_policy", format!("{:?}", c.bin_policy).to_lowercase()),
+        ("bin_policy", c.bin_policy.to_string()),
         ("requests", c.requests.to_string()),
         ("seed", c.seed.to_string()),
         ("workload", text(&r.workload)),
         (
             "synthetic",
             match c.synthetic {
-                Synthetic::BurstGpt => "burstgpt".to_string(),
-                Synthetic::Poisson { rate_rps } => format!("poisson:{}", f(rate_rps)),
+                Synthetic::BurstGpt => c.synthetic.kind().to_string(),
+                Synthetic::Poisson { rate_rps } => format!("{}:{}", c.synthetic.kind(), f(rate_rps)),
             },
         ),
         (
@@ -84,23 +84,21 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         (
             "predictor",
             match c.predictor {
-                Predictor::Prompt => "prompt".to_string(),
-                Predictor::Noisy { sigma } => format!("noisy:{}", f(sigma)),
-                Predictor::Oracle => "oracle".to_string(),
-                Predictor::Trace => "trace".to_string(),
+                Predictor::Noisy { sigma } => format!("{}:{}", c.predictor.kind(), f(sigma)),
+                Predictor::Prompt | Predictor::Oracle | Predictor::Trace => c.predictor.kind().to_string(),
             },
         ),
         ("calibration", text(&r.calibration)),
-        ("latency_mode", format!("{:?}", c.latency_mode).to_lowercase()),
-        ("completion", format!("{:?}", c.completion).to_lowercase()),
-        ("token_semantics", c.token_semantics.name().to_string()),
+        ("latency_mode", c.latency_mode.to_string()),
+        ("completion", c.completion.to_string()),
+        ("token_semantics", c.token_semantics.to_string()),
         ("token_kappa", f(c.token_kappa)),
         ("token_context_ref_tokens", f(c.token_context_ref_tokens)),
         ("alpha_s", f(r.fit.alpha_s)),
         ("beta_s", f(r.fit.beta_s)),
         ("gamma", f(r.fit.gamma)),
         ("fit_r2", f(r.fit.r2)),
-        ("sla_signal", format!("{:?}", c.sla.signal).to_lowercase()),
+        ("sla_signal", c.sla.signal.to_string()),
         ("sla_d_s", f(c.sla.d_s)),
         ("sla_eps_s", f(c.sla.eps_s)),
         ("d_sla_token_s", f(c.d_sla_token_s)),

@@ -96,7 +96,7 @@ pub fn simulate_run_with_schedule(
 ) -> Result<(RunResult, Schedule)> {
     config.validate()?;
     if workload.is_empty() {
-        return Err(Error::option("--requests", "the workload has no request"));
+        return Err(Error::field("requests", "the workload has no request"));
     }
     let schedule = simulate(workload, config, model);
     let (metrics, bins) = compute(workload, config, model, &schedule);

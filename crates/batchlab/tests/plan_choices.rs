@@ -3,6 +3,7 @@
 //! saturation, scaling efficiency, the best K (ties to the smaller K), improvements over
 //! static_fifo, and the findings and failure counts. Expected values are worked by hand.
 
+use batchlab::latency::CalibrationGrid;
 use batchlab::analysis::analysis_json;
 use batchlab::config::{Preset, SchedulerKind, Synthetic};
 use batchlab::error::Error;
@@ -13,6 +14,7 @@ use batchlab::workload::Source;
 use serde_json::Value;
 
 /// A successful run with the given configuration and headline metrics.
+#[allow(clippy::too_many_arguments)] // one row of the plan table, named in order
 fn run(step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize, thr: f64, lat: f64, cap: f64) -> PlanRun {
     let mut r = RunResult::default();
     r.config.scheduler = scheduler;
@@ -72,12 +74,12 @@ fn small_plan(steps: [bool; 3], best: Option<u32>, fail: &dyn Fn(usize) -> bool)
     let mut pass = |w: &_, s: &_, t: &_, slas: &_| {
         calls += 1;
         if fail(calls - 1) {
-            Err(Error::option("--test", "token pass failed"))
+            Err(Error::token_pass("failed on purpose"))
         } else {
             token::run_cpu(w, s, t, slas)
         }
     };
-    run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &Preset::Paper.calibration(), &spec, &|| 0.0, &mut |_| true, &mut pass)
+    run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &CalibrationGrid::for_preset(Preset::Paper), &spec, &|| 0.0, &mut |_| true, &mut pass)
         .unwrap()
 }
 

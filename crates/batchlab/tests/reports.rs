@@ -1,6 +1,7 @@
 //! The plan's files: names, row counts, rectangular CSVs, parseable analysis, and
 //! byte-identical output for identical input (apart from the wall-clock column).
 
+use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Preset, Synthetic};
 use batchlab::error::Error;
 use batchlab::plan::{run_plan, PlanResult, PlanSpec};
@@ -18,7 +19,7 @@ fn small_plan(seed: u64, tick_s: f64) -> PlanResult {
     let now = std::cell::Cell::new(0.0);
     run_plan(
         Source::Synthetic(Synthetic::BurstGpt),
-        &Preset::Paper.calibration(),
+        &CalibrationGrid::for_preset(Preset::Paper),
         &spec,
         &|| {
             now.set(now.get() + tick_s);
@@ -100,7 +101,7 @@ fn plan_can_be_cancelled_between_runs() {
     let mut calls = 0;
     let err = run_plan(
         Source::Synthetic(Synthetic::BurstGpt),
-        &Preset::Paper.calibration(),
+        &CalibrationGrid::for_preset(Preset::Paper),
         &spec,
         &|| 0.0,
         &mut |p| {

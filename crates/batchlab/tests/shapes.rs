@@ -3,6 +3,7 @@
 
 mod common;
 
+use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Load, Predictor, Preset, SchedulerKind, Synthetic};
 use batchlab::engine::simulate;
 use batchlab::latency::LatencyModel;
@@ -50,7 +51,7 @@ fn synthetic(n: usize) -> Workload {
 }
 
 fn paper_model() -> LatencyModel {
-    LatencyModel::new(Preset::Paper.calibration(), batchlab::config::LatencyMode::Fit).unwrap()
+    LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), batchlab::config::LatencyMode::Fit).unwrap()
 }
 
 fn step2_throughput(preset: Preset, synthetic: Synthetic, n: usize) -> (Vec<f64>, Vec<f64>, f64) {
@@ -58,7 +59,7 @@ fn step2_throughput(preset: Preset, synthetic: Synthetic, n: usize) -> (Vec<f64>
     spec.steps = [false, true, false];
     spec.max_requests = n;
     spec.base.synthetic = synthetic;
-    let plan = run_plan(Source::Synthetic(synthetic), &preset.calibration(), &spec, &|| 0.0, &mut |_| true).unwrap();
+    let plan = run_plan(Source::Synthetic(synthetic), &CalibrationGrid::for_preset(preset), &spec, &|| 0.0, &mut |_| true).unwrap();
     let runs: Vec<_> = plan.runs.iter().map(|r| r.result.as_ref().unwrap()).collect();
     let thr = runs.iter().map(|r| r.metrics.throughput_rps).collect();
     let util = runs.iter().map(|r| r.metrics.gpu_util_mean).collect();

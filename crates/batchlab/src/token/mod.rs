@@ -58,6 +58,7 @@ pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::config::{Semantics, DEFAULT_CONTEXT_REF_TOKENS};
 use crate::config::Config;
 use crate::engine::Schedule;
 use crate::error::{Error, Result};
@@ -66,34 +67,6 @@ use crate::workload::Workload;
 
 pub use histogram::LogHistogram;
 pub use plan::{DecodeSink, HostTotals, RequestGaps, Segment};
-
-/// How the sequences of a batch step (see the module docs).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Semantics {
-    /// Every sequence steps until the longest finishes (static batching, the paper's model).
-    #[default]
-    Padded,
-    /// Finished sequences leave the batch; later steps cost `h(n_j)` for fewer sequences.
-    EarlyExit,
-}
-
-impl Semantics {
-    pub fn name(self) -> &'static str {
-        match self {
-            Semantics::Padded => "padded",
-            Semantics::EarlyExit => "early_exit",
-        }
-    }
-
-    pub fn parse(s: &str) -> Result<Self> {
-        match s {
-            "padded" => Ok(Semantics::Padded),
-            "early_exit" | "early-exit" => Ok(Semantics::EarlyExit),
-            _ => Err(Error::option("--token-semantics", format!("unknown value '{s}' (expected padded or early_exit)"))),
-        }
-    }
-}
 
 /// Parameters of the step-time function. `alpha_s` and `gamma` come from the latency
 /// fit (`from_latency`); `kappa` and `context_ref_tokens` default to no context cost.
@@ -108,8 +81,6 @@ pub struct TokenModelConfig {
     pub kappa: f64,
     pub context_ref_tokens: f64,
 }
-
-pub const DEFAULT_CONTEXT_REF_TOKENS: f64 = 1024.0;
 
 /// Positions are counted in f32 by both backends: exact below 2^24.
 pub const MAX_SEQUENCE_TOKENS: u64 = 1 << 24;
@@ -137,13 +108,14 @@ impl TokenModelConfig {
     }
 
     pub fn validate(&self) -> Result<()> {
-        let check = |ok: bool, opt: &str, what: String| if ok { Ok(()) } else { Err(Error::option(opt, what)) };
-        check(self.alpha_s.is_finite() && self.alpha_s >= 0.0, "--token-alpha", format!("must be a finite number >= 0 (got {})", self.alpha_s))?;
-        check(self.gamma.is_finite() && self.gamma > -1.0, "--token-gamma", format!("must be a finite number > -1 (got {})", self.gamma))?;
-        check(self.kappa.is_finite() && self.kappa >= 0.0, "--token-kappa", format!("must be a finite number >= 0 (got {})", self.kappa))?;
+        // alpha and gamma come from the calibration's fit.
+        let check = |ok: bool, field: &str, what: String| if ok { Ok(()) } else { Err(Error::field(field, what)) };
+        check(self.alpha_s.is_finite() && self.alpha_s >= 0.0, "calibration", format!("the fit's alpha must be a finite number >= 0 (got {})", self.alpha_s))?;
+        check(self.gamma.is_finite() && self.gamma > -1.0, "calibration", format!("the fit's gamma must be a finite number > -1 (got {})", self.gamma))?;
+        check(self.kappa.is_finite() && self.kappa >= 0.0, "token_kappa", format!("must be a finite number >= 0 (got {})", self.kappa))?;
         check(
             self.context_ref_tokens.is_finite() && self.context_ref_tokens > 0.0,
-            "--token-context-ref",
+            "token_context_ref_tokens",
             format!("must be a finite number > 0 (got {})", self.context_ref_tokens),
         )
     }

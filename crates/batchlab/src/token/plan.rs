@@ -40,10 +40,10 @@ impl Constants {
     pub fn new(cfg: &TokenModelConfig, slas: &Slas) -> Result<Self> {
         cfg.validate()?;
         if !(slas.d_sla_token_s.is_finite() && slas.d_sla_token_s > 0.0) {
-            return Err(Error::option("--d-sla-token", format!("must be a finite number > 0 (got {})", slas.d_sla_token_s)));
+            return Err(Error::field("d_sla_token_s", format!("must be a finite number > 0 (got {})", slas.d_sla_token_s)));
         }
         if slas.d_sla_request_s.is_nan() {
-            return Err(Error::option("--d-sla-request", "must be a number (got NaN)"));
+            return Err(Error::field("d_sla_request_s", "must be a number (got NaN)"));
         }
         let edges = edges_f64();
         let ext32 = edges_f32_extended(&edges);
@@ -177,14 +177,12 @@ pub fn walk(
 ) -> Result<HostTotals> {
     let n = w.len();
     if s.start_s.len() != n || s.finish_s.len() != n || s.members.len() != n || s.member_start.len() != s.batches.len() + 1 {
-        return Err(Error::option(
-            "--token-backend",
+        return Err(Error::token_pass(
             format!("the schedule covers {} requests but the workload has {n}", s.members.len()),
         ));
     }
     if let Some(i) = (0..n).find(|&i| (w.prompt_tokens[i] as u64 + w.output_tokens[i] as u64) >= MAX_SEQUENCE_TOKENS) {
-        return Err(Error::option(
-            "--token-backend",
+        return Err(Error::token_pass(
             format!("request {} has {} tokens; the token pass supports fewer than 2^24 per request", i + 1, w.prompt_tokens[i] as u64 + w.output_tokens[i] as u64),
         ));
     }

@@ -5,6 +5,7 @@
 use super::plan::{batch_segments, batch_total_s, Constants};
 use super::*;
 use crate::bins::Bins;
+use crate::latency::CalibrationGrid;
 use crate::config::{LatencyMode, Load, Predictor, Preset, Synthetic};
 use crate::engine::Batch;
 use crate::run::simulate_run_with_schedule;
@@ -149,7 +150,7 @@ fn paper_run(n: usize, seed: u64, mode: LatencyMode) -> (Workload, Schedule, Lat
     let mut cfg = Config::preset(Preset::Paper);
     cfg.latency_mode = mode;
     let w = build(Source::Synthetic(Synthetic::BurstGpt), n, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, seed).unwrap();
-    let model = LatencyModel::new(Preset::Paper.calibration(), mode).unwrap();
+    let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), mode).unwrap();
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "t").unwrap();
     (w, s, model, cfg)
 }
@@ -237,21 +238,22 @@ fn bad_parameters_are_one_line_errors_naming_the_option() {
     let (w, s) = hand_schedule(&[(0.0, 0.1, &[(0.0, 1, 2)])]);
     let good = model(Semantics::Padded, 0.1, 0.0, 1024.0);
     let cases = [
-        (TokenModelConfig { kappa: -1.0, ..good }, SLAS, "--token-kappa"),
-        (TokenModelConfig { context_ref_tokens: 0.0, ..good }, SLAS, "--token-context-ref"),
-        (TokenModelConfig { gamma: -1.5, ..good }, SLAS, "--token-gamma"),
-        (TokenModelConfig { alpha_s: f64::NAN, ..good }, SLAS, "--token-alpha"),
-        (good, Slas { d_sla_token_s: 0.0, d_sla_request_s: 1.0 }, "--d-sla-token"),
+        (TokenModelConfig { kappa: -1.0, ..good }, SLAS, "token_kappa"),
+        (TokenModelConfig { context_ref_tokens: 0.0, ..good }, SLAS, "token_context_ref_tokens"),
+        (TokenModelConfig { gamma: -1.5, ..good }, SLAS, "calibration"),
+        (TokenModelConfig { alpha_s: f64::NAN, ..good }, SLAS, "calibration"),
+        (good, Slas { d_sla_token_s: 0.0, d_sla_request_s: 1.0 }, "d_sla_token_s"),
     ];
-    for (cfg, slas, opt) in cases {
-        let e = run_cpu(&w, &s, &cfg, &slas).unwrap_err().to_string();
-        assert!(e.contains(opt) && !e.contains('\n'), "{e}");
+    for (cfg, slas, field) in cases {
+        let e = run_cpu(&w, &s, &cfg, &slas).unwrap_err();
+        assert_eq!(e.field_name(), Some(field), "{e}");
+        assert!(!e.to_string().contains('\n'), "{e}");
     }
     let mut long = w.clone();
     long.prompt_tokens[0] = 1 << 24;
     let e = run_cpu(&long, &s, &good, &SLAS).unwrap_err().to_string();
     assert!(e.contains("request 1") && e.contains("2^24"), "{e}");
-    assert!(Semantics::parse("sideways").unwrap_err().to_string().contains("--token-semantics"));
+    assert_eq!(Semantics::parse("sideways").unwrap_err().field_name(), Some("token_semantics"));
     assert_eq!(Semantics::parse("early_exit").unwrap(), Semantics::EarlyExit);
 }
 

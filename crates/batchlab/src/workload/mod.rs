@@ -77,7 +77,7 @@ impl Source<'_> {
 /// `predictor`, all randomness drawn from one generator seeded with `seed`.
 pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, seed: u64) -> Result<Workload> {
     if n == 0 {
-        return Err(Error::option("--requests", "must be at least 1 (got 0)"));
+        return Err(Error::field("requests", "must be at least 1 (got 0)"));
     }
     let mut rng = SimRng::new(seed);
     let mut w = match source {
@@ -99,14 +99,14 @@ pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, see
         (Predictor::Trace, Source::Trace(t)) => match &t.predicted_output_tokens {
             Some(p) => p[..w.len()].to_vec(),
             None => {
-                return Err(Error::option(
-                    "--predictor",
+                return Err(Error::field(
+                    "predictor",
                     format!("'trace' needs a predicted_output_tokens column, which {} lacks", t.file),
                 ))
             }
         },
         (Predictor::Trace, Source::Synthetic(_)) => {
-            return Err(Error::option("--predictor", "'trace' needs a trace file with a predicted_output_tokens column"))
+            return Err(Error::field("predictor", "'trace' needs a trace file with a predicted_output_tokens column"))
         }
         (p, _) => predictor::predict_all(p, &w.prompt_tokens, &w.output_tokens, &mut rng),
     };
@@ -149,15 +149,15 @@ mod tests {
     fn trace_predictor_errors_name_the_option_and_the_file() {
         // Synthetic requests have no predictions to read.
         let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
-        assert_eq!(e.to_string(), "option --predictor: 'trace' needs a trace file with a predicted_output_tokens column");
+        assert_eq!(e.to_string(), "predictor: 'trace' needs a trace file with a predicted_output_tokens column");
         // A trace without the column: the message names the file that lacks it.
         let trace = parse_trace(b"time,prompt,output\n0,1,5\n", "plain.csv").unwrap();
         let e = build(Source::Trace(&trace), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "option --predictor: 'trace' needs a predicted_output_tokens column, which plain.csv lacks"
+            "predictor: 'trace' needs a predicted_output_tokens column, which plain.csv lacks"
         );
         let e = build(Source::Synthetic(Synthetic::BurstGpt), 0, Load::RealTimestamps, Predictor::Prompt, 1).unwrap_err();
-        assert_eq!(e.to_string(), "option --requests: must be at least 1 (got 0)");
+        assert_eq!(e.to_string(), "requests: must be at least 1 (got 0)");
     }
 }

@@ -1,0 +1,597 @@
+//! Configuration of one simulation run, its presets, and validation.
+//!
+//! Every constant of the model is a field here. The presets reproduce published sets of
+//! results; `Config::validate` turns any out-of-range value into an `Error::Field` naming
+//! the field (see `FIELDS`), never a shell's spelling of it.
+//!
+//! The ground floor of the core: it imports nothing of the core but `error`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+mod named;
+pub(crate) use named::named_enum;
+pub use named::Named;
+
+named_enum! {
+    /// How requests are batched.
+    pub enum SchedulerKind for "scheduler" {
+        /// One FIFO queue, fixed batch size b_static.
+        StaticFifo = "static_fifo",
+        /// One FIFO queue, batch size from the memory cap and the SLA controller.
+        DynamicNoBins = "dynamic_no_bins",
+        /// K bins by predicted output length, each with its own memory cap and SLA controller.
+        MultiBinDynamic = "multi_bin_dynamic",
+        /// K bins by predicted output length, fixed batch size b_fixed.
+        MultiBinFixed = "multi_bin_fixed",
+    }
+}
+
+impl SchedulerKind {
+    /// Whether requests are split into K bins (otherwise one FIFO queue).
+    pub fn uses_bins(self) -> bool {
+        matches!(self, SchedulerKind::MultiBinDynamic | SchedulerKind::MultiBinFixed)
+    }
+
+    /// Whether the batch size comes from the memory cap and the SLA controller.
+    pub fn is_dynamic(self) -> bool {
+        matches!(self, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic)
+    }
+}
+
+named_enum! {
+    /// Which non-empty bin an idle GPU serves next.
+    pub enum BinPolicy for "bin_policy" {
+        /// The bins in turn, starting after the last one served.
+        RoundRobin = "round_robin",
+        /// The bin with the most waiting requests (ties to the lower bin).
+        LongestQueue = "longest_queue",
+    }
+}
+
+/// Who decides a request's bin: an estimate of its output length.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Predictor {
+    /// `clamp(floor(1.5 * prompt^0.7 * LogNormal(0, 0.1)), 1, 4096)` — the original's.
+    Prompt,
+    /// `max(1, round(output * LogNormal(0, sigma)))`.
+    Noisy { sigma: f64 },
+    /// The true output length.
+    Oracle,
+    /// The trace's own `predicted_output_tokens` column (error if it has none).
+    Trace,
+}
+
+named_enum! {
+    /// The kinds of predictor, without their parameter.
+    pub enum PredictorKind for "predictor" {
+        /// From the prompt length only: clamp(floor(1.5 prompt^0.7 LogNormal(0, 0.1)), 1, 4096).
+        Prompt = "prompt",
+        /// The true output length times LogNormal(0, sigma).
+        Noisy = "noisy",
+        /// The true output length.
+        Oracle = "oracle",
+        /// The trace's predicted_output_tokens column.
+        Trace = "trace",
+    }
+}
+
+/// Sigma of the noisy predictor when none is given (CLI and page).
+pub const DEFAULT_PREDICTOR_SIGMA: f64 = 0.5;
+
+impl Predictor {
+    pub fn kind(self) -> PredictorKind {
+        match self {
+            Predictor::Prompt => PredictorKind::Prompt,
+            Predictor::Noisy { .. } => PredictorKind::Noisy,
+            Predictor::Oracle => PredictorKind::Oracle,
+            Predictor::Trace => PredictorKind::Trace,
+        }
+    }
+
+    /// The predictor of `kind`; `sigma` is the noisy one's parameter (default
+    /// `DEFAULT_PREDICTOR_SIGMA`) and an error for any other kind.
+    pub fn of_kind(kind: PredictorKind, sigma: Option<f64>) -> Result<Predictor> {
+        Ok(match (kind, sigma) {
+            (PredictorKind::Noisy, sigma) => Predictor::Noisy { sigma: sigma.unwrap_or(DEFAULT_PREDICTOR_SIGMA) },
+            (_, Some(_)) => return Err(Error::field("predictor.sigma", "applies only to the noisy predictor")),
+            (PredictorKind::Prompt, None) => Predictor::Prompt,
+            (PredictorKind::Oracle, None) => Predictor::Oracle,
+            (PredictorKind::Trace, None) => Predictor::Trace,
+        })
+    }
+}
+
+/// How arrival times of the source are turned into the run's arrival times.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Load {
+    /// Divide every arrival time by `factor` (200 in the original stress test).
+    RpsScaling { factor: f64 },
+    /// Keep the source's timestamps.
+    RealTimestamps,
+}
+
+/// The synthetic sources (a trace file is handed to the core separately, as bytes).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum Synthetic {
+    /// BurstGPT-like: Gamma arrivals, heavy-tailed correlated token counts (default).
+    BurstGpt,
+    /// Exponential inter-arrivals at `rate_rps` (before load scaling), same token counts.
+    Poisson { rate_rps: f64 },
+}
+
+named_enum! {
+    /// The kinds of synthetic source, without their parameter.
+    pub enum SyntheticKind for "synthetic" {
+        /// Gamma (bursty) arrivals, heavy-tailed token counts fitted to BurstGPT.
+        BurstGpt = "burstgpt",
+        /// Exponential inter-arrivals at a given rate, same token counts.
+        Poisson = "poisson",
+    }
+}
+
+/// Rate of the Poisson source when none is given: BurstGPT's average (~0.27 req/s over
+/// its 61 days), so the default load scaling gives the usual ~54 req/s.
+pub const DEFAULT_POISSON_RATE: f64 = 0.27;
+
+impl Synthetic {
+    pub fn kind(self) -> SyntheticKind {
+        match self {
+            Synthetic::BurstGpt => SyntheticKind::BurstGpt,
+            Synthetic::Poisson { .. } => SyntheticKind::Poisson,
+        }
+    }
+
+    /// The source of `kind`; `rate_rps` is the Poisson one's parameter (default
+    /// `DEFAULT_POISSON_RATE`) and an error for BurstGPT.
+    pub fn of_kind(kind: SyntheticKind, rate_rps: Option<f64>) -> Result<Synthetic> {
+        match (kind, rate_rps) {
+            (SyntheticKind::Poisson, rate) => Ok(Synthetic::Poisson { rate_rps: rate.unwrap_or(DEFAULT_POISSON_RATE) }),
+            (SyntheticKind::BurstGpt, Some(_)) => Err(Error::field("synthetic.rate_rps", "applies only to the poisson source")),
+            (SyntheticKind::BurstGpt, None) => Ok(Synthetic::BurstGpt),
+        }
+    }
+}
+
+named_enum! {
+    /// When a member of a batch counts as completed.
+    pub enum Completion for "completion" {
+        /// Every member of a batch completes when the batch does (paper preset).
+        BatchEnd = "batch_end",
+        /// A member completes after its own last token; the GPU stays busy to the batch end.
+        OwnFinish = "own_finish",
+    }
+}
+
+named_enum! {
+    /// What the SLA controller regulates against `d_s`.
+    pub enum SlaSignal for "sla.signal" {
+        /// The batch's decode time per token, beta h(b) (paper preset).
+        TokenTime = "token_time",
+        /// The batch's whole service time T(b, L) (first results).
+        BatchLatency = "batch_latency",
+    }
+}
+
+named_enum! {
+    /// How the service time of a batch is computed from the calibration grid.
+    pub enum LatencyMode for "latency_mode" {
+        /// T(b, L) = alpha + beta L (1 + gamma (b - 1) / b), least-squares fit to the grid.
+        Fit = "fit",
+        /// Bilinear interpolation in the grid itself (linear extrapolation past its edges).
+        Grid = "grid",
+    }
+}
+
+named_enum! {
+    /// How the sequences of a batch step in the token pass (see `token`).
+    pub enum Semantics for "token_semantics" {
+        /// Every sequence steps until the longest finishes (static batching; the batch takes T(b, L)).
+        Padded = "padded",
+        /// Finished sequences leave the batch; later steps get cheaper.
+        EarlyExit = "early_exit",
+    }
+}
+
+// By hand: `named_enum!` declares the enum, so `#[default]` cannot mark a variant.
+#[allow(clippy::derivable_impls)]
+impl Default for Semantics {
+    fn default() -> Self {
+        Semantics::Padded
+    }
+}
+
+/// Default context length at which a decode step costs `1 + kappa` times the context-free
+/// step (the token model's `context_ref_tokens`).
+pub const DEFAULT_CONTEXT_REF_TOKENS: f64 = 1024.0;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MemoryConfig {
+    pub m_max_gb: f64,
+    pub m_model_gb: f64,
+    pub kv_per_token_gb: f64,
+    pub margin_gb: f64,
+    /// Fraction of the KV capacity kept free by the batch-size cap (L0 = this * eta).
+    pub safety_fraction: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SlaControllerConfig {
+    pub signal: SlaSignal,
+    /// Target `D` of the controller, seconds.
+    pub d_s: f64,
+    /// Tolerance `eps`, seconds.
+    pub eps_s: f64,
+    /// Weight of the newest observation in the moving averages.
+    pub ema_weight: f64,
+    /// Original-code quirk: the interval rules run on every b_SLA computation, not only
+    /// after each batch. Only the `compat` preset turns it on.
+    pub adjust_on_every_query: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Config {
+    pub scheduler: SchedulerKind,
+    pub gpus: u32,
+    pub k_bins: u32,
+    pub bin_policy: BinPolicy,
+    /// Requests whose predictions set the bin boundaries (first N of the run).
+    pub bin_boundary_sample: usize,
+    pub b_static: u32,
+    pub b_fixed: u32,
+    pub b_min: u32,
+    pub b_max: u32,
+    pub memory: MemoryConfig,
+    pub sla: SlaControllerConfig,
+    /// Per-token SLA: a request violates it when its decode time between tokens exceeds this.
+    pub d_sla_token_s: f64,
+    /// Per-request SLA: end-to-end latency limit.
+    pub d_sla_request_s: f64,
+    pub completion: Completion,
+    pub latency_mode: LatencyMode,
+    pub predictor: Predictor,
+    pub load: Load,
+    pub synthetic: Synthetic,
+    pub requests: usize,
+    pub seed: u64,
+    /// Upper bound on the number of points of the sampled time series.
+    pub timeseries_points: usize,
+    /// Token-level model (see `token`): batch semantics and context cost. Its alpha and
+    /// gamma come from the latency fit, so the defaults reproduce `T(b, L)`.
+    pub token_semantics: Semantics,
+    pub token_kappa: f64,
+    pub token_context_ref_tokens: f64,
+}
+
+/// Every field an `Error::Field` from the core can name: each shell maps all of them to
+/// its own words (a test in each shell checks that none is missing). `plan.*` are the
+/// fields of `PlanSpec`; `calibration` is the latency grid and its fit.
+pub const FIELDS: &[&str] = &[
+    "preset",
+    "scheduler",
+    "gpus",
+    "k_bins",
+    "bin_policy",
+    "bin_boundary_sample",
+    "b_static",
+    "b_fixed",
+    "b_min",
+    "b_max",
+    "memory.m_max_gb",
+    "memory.m_model_gb",
+    "memory.kv_per_token_gb",
+    "memory.margin_gb",
+    "memory.safety_fraction",
+    "sla.signal",
+    "sla.d_s",
+    "sla.eps_s",
+    "sla.ema_weight",
+    "d_sla_token_s",
+    "d_sla_request_s",
+    "completion",
+    "latency_mode",
+    "calibration",
+    "predictor",
+    "predictor.sigma",
+    "load.factor",
+    "synthetic",
+    "synthetic.rate_rps",
+    "requests",
+    "seed",
+    "timeseries_points",
+    "token_semantics",
+    "token_kappa",
+    "token_context_ref_tokens",
+    "plan.steps",
+    "plan.max_requests",
+    "plan.max_gpus",
+    "plan.best_gpu_count",
+    "plan.k_bins",
+];
+
+/// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and
+/// time-series arrays: past them a slip of the keyboard (a few extra zeros) would exhaust
+/// memory and abort instead of giving an error. Each is far above any meaningful
+/// experiment (the stress plan's largest values are 1M requests, 100 GPUs, K = 32).
+pub const MAX_REQUESTS: usize = 100_000_000;
+pub const MAX_GPUS: u32 = 100_000;
+pub const MAX_K: u32 = 100_000;
+pub const MAX_TIMESERIES_POINTS: usize = 1_000_000;
+
+/// Error unless `value <= max`, naming the field.
+pub fn at_most(field: &str, value: u64, max: u64) -> Result<()> {
+    if value <= max {
+        Ok(())
+    } else {
+        Err(Error::field(field, format!("must be at most {max} (got {value})")))
+    }
+}
+
+named_enum! {
+    /// Named sets of defaults.
+    pub enum Preset for "preset" {
+        /// Final calibration (measured RTX 4080 grid), per-token SLA 10 ms, memory of Qwen3-1.7B.
+        Paper = "paper",
+        /// The first results: synthetic grid, batch-latency SLA 1.0 s / 0.1 s, M_model 2 GB.
+        FirstResults = "first-results",
+        /// first-results plus the original code's quirks (controller adjusts on every query, plan bins from the first 1,000 requests).
+        Compat = "compat",
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config::preset(Preset::Paper)
+    }
+}
+
+impl Config {
+    pub fn preset(preset: Preset) -> Self {
+        let paper = Config {
+            scheduler: SchedulerKind::MultiBinDynamic,
+            gpus: 4,
+            k_bins: 8,
+            bin_policy: BinPolicy::RoundRobin,
+            bin_boundary_sample: 5_000,
+            b_static: 8,
+            b_fixed: 32,
+            b_min: 1,
+            b_max: 128,
+            memory: MemoryConfig {
+                m_max_gb: 12.0,
+                m_model_gb: 4.0,
+                kv_per_token_gb: 1.875e-4,
+                margin_gb: 1.0,
+                safety_fraction: 0.1,
+            },
+            sla: SlaControllerConfig {
+                signal: SlaSignal::TokenTime,
+                d_s: 0.010,
+                eps_s: 0.005,
+                ema_weight: 0.2,
+                adjust_on_every_query: false,
+            },
+            d_sla_token_s: 0.010,
+            d_sla_request_s: 20.0,
+            completion: Completion::BatchEnd,
+            latency_mode: LatencyMode::Fit,
+            predictor: Predictor::Prompt,
+            load: Load::RpsScaling { factor: 200.0 },
+            synthetic: Synthetic::BurstGpt,
+            requests: 100_000,
+            seed: 42,
+            timeseries_points: 512,
+            token_semantics: Semantics::Padded,
+            token_kappa: 0.0,
+            token_context_ref_tokens: DEFAULT_CONTEXT_REF_TOKENS,
+        };
+        match preset {
+            Preset::Paper => paper,
+            Preset::FirstResults | Preset::Compat => Config {
+                memory: MemoryConfig { m_model_gb: 2.0, kv_per_token_gb: 5e-6, ..paper.memory.clone() },
+                sla: SlaControllerConfig {
+                    signal: SlaSignal::BatchLatency,
+                    d_s: 1.0,
+                    eps_s: 0.1,
+                    adjust_on_every_query: preset == Preset::Compat,
+                    ..paper.sla.clone()
+                },
+                ..paper
+            },
+        }
+    }
+
+    /// Check every field; the error names the field (see `FIELDS`).
+    pub fn validate(&self) -> Result<()> {
+        fn positive(field: &str, v: f64) -> Result<()> {
+            if v.is_finite() && v > 0.0 {
+                Ok(())
+            } else {
+                Err(Error::field(field, format!("must be a positive number (got {v})")))
+            }
+        }
+        fn non_negative(field: &str, v: f64) -> Result<()> {
+            if v.is_finite() && v >= 0.0 {
+                Ok(())
+            } else {
+                Err(Error::field(field, format!("must be a number >= 0 (got {v})")))
+            }
+        }
+        if self.gpus < 1 {
+            return Err(Error::field("gpus", format!("must be at least 1 (got {})", self.gpus)));
+        }
+        if self.k_bins < 1 {
+            return Err(Error::field("k_bins", format!("must be at least 1 (got {})", self.k_bins)));
+        }
+        if self.requests < 1 {
+            return Err(Error::field("requests", "must be at least 1 (got 0)"));
+        }
+        if self.b_min < 1 || self.b_min > self.b_max {
+            return Err(Error::field(
+                "b_min",
+                format!("must satisfy 1 <= b_min <= b_max (got b_min {}, b_max {})", self.b_min, self.b_max),
+            ));
+        }
+        if self.b_static < 1 {
+            return Err(Error::field("b_static", "must be at least 1 (got 0)"));
+        }
+        if self.b_fixed < 1 {
+            return Err(Error::field("b_fixed", "must be at least 1 (got 0)"));
+        }
+        if self.bin_boundary_sample < 1 {
+            return Err(Error::field("bin_boundary_sample", "must be at least 1 (got 0)"));
+        }
+        let m = &self.memory;
+        positive("memory.m_max_gb", m.m_max_gb)?;
+        non_negative("memory.m_model_gb", m.m_model_gb)?;
+        positive("memory.kv_per_token_gb", m.kv_per_token_gb)?;
+        non_negative("memory.margin_gb", m.margin_gb)?;
+        if !(0.0..1.0).contains(&m.safety_fraction) {
+            return Err(Error::field("memory.safety_fraction", format!("must be in [0, 1) (got {})", m.safety_fraction)));
+        }
+        if m.m_model_gb + m.margin_gb >= m.m_max_gb {
+            return Err(Error::field(
+                "memory.m_max_gb",
+                format!(
+                    "GPU memory {} GB leaves no room for the KV cache after the model ({} GB) and margin ({} GB)",
+                    m.m_max_gb, m.m_model_gb, m.margin_gb
+                ),
+            ));
+        }
+        positive("sla.d_s", self.sla.d_s)?;
+        non_negative("sla.eps_s", self.sla.eps_s)?;
+        if !(self.sla.ema_weight > 0.0 && self.sla.ema_weight <= 1.0) {
+            return Err(Error::field("sla.ema_weight", format!("must be in (0, 1] (got {})", self.sla.ema_weight)));
+        }
+        positive("d_sla_token_s", self.d_sla_token_s)?;
+        positive("d_sla_request_s", self.d_sla_request_s)?;
+        match self.load {
+            Load::RpsScaling { factor } => positive("load.factor", factor)?,
+            Load::RealTimestamps => {}
+        }
+        if let Predictor::Noisy { sigma } = self.predictor {
+            non_negative("predictor.sigma", sigma)?;
+        }
+        if let Synthetic::Poisson { rate_rps } = self.synthetic {
+            positive("synthetic.rate_rps", rate_rps)?;
+        }
+        if self.timeseries_points < 2 {
+            return Err(Error::field("timeseries_points", "must be at least 2"));
+        }
+        non_negative("token_kappa", self.token_kappa)?;
+        positive("token_context_ref_tokens", self.token_context_ref_tokens)?;
+        at_most("requests", self.requests as u64, MAX_REQUESTS as u64)?;
+        at_most("gpus", self.gpus.into(), MAX_GPUS.into())?;
+        at_most("k_bins", self.k_bins.into(), MAX_K.into())?;
+        at_most("timeseries_points", self.timeseries_points as u64, MAX_TIMESERIES_POINTS as u64)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_are_valid() {
+        for &p in Preset::ALL {
+            Config::preset(p).validate().unwrap();
+            assert_eq!(Preset::parse(p.name()).unwrap(), p);
+        }
+    }
+
+    #[test]
+    fn first_results_keeps_the_old_memory_and_sla() {
+        let c = Config::preset(Preset::FirstResults);
+        assert_eq!(c.memory.m_model_gb, 2.0);
+        assert_eq!(c.memory.kv_per_token_gb, 5e-6);
+        assert_eq!(c.sla.signal, SlaSignal::BatchLatency);
+        assert_eq!((c.sla.d_s, c.sla.eps_s), (1.0, 0.1));
+        assert!(!c.sla.adjust_on_every_query);
+        assert!(Config::preset(Preset::Compat).sla.adjust_on_every_query);
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        let c = Config { k_bins: 0, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().to_string(), "k_bins: must be at least 1 (got 0)");
+        let c = Config { gpus: 0, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err(), Error::field("gpus", "must be at least 1 (got 0)"));
+        let c = Config { load: Load::RpsScaling { factor: f64::NAN }, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().field_name(), Some("load.factor"));
+        let c = Config { requests: MAX_REQUESTS + 1, ..Config::default() };
+        assert_eq!(c.validate().unwrap_err().to_string(), format!("requests: must be at most {MAX_REQUESTS} (got {})", MAX_REQUESTS + 1));
+        assert_eq!(
+            SchedulerKind::parse("fifo").unwrap_err().to_string(),
+            "scheduler: unknown value 'fifo' (expected one of: static_fifo, dynamic_no_bins, multi_bin_dynamic, multi_bin_fixed)"
+        );
+    }
+
+    /// Every field `validate` can reject is one the shells know (`FIELDS`).
+    #[test]
+    fn every_rejected_field_is_listed() {
+        let d = Config::default;
+        let bad = [
+            Config { gpus: 0, ..d() },
+            Config { k_bins: 0, ..d() },
+            Config { requests: 0, ..d() },
+            Config { b_min: 0, ..d() },
+            Config { b_static: 0, ..d() },
+            Config { b_fixed: 0, ..d() },
+            Config { bin_boundary_sample: 0, ..d() },
+            Config { memory: MemoryConfig { m_max_gb: -1.0, ..d().memory }, ..d() },
+            Config { memory: MemoryConfig { m_model_gb: -1.0, ..d().memory }, ..d() },
+            Config { memory: MemoryConfig { kv_per_token_gb: 0.0, ..d().memory }, ..d() },
+            Config { memory: MemoryConfig { margin_gb: f64::NAN, ..d().memory }, ..d() },
+            Config { memory: MemoryConfig { safety_fraction: 1.0, ..d().memory }, ..d() },
+            Config { memory: MemoryConfig { m_model_gb: 20.0, ..d().memory }, ..d() },
+            Config { sla: SlaControllerConfig { d_s: 0.0, ..d().sla }, ..d() },
+            Config { sla: SlaControllerConfig { eps_s: -1.0, ..d().sla }, ..d() },
+            Config { sla: SlaControllerConfig { ema_weight: 0.0, ..d().sla }, ..d() },
+            Config { d_sla_token_s: 0.0, ..d() },
+            Config { d_sla_request_s: f64::INFINITY, ..d() },
+            Config { load: Load::RpsScaling { factor: 0.0 }, ..d() },
+            Config { predictor: Predictor::Noisy { sigma: -1.0 }, ..d() },
+            Config { synthetic: Synthetic::Poisson { rate_rps: 0.0 }, ..d() },
+            Config { timeseries_points: 1, ..d() },
+            Config { token_kappa: -1.0, ..d() },
+            Config { token_context_ref_tokens: 0.0, ..d() },
+            Config { gpus: MAX_GPUS + 1, ..d() },
+        ];
+        for c in bad {
+            let e = c.validate().unwrap_err();
+            let field = e.field_name().unwrap_or_else(|| panic!("{e} names no field"));
+            assert!(FIELDS.contains(&field), "{field} is not in FIELDS");
+        }
+    }
+
+    /// One spelling per value: `Display`, `FromStr` and serde (JSON) agree, for every value
+    /// of every named set; parse errors name the field.
+    #[test]
+    fn every_named_value_round_trips_with_one_spelling() {
+        fn check<T: Named + std::fmt::Debug + std::fmt::Display + std::str::FromStr<Err = Error> + Serialize + serde::de::DeserializeOwned>() {
+            for &v in T::ALL {
+                let name = v.name();
+                assert_eq!(v.to_string(), name);
+                assert_eq!(name.parse::<T>().unwrap(), v);
+                assert_eq!(serde_json::to_string(&v).unwrap(), format!("\"{name}\""));
+                assert_eq!(serde_json::from_str::<T>(&format!("\"{name}\"")).unwrap(), v);
+                assert!(!v.describe().is_empty());
+            }
+            assert_eq!("no such value".parse::<T>().unwrap_err().field_name(), Some(T::FIELD));
+            assert!(FIELDS.contains(&T::FIELD), "{}", T::FIELD);
+        }
+        check::<SchedulerKind>();
+        check::<BinPolicy>();
+        check::<PredictorKind>();
+        check::<SyntheticKind>();
+        check::<Completion>();
+        check::<SlaSignal>();
+        check::<LatencyMode>();
+        check::<Semantics>();
+        check::<Preset>();
+    }
+}
