@@ -1,270 +1,82 @@
 //! What the worker does with a request, as plain Rust (no browser types), so it is
-//! tested natively. The worker's wasm glue (`worker.rs`) only reads the attached files,
-//! passes a clock and its token pass (WebGPU when it has an adapter), and posts what
-//! this returns.
-//!
-//! A run's token pass may be asynchronous (WebGPU reads its results back through a
-//! promise), so runs are `async`: the request-level simulation runs first
-//! (`simulate_run_with_schedule`), then the [`TokenPasser`] times every token of the
-//! schedule, and `attach_token_metrics` completes the result. The CPU pass
-//! ([`CpuTokenPass`]) never waits, so [`execute`] runs it synchronously.
+//! tested natively: map the page's request to a core `session::Job`, pick the token pass
+//! (the worker's GPU unless the visitor forced the CPU) and shape the answer for the
+//! page. Everything else (workload, runs, token pass, reports) is the core's session.
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
+use batchlab::plan::{Hooks, Progress};
+use batchlab::session::{Job, Outcome, Session};
+use batchlab::token::{now, CpuTokenPass, TokenPass};
+use batchlab::Result;
 
-use batchlab::config::{Config, Preset, SchedulerKind};
-use batchlab::engine::Schedule;
-use batchlab::latency::{CalibrationGrid, LatencyModel};
-use batchlab::plan::{run_plan, PlanSpec, Progress};
-use batchlab::report::{plan_files, run_csv, run_json};
-use batchlab::run::{attach_token_metrics, simulate_run_with_schedule, token_inputs, RunResult};
-use batchlab::token::{self, Slas, TokenMetrics, TokenModelConfig};
-use batchlab::workload::{build, parse_trace, Source, TraceData, Workload};
-use batchlab::{Error, Result};
+pub use batchlab::session::{InputFile, Inputs, PLAN_PREFIX};
 
-use crate::protocol::{PlanOutput, Request, Response, RunOutput, TokenPassInfo};
-
-/// File-name prefix of the plan's downloads: the CLI `stress` default, so names match.
-pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
-
-/// A file the user attached, read into memory.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputFile {
-    pub name: String,
-    pub bytes: Vec<u8>,
-}
-
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Inputs {
-    pub trace: Option<InputFile>,
-    pub calibration: Option<InputFile>,
-}
-
-/// The shell's hooks: a clock in seconds (any origin) and a progress sink.
-pub struct Hooks<'a> {
-    pub clock: &'a dyn Fn() -> f64,
-    pub progress: &'a mut dyn FnMut(&Progress),
-}
-
-/// A token pass: every backend returns the same `TokenMetrics` for the same input, and
-/// says in `TokenPassInfo` which device ran it (`seconds` is filled in by the caller).
-#[allow(async_fn_in_trait)] // used by this crate only, on one thread
-pub trait TokenPasser {
-    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)>;
-}
-
-/// The CPU token pass (`batchlab::token::run_cpu`): the reference and the fallback.
-pub struct CpuTokenPass;
-
-impl TokenPasser for CpuTokenPass {
-    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)> {
-        Ok((token::run_cpu(w, s, cfg, slas)?, TokenPassInfo::default()))
-    }
-}
-
-/// Drive a future that never waits (any job on the CPU token pass) to its end.
-fn now<T>(job: impl Future<Output = Result<T>>) -> Result<T> {
-    match pin!(job).poll(&mut Context::from_waker(Waker::noop())) {
-        Poll::Ready(r) => r,
-        Poll::Pending => Err(Error::token_pass("internal error: the CPU pass waited")),
-    }
-}
+use crate::protocol::{Request, Response};
 
 /// Answer one request with the CPU token pass. Errors are the core's one-line errors.
-pub fn execute(request: Request, inputs: &Inputs, hooks: Hooks<'_>) -> Result<Response> {
-    now(execute_with(request, inputs, hooks, &mut CpuTokenPass))
+pub fn execute(request: Request, inputs: &Inputs, clock: &dyn Fn() -> f64, progress: &mut dyn FnMut(&Progress)) -> Result<Response> {
+    now(execute_with(request, inputs, clock, progress, CpuTokenPass))
 }
 
-/// Answer one request; runs and compares use `passer` unless the request forces the CPU.
-pub async fn execute_with(request: Request, inputs: &Inputs, hooks: Hooks<'_>, passer: &mut impl TokenPasser) -> Result<Response> {
-    let trace = match &inputs.trace {
-        Some(f) => Some(parse_trace(&f.bytes, &f.name)?),
-        None => None,
-    };
-    match request {
-        Request::Check => Ok(Response::Checked { lines: check(trace.as_ref(), inputs)? }),
-        Request::Run { preset, config, token_on_cpu } => {
-            let grid = calibration(preset, inputs)?;
-            let src = source(&trace, &config);
-            let out = if token_on_cpu {
-                run_one_with(src, &config, &grid, hooks.clock, &mut CpuTokenPass).await?
-            } else {
-                run_one_with(src, &config, &grid, hooks.clock, passer).await?
-            };
-            Ok(Response::Run(Box::new(out)))
-        }
-        Request::Compare { preset, config, token_on_cpu } => {
-            let grid = calibration(preset, inputs)?;
-            let src = source(&trace, &config);
-            if token_on_cpu {
-                compare(src, &config, &grid, hooks, &mut CpuTokenPass).await
-            } else {
-                compare(src, &config, &grid, hooks, passer).await
-            }
-        }
-        Request::Plan { preset, spec } => {
-            let grid = calibration(preset, inputs)?;
-            plan(source(&trace, &spec.base), &spec, &grid, hooks)
-        }
-    }
-}
-
-fn source<'a>(trace: &'a Option<TraceData>, config: &Config) -> Source<'a> {
-    match trace {
-        Some(t) => Source::Trace(t),
-        None => Source::Synthetic(config.synthetic),
-    }
-}
-
-fn calibration(preset: Preset, inputs: &Inputs) -> Result<CalibrationGrid> {
-    match &inputs.calibration {
-        Some(f) => CalibrationGrid::parse_csv(&f.bytes, &f.name),
-        None => Ok(CalibrationGrid::for_preset(preset)),
-    }
-}
-
-/// Describe the attached files (what the import found), or fail with the parse error.
-fn check(trace: Option<&TraceData>, inputs: &Inputs) -> Result<Vec<String>> {
-    let mut lines = Vec::new();
-    if let Some(t) = trace {
-        let r = &t.report;
-        let mut line = format!("{}: {} of {} rows loaded ({})", t.file, r.rows_loaded, r.rows_read, r.columns);
-        for s in &r.skipped {
-            line.push_str(&format!("; skipped {} row(s): {} (first at row {})", s.count, s.reason, s.first_row));
-        }
-        lines.push(line);
-    }
-    if let Some(f) = &inputs.calibration {
-        let grid = CalibrationGrid::parse_csv(&f.bytes, &f.name)?;
-        let fit = grid.fit()?;
-        lines.push(format!(
-            "{}: {} points; fit alpha {:.3} ms, beta {:.4} ms/token, gamma {:.3}, R² {:.4}",
-            f.name,
-            grid.points.len(),
-            fit.alpha_s * 1e3,
-            fit.beta_s * 1e3,
-            fit.gamma,
-            fit.r2
-        ));
-    }
-    Ok(lines)
-}
-
-fn output(result: RunResult, token_pass: TokenPassInfo) -> RunOutput {
-    RunOutput { csv: run_csv(&result), json: run_json(&result), result, token_pass }
-}
-
-/// One run, as the CLI's `run` does it, with the CPU token pass.
-pub fn run_one(source: Source<'_>, config: &Config, grid: &CalibrationGrid, clock: &dyn Fn() -> f64) -> Result<RunOutput> {
-    now(run_one_with(source, config, grid, clock, &mut CpuTokenPass))
-}
-
-/// One run, as the CLI's `run` does it: build the workload for `config`, simulate.
-pub async fn run_one_with(
-    source: Source<'_>,
-    config: &Config,
-    grid: &CalibrationGrid,
+/// Answer one request; runs and compares use `token_pass` unless the request forces the
+/// CPU. Progress never cancels: the page cancels by replacing the worker.
+pub async fn execute_with(
+    request: Request,
+    inputs: &Inputs,
     clock: &dyn Fn() -> f64,
-    passer: &mut impl TokenPasser,
-) -> Result<RunOutput> {
-    config.validate()?;
-    let model = LatencyModel::new(grid.clone(), config.latency_mode)?;
-    let t0 = clock();
-    let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
-    // A trace shorter than asked gives fewer requests; the report says how many ran.
-    let config = Config { requests: workload.len(), ..config.clone() };
-    let (result, pass) = simulate(&workload, &config, &model, &source.describe(), clock, passer).await?;
-    Ok(finish_run(result, pass, clock() - t0))
-}
-
-fn finish_run(mut result: RunResult, pass: TokenPassInfo, wall_time_s: f64) -> RunOutput {
-    result.wall_time_s = wall_time_s;
-    output(result, pass)
-}
-
-/// `simulate_run` with the token pass of `passer`, timed.
-async fn simulate(
-    workload: &Workload,
-    config: &Config,
-    model: &LatencyModel,
-    name: &str,
-    clock: &dyn Fn() -> f64,
-    passer: &mut impl TokenPasser,
-) -> Result<(RunResult, TokenPassInfo)> {
-    let (mut result, schedule) = simulate_run_with_schedule(workload, config, model, name)?;
-    let (token_cfg, slas) = token_inputs(config, model)?;
-    let t0 = clock();
-    let (metrics, mut pass) = passer.run(workload, &schedule, &token_cfg, &slas).await?;
-    pass.seconds = clock() - t0;
-    attach_token_metrics(&mut result, metrics);
-    Ok((result, pass))
-}
-
-async fn compare(
-    source: Source<'_>,
-    config: &Config,
-    grid: &CalibrationGrid,
-    hooks: Hooks<'_>,
-    passer: &mut impl TokenPasser,
+    progress: &mut dyn FnMut(&Progress),
+    token_pass: impl TokenPass,
 ) -> Result<Response> {
-    config.validate()?;
-    let model = LatencyModel::new(grid.clone(), config.latency_mode)?;
-    let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
-    let mut outputs = Vec::new();
-    let mut simulated = 0u64;
-    for &scheduler in SchedulerKind::ALL {
-        let cfg = Config { scheduler, requests: workload.len(), ..config.clone() };
-        let t0 = (hooks.clock)();
-        let (result, pass) = simulate(&workload, &cfg, &model, &source.describe(), hooks.clock, passer).await?;
-        simulated += workload.len() as u64;
-        outputs.push(finish_run(result, pass, (hooks.clock)() - t0));
-        (hooks.progress)(&Progress {
-            runs_done: outputs.len(),
-            runs_total: SchedulerKind::ALL.len(),
-            requests_simulated: simulated,
-            last_label: scheduler.name().to_string(),
-        });
-    }
-    Ok(Response::Compare(outputs))
-}
-
-/// The stress plan, with the CPU token pass: `run_plan` is synchronous (a GPU pass would
-/// need its runs driven one by one, asynchronously, outside the core's plan).
-fn plan(source: Source<'_>, spec: &PlanSpec, grid: &CalibrationGrid, hooks: Hooks<'_>) -> Result<Response> {
-    let progress = hooks.progress;
-    // Cancellation terminates the worker, so the callback never asks to stop.
-    let mut result = run_plan(source, grid, spec, hooks.clock, &mut |p| {
+    let session = Session::open(inputs)?;
+    let (job, on_cpu) = match request {
+        Request::Check => (Job::Check, true),
+        Request::Run { preset, config, token_on_cpu } => (Job::Run { preset, config }, token_on_cpu),
+        Request::Compare { preset, config, token_on_cpu } => (Job::Compare { preset, config }, token_on_cpu),
+        Request::Plan { preset, spec } => (Job::Plan { preset, spec }, false),
+    };
+    let mut go_on = |p: &Progress| {
         progress(p);
         true
-    })?;
-    let files = plan_files(&result, PLAN_PREFIX);
-    let analysis: serde_json::Value = files
-        .iter()
-        .find(|(name, _)| name.ends_with("_analysis.json"))
-        .and_then(|(_, text)| serde_json::from_str(text).ok())
-        .unwrap_or_default();
-    let saturation_gpus = analysis["step2_gpu_scaling"]["saturation_gpus"].as_u64().map(|g| g as u32);
-    let findings = analysis["key_findings"]
-        .as_array()
-        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-        .unwrap_or_default();
-    for run in &mut result.runs {
-        if let Ok(r) = &mut run.result {
-            r.timeseries = Default::default();
+    };
+    let hooks = Hooks { clock, progress: &mut go_on };
+    let outcome = if on_cpu {
+        session.execute(&job, hooks, CpuTokenPass).await?
+    } else {
+        session.execute(&job, hooks, token_pass).await?
+    };
+    Ok(match outcome {
+        Outcome::Checked { lines } => Response::Checked { lines },
+        Outcome::Run(out) => Response::Run(out),
+        Outcome::Compare(outs) => Response::Compare(outs),
+        Outcome::Plan(mut out) => {
+            for run in &mut out.result.runs {
+                if let Ok(r) = &mut run.result {
+                    r.timeseries = Default::default();
+                }
+            }
+            Response::Plan(out)
         }
+    })
+}
+
+/// An error for the page: about a field, the message alone (the page names the field
+/// in its own words, `state::field_words`); otherwise the core's one line.
+pub fn error_response(e: &batchlab::Error) -> Response {
+    match e.field_name() {
+        Some(field) => Response::Error { message: e.message(), field: Some(field.to_string()) },
+        None => Response::Error { message: e.to_string(), field: None },
     }
-    Ok(Response::Plan(Box::new(PlanOutput { result, files, saturation_gpus, findings })))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use batchlab::report::without_wall_clock;
-
-    fn no_hooks<'a>(progress: &'a mut dyn FnMut(&Progress)) -> Hooks<'a> {
-        Hooks { clock: &|| 0.0, progress }
-    }
+    use batchlab::config::{Config, Preset, SchedulerKind};
+    use batchlab::engine::Schedule;
+    use batchlab::latency::{CalibrationGrid, LatencyModel};
+    use batchlab::plan::PlanSpec;
+    use batchlab::report::{run_csv, run_json, without_wall_clock};
+    use batchlab::token::{self, Slas, TokenDevice, TokenMetrics, TokenModelConfig};
+    use batchlab::workload::{build, Source, Workload};
 
     #[test]
     fn bad_trace_is_a_one_line_error() {
@@ -272,7 +84,7 @@ mod tests {
             trace: Some(InputFile { name: "bad.csv".into(), bytes: b"Timestamp,Request tokens\n1,abc\n".to_vec() }),
             calibration: None,
         };
-        let err = execute(Request::Check, &inputs, no_hooks(&mut |_| {})).unwrap_err().to_string();
+        let err = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap_err().to_string();
         assert!(err.starts_with("bad.csv"), "{err}");
         assert!(!err.contains('\n'));
     }
@@ -287,8 +99,7 @@ mod tests {
             ticks.get()
         };
         let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
-        let hooks = Hooks { clock: &clock, progress: &mut |_| {} };
-        let Response::Run(out) = execute(req, &Inputs::default(), hooks).unwrap() else { panic!("not a run") };
+        let Response::Run(out) = execute(req, &Inputs::default(), &clock, &mut |_| {}).unwrap() else { panic!("not a run") };
 
         // The same run straight from the core, as the CLI's `run` does it.
         let source = Source::Synthetic(config.synthetic);
@@ -312,11 +123,10 @@ mod tests {
         calls: usize,
     }
 
-    impl TokenPasser for LabelledPass {
-        async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenPassInfo)> {
+    impl TokenPass for LabelledPass {
+        async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<(TokenMetrics, TokenDevice)> {
             self.calls += 1;
-            let info = TokenPassInfo { gpu: Some("test adapter".into()), ..Default::default() };
-            Ok((token::run_cpu(w, s, cfg, slas)?, info))
+            Ok((token::run_cpu(w, s, cfg, slas)?, TokenDevice { gpu: Some("test adapter".into()), gpu_error: None }))
         }
     }
 
@@ -324,7 +134,7 @@ mod tests {
     fn runs_use_the_given_token_pass_unless_the_cpu_is_forced() {
         let mut config = Config::preset(Preset::Paper);
         config.requests = 3_000;
-        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false }, &Inputs::default(), no_hooks(&mut |_| {}));
+        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {});
         let Response::Run(cpu) = cpu.unwrap() else { panic!("not a run") };
         assert_eq!(cpu.token_pass.gpu, None);
         assert!(cpu.result.metrics.tbt_p99_s.is_finite(), "token metrics filled in");
@@ -337,9 +147,8 @@ mod tests {
                 ticks.set(ticks.get() + 0.5);
                 ticks.get()
             };
-            let hooks = Hooks { clock: &clock, progress: &mut |_| {} };
             let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu };
-            let Response::Run(out) = now(execute_with(req, &Inputs::default(), hooks, &mut pass)).unwrap() else {
+            let Response::Run(out) = now(execute_with(req, &Inputs::default(), &clock, &mut |_| {}, &mut pass)).unwrap() else {
                 panic!("not a run")
             };
             assert_eq!(pass.calls, if token_on_cpu { 0 } else { 1 });
@@ -358,7 +167,7 @@ mod tests {
         config.requests = 1_000;
         let mut pass = LabelledPass { calls: 0 };
         let req = Request::Compare { preset: Preset::Paper, config, token_on_cpu: false };
-        let Response::Compare(outs) = now(execute_with(req, &Inputs::default(), no_hooks(&mut |_| {}), &mut pass)).unwrap() else {
+        let Response::Compare(outs) = now(execute_with(req, &Inputs::default(), &|| 0.0, &mut |_| {}, &mut pass)).unwrap() else {
             panic!("not a compare")
         };
         assert_eq!(pass.calls, 4);
@@ -371,13 +180,13 @@ mod tests {
         config.requests = 1_000;
         let mut seen = Vec::new();
         let req = Request::Compare { preset: Preset::FirstResults, config, token_on_cpu: false };
-        let Response::Compare(outs) = execute(req, &Inputs::default(), no_hooks(&mut |p| seen.push(p.runs_done))).unwrap()
+        let Response::Compare(outs) = execute(req, &Inputs::default(), &|| 0.0, &mut |p| seen.push(p.runs_done)).unwrap()
         else {
             panic!("not a compare")
         };
         assert_eq!(seen, [1, 2, 3, 4]);
         let names: Vec<_> = outs.iter().map(|o| o.result.config.scheduler).collect();
-        assert_eq!(names, SchedulerKind::ALL);
+        assert_eq!(names, SchedulerKind::ALL.to_vec());
     }
 
     #[test]
@@ -388,7 +197,7 @@ mod tests {
         let total = spec.run_count();
         let mut calls = 0;
         let req = Request::Plan { preset: Preset::Paper, spec };
-        let Response::Plan(out) = execute(req, &Inputs::default(), no_hooks(&mut |_| calls += 1)).unwrap() else {
+        let Response::Plan(out) = execute(req, &Inputs::default(), &|| 0.0, &mut |_| calls += 1).unwrap() else {
             panic!("not a plan")
         };
         assert_eq!(calls, total);

@@ -13,8 +13,8 @@
 //! ARCHITECTURE.md), which stops any work at once.
 
 use batchlab::config::{Config, Preset};
-use batchlab::plan::{PlanResult, PlanSpec, Progress};
-use batchlab::run::RunResult;
+use batchlab::plan::{PlanSpec, Progress};
+pub use batchlab::session::{PlanOutput, RunOutput, TokenPassInfo};
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of the worker.
@@ -38,43 +38,9 @@ pub enum Request {
         #[serde(default)]
         token_on_cpu: bool,
     },
-    /// The stress plan (its token passes run on the CPU: `run_plan` is synchronous).
+    /// The stress plan. Its runs carry no time series back (the page plots only their
+    /// metrics), which keeps the message small.
     Plan { preset: Preset, spec: PlanSpec },
-}
-
-/// One finished run with its report files, formatted by the core.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct RunOutput {
-    pub result: RunResult,
-    /// `report::run_csv`: byte-identical to the CLI's `run.csv`.
-    pub csv: String,
-    /// `report::run_json`.
-    pub json: String,
-    /// Which device ran the token pass, and how long it took (not in the CSV / JSON).
-    pub token_pass: TokenPassInfo,
-}
-
-/// How a run's token pass went. The metrics are the same whichever device ran it.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenPassInfo {
-    /// The GPU adapter that ran it; None: the CPU did.
-    pub gpu: Option<String>,
-    /// The GPU's one-line error when it was asked and failed, so the CPU ran it instead.
-    pub gpu_error: Option<String>,
-    /// Wall-clock seconds of the token pass alone (the shell's clock).
-    pub seconds: f64,
-}
-
-/// A finished plan. `result`'s runs carry no time series (the page only plots their
-/// metrics), which keeps the message small.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanOutput {
-    pub result: PlanResult,
-    /// `report::plan_files`: (file name, contents) of the 4 CSVs and the analysis JSON.
-    pub files: Vec<(String, String)>,
-    /// Step 2's saturation point and the key findings, read from the analysis JSON.
-    pub saturation_gpus: Option<u32>,
-    pub findings: Vec<String>,
 }
 
 /// What the worker answers.
@@ -92,6 +58,7 @@ pub enum Response {
     Run(Box<RunOutput>),
     Compare(Vec<RunOutput>),
     Plan(Box<PlanOutput>),
-    /// A one-line error (bad file, bad option, or an internal failure).
-    Error { message: String },
+    /// A one-line error (bad file, bad setting, or an internal failure). `field`: the
+    /// configuration field at fault (`k_bins`), for the page to name and mark its control.
+    Error { message: String, field: Option<String> },
 }

@@ -19,6 +19,38 @@ pub const MAX_K: u32 = 32;
 pub const PLAN_CAPS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 pub const DEFAULT_PLAN_CAP: usize = 100_000;
 
+/// The page's control (element id) and label for a configuration field the core names
+/// in an error (`batchlab::config::FIELDS`); `None` for a field the page has no control
+/// for (the preset fixes it).
+pub fn control_for(field: &str) -> Option<(&'static str, &'static str)> {
+    Some(match field {
+        "preset" => ("preset", "Preset"),
+        "requests" => ("requests", "Requests"),
+        "gpus" => ("gpus", "GPUs"),
+        "k_bins" | "plan.k_bins" => ("k", "K bins"),
+        "scheduler" => ("scheduler", "Scheduler"),
+        "load.factor" => ("rps", "RPS scaling factor"),
+        "d_sla_token_s" => ("dtoken", "Per-token SLA"),
+        "d_sla_request_s" => ("drequest", "Per-request SLA"),
+        "predictor" => ("predictor", "Output-length predictor"),
+        "predictor.sigma" => ("sigma", "Predictor sigma"),
+        "seed" => ("seed", "Seed"),
+        "plan.max_requests" => ("cap", "Plan cap"),
+        "token_semantics" => ("semantics", "Batch semantics"),
+        "token_kappa" => ("kappa", "Context cost kappa"),
+        "calibration" => ("calib-file", "Calibration grid"),
+        _ => return None,
+    })
+}
+
+/// How the page names a field in an error: its control's label, else the preset value.
+pub fn field_words(field: &str) -> String {
+    match control_for(field) {
+        Some((_, label)) => label.to_string(),
+        None => format!("the preset's {}", field.replace(['_', '.'], " ")),
+    }
+}
+
 /// Requests at slider position `pos` (0..=36).
 pub fn requests_at(pos: u32) -> usize {
     let pos = pos.min(REQUEST_STEPS) as usize;
@@ -257,6 +289,22 @@ impl UiState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Every field the core can name in an error has words on the page, and every
+    /// control named for one exists in index.html.
+    #[test]
+    fn every_core_field_has_page_words_and_real_controls() {
+        let html = include_str!("../index.html");
+        for field in batchlab::config::FIELDS {
+            assert!(!field_words(field).contains("  "), "{field}");
+            if let Some((id, label)) = control_for(field) {
+                assert!(html.contains(&format!("id=\"{id}\"")), "{field}: no control #{id}");
+                assert!(!label.is_empty());
+            }
+        }
+        assert_eq!(field_words("k_bins"), "K bins");
+        assert_eq!(field_words("memory.m_max_gb"), "the preset's memory m max gb");
+    }
 
     #[test]
     fn request_slider_covers_1k_to_1m_on_round_values() {

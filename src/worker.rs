@@ -14,7 +14,7 @@ use std::collections::VecDeque;
 use std::rc::Rc;
 
 use batchlab::engine::Schedule;
-use batchlab::token::{self, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::token::{self, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use batchlab::workload::Workload;
 use js_sys::{Reflect, Uint8Array};
 use serde::Serialize;
@@ -22,8 +22,8 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
-use crate::jobs::{execute_with, Hooks, InputFile, Inputs, TokenPasser};
-use crate::protocol::{Request, Response, TokenPassInfo};
+use crate::jobs::{error_response, execute_with, InputFile, Inputs};
+use crate::protocol::{Request, Response};
 
 #[cfg(feature = "webgpu")]
 type Gpu = batchlab_gpu::GpuTokenPass;
@@ -61,7 +61,7 @@ pub fn to_js<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Err
 fn post(response: &Response) {
     let sent = to_js(response).map_err(|e| e.to_string()).and_then(|v| scope().post_message(&v).map_err(|e| format!("{e:?}")));
     if let Err(e) = sent {
-        let fallback = Response::Error { message: format!("internal error: cannot send the answer: {e}") };
+        let fallback = Response::Error { message: format!("internal error: cannot send the answer: {e}"), field: None };
         if let Ok(v) = to_js(&fallback) {
             let _ = scope().post_message(&v);
         }
@@ -71,7 +71,7 @@ fn post(response: &Response) {
 pub fn start() {
     // A panic is a bug, but the page must hear of it (and then replaces this worker).
     std::panic::set_hook(Box::new(|info| {
-        post(&Response::Error { message: format!("internal error: {}", info.to_string().replace('\n', " ")) })
+        post(&Response::Error { message: format!("internal error: {}", info.to_string().replace('\n', " ")), field: None })
     }));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         let start = with(|w| {
@@ -150,7 +150,7 @@ async fn drain() {
         w.draining = next.is_some();
         next
     }) {
-        let response = handle(&envelope).await.unwrap_or_else(|message| Response::Error { message });
+        let response = handle(&envelope).await.unwrap_or_else(|e| e);
         post(&response);
     }
 }
@@ -160,28 +160,29 @@ struct WorkerTokenPass {
     gpu: Option<Rc<(Gpu, String)>>,
 }
 
-impl TokenPasser for WorkerTokenPass {
-    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenPassInfo)> {
-        let mut info = TokenPassInfo::default();
+impl TokenPass for WorkerTokenPass {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
+        let mut device = TokenDevice::default();
         if let Some(gpu) = &self.gpu {
             let (gpu, name) = &**gpu;
             match gpu_pass(gpu, w, s, cfg, slas).await {
-                Ok(metrics) => return Ok((metrics, TokenPassInfo { gpu: Some(name.clone()), ..info })),
+                // The name from the probe: Chromium hides the adapter's name from wgpu.
+                Ok((metrics, _)) => return Ok((metrics, TokenDevice { gpu: Some(name.clone()), gpu_error: None })),
                 // Bad input fails the same way on the CPU, which then says so properly.
-                Err(e) => info.gpu_error = Some(e),
+                Err(e) => device.gpu_error = Some(e.message()),
             }
         }
-        Ok((token::run_cpu(w, s, cfg, slas)?, info))
+        Ok((token::run_cpu(w, s, cfg, slas)?, device))
     }
 }
 
 #[cfg(feature = "webgpu")]
-async fn gpu_pass(gpu: &Gpu, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<TokenMetrics, String> {
-    gpu.run_async(w, s, cfg, slas).await
+async fn gpu_pass(gpu: &Gpu, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
+    TokenPass::run(&mut &*gpu, w, s, cfg, slas).await
 }
 
 #[cfg(not(feature = "webgpu"))]
-async fn gpu_pass(gpu: &Gpu, _: &Workload, _: &Schedule, _: &TokenModelConfig, _: &Slas) -> Result<TokenMetrics, String> {
+async fn gpu_pass(gpu: &Gpu, _: &Workload, _: &Schedule, _: &TokenModelConfig, _: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
     match *gpu {}
 }
 
@@ -198,15 +199,15 @@ fn read_file(envelope: &JsValue, key: &str) -> Result<Option<InputFile>, String>
     Ok(Some(InputFile { name, bytes: Uint8Array::new(&buffer).to_vec() }))
 }
 
-async fn handle(envelope: &JsValue) -> Result<Response, String> {
+async fn handle(envelope: &JsValue) -> Result<Response, Response> {
+    let fail = |message: String| Response::Error { message, field: None };
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
-        serde_wasm_bindgen::from_value(request).map_err(|e| format!("internal error: bad request: {e}"))?;
-    let inputs = Inputs { trace: read_file(envelope, "trace")?, calibration: read_file(envelope, "calibration")? };
+        serde_wasm_bindgen::from_value(request).map_err(|e| fail(format!("internal error: bad request: {e}")))?;
+    let inputs = Inputs { trace: read_file(envelope, "trace").map_err(fail)?, calibration: read_file(envelope, "calibration").map_err(fail)? };
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));
-    let mut passer = WorkerTokenPass { gpu: with(|w| w.gpu.clone()) };
-    let hooks = Hooks { clock: &clock, progress: &mut progress };
-    execute_with(request, &inputs, hooks, &mut passer).await.map_err(|e| e.to_string())
+    let pass = WorkerTokenPass { gpu: with(|w| w.gpu.clone()) };
+    execute_with(request, &inputs, &clock, &mut progress, pass).await.map_err(|e| error_response(&e))
 }

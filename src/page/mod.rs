@@ -119,6 +119,27 @@ fn show_error(message: &str) {
     el("error").set_text_content(Some(message));
 }
 
+/// Mark the control at fault (`aria-invalid`, tied to the error text) and move focus to
+/// it; `None` clears any mark.
+fn mark_invalid(control: Option<&str>) {
+    if let Ok(marked) = document().query_selector_all("[aria-invalid]") {
+        for i in 0..marked.length() {
+            if let Some(e) = marked.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
+                let _ = e.remove_attribute("aria-invalid");
+                let _ = e.remove_attribute("aria-errormessage");
+            }
+        }
+    }
+    if let Some(id) = control {
+        let e = el(id);
+        let _ = e.set_attribute("aria-invalid", "true");
+        let _ = e.set_attribute("aria-errormessage", "error");
+        if let Ok(h) = e.dyn_into::<web_sys::HtmlElement>() {
+            let _ = h.focus();
+        }
+    }
+}
+
 fn set_status(text: &str) {
     el("status").set_text_content(Some(text));
 }
@@ -348,6 +369,7 @@ fn submit(job: Job) {
         Err(e) => return show_error(&e),
     };
     show_error("");
+    mark_invalid(None);
     // The link now reproduces this job's figures.
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
     let request = job.request(&state);
@@ -455,8 +477,13 @@ fn received(r: Response) {
         Response::Run(out) => done(|| show_runs(std::slice::from_ref(&*out))),
         Response::Compare(outs) => done(|| show_runs(&outs)),
         Response::Plan(plan) => done(|| show_plan(&plan)),
-        Response::Error { message } => {
+        Response::Error { message, field } => {
+            let message = match &field {
+                Some(f) => format!("{}: {message}", crate::state::field_words(f)),
+                None => message,
+            };
             show_error(&message);
+            mark_invalid(field.as_deref().and_then(crate::state::control_for).map(|(id, _)| id));
             let internal = message.starts_with("internal error");
             match with(|a| a.checking.take()) {
                 // A file that does not parse is dropped; the page stays as it was.

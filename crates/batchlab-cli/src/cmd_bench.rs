@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::latency::LatencyModel;
-use batchlab::plan::{run_plan_with, PlanSpec};
+use batchlab::plan::{Hooks, PlanSpec, Progress};
+use batchlab::session::{Inputs, Session, PLAN_PREFIX};
 use batchlab::run::{simulate_run_with_schedule, token_inputs};
-use batchlab::token::{run_cpu, TokenMetrics};
+use batchlab::token::{now, run_cpu, TokenMetrics, TokenPass};
 use batchlab::workload::{build, Source};
 use clap::Args;
 
@@ -106,7 +107,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         token_cpu.push((t3 - t2).as_secs_f64());
         if gpu.is_some() {
             let before = backend.elapsed_s;
-            let on_gpu = backend.run(&workload, &schedule, &token_model, &slas)?;
+            let (on_gpu, _) = now(backend.run(&workload, &schedule, &token_model, &slas))?;
             token_gpu.push(backend.elapsed_s - before);
             if !same_metrics(&on_cpu, &on_gpu) {
                 return Err(CliError::new(format!(
@@ -137,17 +138,13 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         let started = Instant::now();
         let clock = move || started.elapsed().as_secs_f64();
         let mut simulated = 0u64;
-        let plan = run_plan_with(
-            source,
-            &CalibrationGrid::for_preset(preset),
-            &spec,
-            &clock,
-            &mut |p| {
-                simulated = p.requests_simulated;
-                true
-            },
-            &mut |w, s, t, slas| backend.run(w, s, t, slas),
-        )?;
+        let mut progress = |p: &Progress| {
+            simulated = p.requests_simulated;
+            true
+        };
+        let hooks = Hooks { clock: &clock, progress: &mut progress };
+        let session = Session::open(&Inputs::default())?;
+        let plan = now(session.plan(preset, &spec, hooks, &mut backend, PLAN_PREFIX))?.result;
         let mut total = [started.elapsed().as_secs_f64()];
         let backend_name = if gpu.is_some() { "GPU" } else { "CPU" };
         let name = format!("stress plan ({} runs, once; token pass {backend_name})", plan.runs.len());

@@ -4,14 +4,13 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use batchlab::config::{Config, Load, Preset, SchedulerKind};
-use batchlab::latency::LatencyModel;
-use batchlab::report::{run_csv, run_json};
-use batchlab::run::{simulate_run_with, RunResult};
-use batchlab::workload::{build, Source};
+use batchlab::run::RunResult;
+use batchlab::session::Session;
+use batchlab::token::now;
 use clap::Args;
 
 use crate::error::CliResult;
-use crate::options::{self, print_import_report, ModelArgs};
+use crate::options::{self, ModelArgs};
 use crate::output::{num, pct, print_pairs, print_table, say, secs, write_files};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
@@ -51,48 +50,36 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> CliResult<()> {
     let (preset, mut config) = args.model.config()?;
     let mut backend = TokenBackend::new(&args.token)?;
-    if let Some(s) = args.scheduler {
-        config.scheduler = s;
-    }
-    if let Some(n) = args.requests {
-        config.requests = n;
-    }
-    if let Some(g) = args.gpus {
-        config.gpus = g;
-    }
-    if let Some(k) = args.k {
-        config.k_bins = k;
-    }
+    set(&mut config.scheduler, args.scheduler);
+    set(&mut config.requests, args.requests);
+    set(&mut config.gpus, args.gpus);
+    set(&mut config.k_bins, args.k);
     // Check the options before reading a possibly large trace.
     options::validate(&config)?;
-    let model = LatencyModel::new(args.model.calibration(preset)?, config.latency_mode)?;
-    let trace = args.model.trace()?;
-    let source = match &trace {
-        Some(t) => {
-            print_import_report(t);
-            Source::Trace(t)
-        }
-        None => Source::Synthetic(config.synthetic),
-    };
-    let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
-    if workload.len() < config.requests {
-        say!("The source holds {} usable request(s); simulating all of them.", workload.len());
+    let session = Session::open(&args.model.inputs()?)?;
+    for line in session.describe_inputs()? {
+        say!("{line}");
     }
-    config.requests = workload.len();
-
     // Look for a GPU (slow, once) before the clock starts: the wall time is the run's.
     backend.prepare()?;
     let started = Instant::now();
-    let mut token_pass = |w: &_, s: &_, t: &_, slas: &_| backend.run(w, s, t, slas);
-    let mut result = simulate_run_with(&workload, &config, &model, &source.describe(), &mut token_pass)?;
-    result.wall_time_s = started.elapsed().as_secs_f64();
-
-    print_summary(&result, &format!("{}, {}", backend.describe(), secs(backend.elapsed_s)));
-    let files = [("run.csv".to_string(), run_csv(&result)), ("run.json".to_string(), run_json(&result))];
+    let clock = move || started.elapsed().as_secs_f64();
+    let out = now(session.run(preset, &config, &clock, &mut backend))?;
+    if out.result.config.requests < config.requests {
+        say!("The source holds {} usable request(s); simulated all of them.", out.result.config.requests);
+    }
+    print_summary(&out.result, &format!("{}, {}", backend.describe(), secs(out.token_pass.seconds)));
+    let files = [("run.csv".to_string(), out.csv), ("run.json".to_string(), out.json)];
     for path in write_files(&args.out, &files)? {
         say!("Wrote {}", path.display());
     }
     Ok(())
+}
+
+fn set<T>(target: &mut T, value: Option<T>) {
+    if let Some(v) = value {
+        *target = v;
+    }
 }
 
 /// A bin edge: whole tokens, or "inf" for the open end of the last bin.

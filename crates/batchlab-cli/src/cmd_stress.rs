@@ -5,14 +5,14 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use batchlab::plan::{run_plan_with, PlanResult, PlanSpec, Progress, STEP3_K};
-use batchlab::report::plan_files;
-use batchlab::workload::Source;
+use batchlab::plan::{Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::session::{Session, PLAN_PREFIX};
+use batchlab::token::now;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::CliResult;
-use crate::options::{self, print_import_report, ModelArgs};
+use crate::options::{self, ModelArgs};
 use crate::output::{num, pct, print_table, say, secs, write_files};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
@@ -49,7 +49,7 @@ pub struct StressArgs {
     pub k: u32,
 
     /// Prefix of the output file names.
-    #[arg(long, value_name = "PREFIX", default_value = "comprehensive_stress_results", help_heading = "Output")]
+    #[arg(long, value_name = "PREFIX", default_value = PLAN_PREFIX, help_heading = "Output")]
     pub output: String,
 
     /// Folder for the output files (created if missing).
@@ -81,16 +81,12 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     // Check the options before reading a possibly large trace.
     spec.validate()?;
     options::validate(&spec.base)?;
-    let grid = args.model.calibration(preset)?;
-    let trace = args.model.trace()?;
-    let source = match &trace {
-        Some(t) => {
-            print_import_report(t);
-            Source::Trace(t)
-        }
-        None => Source::Synthetic(spec.base.synthetic),
-    };
-    say!("Stress plan: {} run(s) on {}, preset {}, seed {}.", spec.run_count(), source.describe(), preset.name(), spec.base.seed);
+    let session = Session::open(&args.model.inputs()?)?;
+    for line in session.describe_inputs()? {
+        say!("{line}");
+    }
+    let source = session.source(&spec.base).describe();
+    say!("Stress plan: {} run(s) on {source}, preset {preset}, seed {}.", spec.run_count(), spec.base.seed);
     // Look for the GPU now, once for every run, and before the progress bar owns stderr.
     backend.prepare()?;
 
@@ -102,9 +98,11 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         bar.set_message(format!("{} requests simulated; last: {}", p.requests_simulated, p.last_label));
         true
     };
-    let plan = run_plan_with(source, &grid, &spec, &clock, &mut on_progress, &mut |w, s, t, slas| backend.run(w, s, t, slas));
+    let hooks = Hooks { clock: &clock, progress: &mut on_progress };
+    let out = now(session.plan(preset, &spec, hooks, &mut backend, &args.output));
     bar.finish_and_clear();
-    let plan = plan?;
+    let out = out?;
+    let plan = &out.result;
     say!(
         "Finished in {}; token passes: {} on {}, {}.",
         secs(started.elapsed().as_secs_f64()),
@@ -114,10 +112,9 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     );
     say!();
 
-    print_runs(&plan);
-    let files = plan_files(&plan, &args.output);
+    print_runs(plan);
     say!();
-    for path in write_files(&args.out, &files)? {
+    for path in write_files(&args.out, &out.files)? {
         say!("Wrote {}", path.display());
     }
     say!();
@@ -125,8 +122,7 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         Some(g) => say!("Best GPU count (step 3): {g} ({}).", plan.best_gpu_count_origin),
         None => say!("Best GPU count: n/a (step 3 not run)."),
     }
-    let analysis = files.iter().find(|(name, _)| name.ends_with("_analysis.json")).map(|(_, json)| json.as_str());
-    print_findings(analysis.unwrap_or_default());
+    print_findings(&out.findings);
     Ok(())
 }
 
@@ -174,19 +170,14 @@ fn print_runs(plan: &PlanResult) {
     print_table(&rows);
 }
 
-/// The analysis JSON's "key_findings", one per line.
-fn print_findings(analysis_json: &str) {
-    let Ok(v) = serde_json::from_str::<serde_json::Value>(analysis_json) else { return };
-    let Some(findings) = v.get("key_findings").and_then(|f| f.as_array()) else { return };
+/// The analysis's key findings, one per line.
+fn print_findings(findings: &[String]) {
     if findings.is_empty() {
         return;
     }
     say!();
     say!("Key findings:");
     for f in findings {
-        match f.as_str() {
-            Some(s) => say!("  - {s}"),
-            None => say!("  - {f}"),
-        }
+        say!("  - {f}");
     }
 }

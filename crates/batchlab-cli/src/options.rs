@@ -8,13 +8,11 @@ use batchlab::config::{
     BinPolicy, Completion, Config, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
-use batchlab::latency::CalibrationGrid;
-use batchlab::workload::{parse_trace, TraceData};
+use batchlab::session::{InputFile, Inputs};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::Args;
 
 use crate::error::{read_file, CliResult};
-use crate::output::say;
 
 /// `Config::validate`, which also bounds sizes (see `batchlab::config::MAX_REQUESTS`).
 pub fn validate(c: &Config) -> CliResult<()> {
@@ -298,35 +296,14 @@ impl ModelArgs {
         Ok((preset, c))
     }
 
-    /// The calibration grid: the file given (parsed and checked), else the preset's.
-    pub fn calibration(&self, preset: Preset) -> CliResult<CalibrationGrid> {
-        match &self.calibration {
-            Some(path) => Ok(CalibrationGrid::parse_csv(&read_file(path)?, &path.display().to_string())?),
-            None => Ok(CalibrationGrid::for_preset(preset)),
-        }
-    }
-
-    /// The trace, if one was given.
-    pub fn trace(&self) -> CliResult<Option<TraceData>> {
-        match &self.trace {
-            Some(path) => Ok(Some(parse_trace(&read_file(path)?, &path.display().to_string())?)),
-            None => Ok(None),
-        }
-    }
-}
-
-/// Print what the trace import did: rows loaded, columns used, rows skipped and why.
-pub fn print_import_report(t: &TraceData) {
-    let r = &t.report;
-    say!("Loaded {} request(s) from {} ({} data row(s) read).", r.rows_loaded, t.file, r.rows_read);
-    if !r.columns.is_empty() {
-        say!("  columns: {}", r.columns);
-    }
-    let skipped: usize = r.skipped.iter().map(|s| s.count).sum();
-    if skipped == 0 {
-        say!("  skipped 0 rows.");
-    }
-    for s in &r.skipped {
-        say!("  skipped {} row(s): {} (first at row {}).", s.count, s.reason, s.first_row);
+    /// The files given, read into memory for the core's session.
+    pub fn inputs(&self) -> CliResult<Inputs> {
+        let read = |path: &Option<PathBuf>| -> CliResult<Option<InputFile>> {
+            match path {
+                Some(p) => Ok(Some(InputFile { name: p.display().to_string(), bytes: read_file(p)? })),
+                None => Ok(None),
+            }
+        };
+        Ok(Inputs { trace: read(&self.trace)?, calibration: read(&self.calibration)? })
     }
 }

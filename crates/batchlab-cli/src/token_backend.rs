@@ -14,7 +14,7 @@ use std::io::Write;
 use std::time::Instant;
 
 use batchlab::engine::Schedule;
-use batchlab::token::{run_cpu, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::token::{CpuTokenPass, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use batchlab::workload::Workload;
 use clap::{Args, ValueEnum};
 
@@ -126,20 +126,22 @@ impl TokenBackend {
         }
     }
 
-    /// One token pass on the chosen backend, timed into `elapsed_s`.
-    pub fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<TokenMetrics> {
+}
+
+/// The CLI's backend is the core's one token-pass interface; every pass is timed into
+/// `elapsed_s`. Both devices are ready at once here (the native GPU pass blocks).
+impl TokenPass for TokenBackend {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
         self.prepare()?;
         let started = Instant::now();
-        let metrics = match &self.state {
+        let out = match &self.state {
             #[cfg(feature = "gpu")]
-            State::Gpu(g) => g
-                .run(w, s, cfg, slas)
-                .map_err(|e| batchlab::Error::token_pass(format!("the GPU failed: {e}"))),
-            _ => run_cpu(w, s, cfg, slas),
+            State::Gpu(g) => TokenPass::run(&mut &*g, w, s, cfg, slas).await,
+            _ => CpuTokenPass.run(w, s, cfg, slas).await,
         };
         self.elapsed_s += started.elapsed().as_secs_f64();
         self.passes += 1;
-        metrics
+        out
     }
 }
 

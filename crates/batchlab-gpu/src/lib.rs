@@ -23,11 +23,23 @@ mod upload;
 use batchlab::engine::Schedule;
 use batchlab::token::histogram::{edges_f32_extended, edges_f64, BUCKETS};
 use batchlab::token::plan::{walk, Constants};
-use batchlab::token::{finish, DecodeTotals, LogHistogram, Slas, TokenMetrics, TokenModelConfig};
+use batchlab::token::{finish, DecodeTotals, LogHistogram, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use batchlab::workload::Workload;
 use wgpu::util::DeviceExt;
 
 pub use upload::STEPS_PER_ITEM;
+
+/// The core's one token-pass interface. Natively the pass blocks (ready at once, so
+/// `batchlab::token::now` drives it); in the browser it awaits WebGPU's promises.
+impl TokenPass for &GpuTokenPass {
+    async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
+        #[cfg(not(target_arch = "wasm32"))]
+        let metrics = pollster::block_on(self.metrics(w, s, cfg, slas))?;
+        #[cfg(target_arch = "wasm32")]
+        let metrics = self.metrics(w, s, cfg, slas).await?;
+        Ok((metrics, TokenDevice { gpu: Some(self.adapter_name.clone()), gpu_error: None }))
+    }
+}
 
 const WORKGROUP: u32 = 64;
 /// Counters the shader keeps (see token.wgsl): violating gaps, max bits, min bits,
@@ -166,11 +178,20 @@ impl GpuTokenPass {
 
     /// The token pass of one run: the host part as on the CPU, the decode gaps on the GPU.
     pub async fn run_async(&self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> Result<TokenMetrics, String> {
-        let consts = Constants::new(cfg, slas).map_err(|e| e.to_string())?;
+        self.metrics(w, s, cfg, slas).await.map_err(|e| e.to_string())
+    }
+
+    /// Bad input is the core's error, exactly as on the CPU; a failure of the device is
+    /// a token-pass error naming the adapter.
+    async fn metrics(&self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<TokenMetrics> {
+        let consts = Constants::new(cfg, slas)?;
         let mut up = upload::Upload::new(self.max_items_per_chunk);
-        let host = walk(w, s, cfg, slas, &consts, &mut up).map_err(|e| e.to_string())?;
+        let host = walk(w, s, cfg, slas, &consts, &mut up)?;
         up.finish();
-        let decode = self.decode(&consts, &up).await?;
+        let decode = self
+            .decode(&consts, &up)
+            .await
+            .map_err(|e| batchlab::Error::token_pass(format!("the GPU ({}) failed: {e}", self.adapter_name)))?;
         Ok(finish(cfg, &consts, host, decode))
     }
 

@@ -151,5 +151,8 @@ fn bad_parameters_are_the_cores_one_line_errors() {
     let slas = Slas { d_sla_token_s: 0.01, d_sla_request_s: 20.0 };
     let e = gpu.run(&w, &s, &tm, &slas).unwrap_err();
     assert_eq!(e, run_cpu(&w, &s, &tm, &slas).unwrap_err().to_string());
-    assert!(e.contains("--token-kappa") && !e.contains('\n'), "{e}");
+    assert!(e.starts_with("token_kappa: ") && !e.contains('\n'), "{e}");
+    // Through the core's one interface: the same error, not a GPU failure.
+    let e = batchlab::token::now(batchlab::token::TokenPass::run(&mut &*gpu, &w, &s, &tm, &slas)).unwrap_err();
+    assert_eq!(Some(e), run_cpu(&w, &s, &tm, &slas).err());
 }

@@ -18,6 +18,7 @@ pub mod plan;
 pub mod report;
 pub mod rng;
 pub mod run;
+pub mod session;
 pub mod sla;
 pub mod stats;
 pub mod timeseries;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS, MAX_K};
 use crate::error::{Error, Result};
 use crate::latency::{CalibrationGrid, LatencyModel};
-use crate::run::{simulate_run_with, RunResult, TokenPass};
-use crate::token;
+use crate::run::{simulate_run_with, RunResult};
+use crate::token::{self, CpuTokenPass, TokenPass};
 use crate::workload::{build, Source, Workload};
 
 pub const STEP1_REQUESTS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
@@ -173,21 +173,28 @@ pub struct Progress {
     pub last_label: String,
 }
 
-struct Runner<'a> {
+/// The shell's hooks into a job: a clock in seconds (any origin; the core has none) to
+/// time each run, and a progress callback called after each run that answers whether to
+/// go on (`false` cancels: `Err(Error::Cancelled)`).
+pub struct Hooks<'a> {
+    pub clock: &'a dyn Fn() -> f64,
+    pub progress: &'a mut dyn FnMut(&Progress) -> bool,
+}
+
+struct Runner<'s, 'h, P> {
     workload: Workload,
     name: String,
     model: LatencyModel,
-    spec: &'a PlanSpec,
-    clock: &'a dyn Fn() -> f64,
-    progress: &'a mut dyn FnMut(&Progress) -> bool,
-    token_pass: &'a mut TokenPass<'a>,
+    spec: &'s PlanSpec,
+    hooks: Hooks<'h>,
+    token_pass: P,
     runs: Vec<PlanRun>,
     requests_simulated: u64,
     total: usize,
 }
 
-impl Runner<'_> {
-    fn run(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) -> Result<()> {
+impl<P: TokenPass> Runner<'_, '_, P> {
+    async fn run(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) -> Result<()> {
         let n = n.min(self.workload.len());
         let cfg = Config {
             scheduler,
@@ -197,12 +204,13 @@ impl Runner<'_> {
             bin_boundary_sample: self.spec.bin_boundary_sample,
             ..self.spec.base.clone()
         };
-        let label = format!("step{step} {} N={n} GPUs={gpus} K={k}", scheduler.name());
+        let label = format!("step{step} {scheduler} N={n} GPUs={gpus} K={k}");
         let w = self.workload.prefix(n);
-        let t0 = (self.clock)();
-        let result = simulate_run_with(&w, &cfg, &self.model, &self.name, &mut *self.token_pass)
-            .map(|mut r| {
-                r.wall_time_s = (self.clock)() - t0;
+        let t0 = (self.hooks.clock)();
+        let result = simulate_run_with(&w, &cfg, &self.model, &self.name, &mut self.token_pass)
+            .await
+            .map(|(mut r, _)| {
+                r.wall_time_s = (self.hooks.clock)() - t0;
                 r
             })
             .map_err(|e| e.to_string());
@@ -214,7 +222,7 @@ impl Runner<'_> {
             requests_simulated: self.requests_simulated,
             last_label: label,
         };
-        if (self.progress)(&p) {
+        if (self.hooks.progress)(&p) {
             Ok(())
         } else {
             Err(Error::Cancelled)
@@ -222,27 +230,19 @@ impl Runner<'_> {
     }
 }
 
-/// Run the plan. `clock` returns seconds (any origin) to time each run; `progress` is
-/// called after each run and returns `false` to cancel (then `Err(Error::Cancelled)`).
-/// The token pass runs on the CPU; `run_plan_with` takes another backend.
-pub fn run_plan(
+/// Run the plan with the CPU token pass (see `run_plan_with`).
+pub fn run_plan(source: Source<'_>, calibration: &CalibrationGrid, spec: &PlanSpec, hooks: Hooks<'_>) -> Result<PlanResult> {
+    token::now(run_plan_with(source, calibration, spec, hooks, CpuTokenPass))
+}
+
+/// Run the plan: every run's token pass on `token_pass`, each run timed by the hooks'
+/// clock, progress after each run (which may cancel).
+pub async fn run_plan_with(
     source: Source<'_>,
     calibration: &CalibrationGrid,
     spec: &PlanSpec,
-    clock: &dyn Fn() -> f64,
-    progress: &mut dyn FnMut(&Progress) -> bool,
-) -> Result<PlanResult> {
-    run_plan_with(source, calibration, spec, clock, progress, &mut |w, s, t, slas| token::run_cpu(w, s, t, slas))
-}
-
-/// `run_plan` with the given token pass.
-pub fn run_plan_with<'a>(
-    source: Source<'_>,
-    calibration: &CalibrationGrid,
-    spec: &'a PlanSpec,
-    clock: &'a dyn Fn() -> f64,
-    progress: &'a mut dyn FnMut(&Progress) -> bool,
-    token_pass: &'a mut TokenPass<'a>,
+    hooks: Hooks<'_>,
+    token_pass: impl TokenPass,
 ) -> Result<PlanResult> {
     spec.validate()?;
     let base = &spec.base;
@@ -254,8 +254,7 @@ pub fn run_plan_with<'a>(
         name: source.describe(),
         model,
         spec,
-        clock,
-        progress,
+        hooks,
         token_pass,
         runs: Vec::new(),
         requests_simulated: 0,
@@ -265,13 +264,13 @@ pub fn run_plan_with<'a>(
     if spec.steps[0] {
         for n in spec.step1_sizes() {
             for (scheduler, gpus) in spec.step1_configs() {
-                r.run(1, scheduler, gpus, k, n)?;
+                r.run(1, scheduler, gpus, k, n).await?;
             }
         }
     }
     if spec.steps[1] {
         for gpus in spec.step2_gpus() {
-            r.run(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n())?;
+            r.run(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n()).await?;
         }
     }
     let (best, origin) = match spec.best_gpu_count {
@@ -284,7 +283,7 @@ pub fn run_plan_with<'a>(
     };
     if spec.steps[2] {
         for k in STEP3_K {
-            r.run(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n())?;
+            r.run(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n()).await?;
         }
     }
     Ok(PlanResult {

@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::latency::{LatencyFit, LatencyModel};
 use crate::metrics::{compute, worst_token_gap_s, BinStats, RunMetrics};
 use crate::timeseries::TimeSeries;
-use crate::token::{self, LogHistogram, Slas, TokenMetrics, TokenModelConfig};
+use crate::token::{self, CpuTokenPass, LogHistogram, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use crate::workload::Workload;
 
 /// The outcome of one run, shared by the CLI, the web app and the reports.
@@ -49,27 +49,24 @@ impl Default for RunResult {
     }
 }
 
-/// A token pass: times every output token of a schedule (CPU: `token::run_cpu`; GPU:
-/// `batchlab_gpu`). Every backend returns the same `TokenMetrics` for the same input.
-pub type TokenPass<'a> = dyn FnMut(&Workload, &Schedule, &TokenModelConfig, &Slas) -> Result<TokenMetrics> + 'a;
-
 /// Simulate `workload` (already built for `config`), with the token pass on the CPU.
 pub fn simulate_run(workload: &Workload, config: &Config, model: &LatencyModel, workload_name: &str) -> Result<RunResult> {
-    simulate_run_with(workload, config, model, workload_name, &mut |w, s, t, slas| token::run_cpu(w, s, t, slas))
+    token::now(simulate_run_with(workload, config, model, workload_name, &mut CpuTokenPass)).map(|(r, _)| r)
 }
 
-/// Simulate with the given token pass.
-pub fn simulate_run_with(
+/// Simulate with the given token pass; also says which device ran it.
+pub async fn simulate_run_with(
     workload: &Workload,
     config: &Config,
     model: &LatencyModel,
     workload_name: &str,
-    token_pass: &mut TokenPass<'_>,
-) -> Result<RunResult> {
+    token_pass: &mut impl TokenPass,
+) -> Result<(RunResult, TokenDevice)> {
     let (mut result, schedule) = simulate_run_with_schedule(workload, config, model, workload_name)?;
     let (token_model, slas) = token_inputs(config, model)?;
-    attach_token_metrics(&mut result, token_pass(workload, &schedule, &token_model, &slas)?);
-    Ok(result)
+    let (metrics, device) = token_pass.run(workload, &schedule, &token_model, &slas).await?;
+    attach_token_metrics(&mut result, metrics);
+    Ok((result, device))
 }
 
 /// The inputs of this run's token pass.
@@ -134,7 +131,7 @@ fn notes(workload: &Workload, config: &Config, model: &LatencyModel, m: &RunMetr
             )
         });
     }
-    if config.sla.signal == SlaSignal::TokenTime && config.scheduler.name().contains("dynamic") {
+    if config.sla.signal == SlaSignal::TokenTime && config.scheduler.is_dynamic() {
         // The token step is fixed by the batch size alone in fit mode: from beta (b = 1)
         // to beta * h(B_max). Which controller branches can that range ever reach?
         let (best, worst) = (model.token_step_s(1, 1), model.token_step_s(config.b_max, 1));

@@ -7,10 +7,11 @@ use batchlab::latency::CalibrationGrid;
 use batchlab::analysis::analysis_json;
 use batchlab::config::{Preset, SchedulerKind, Synthetic};
 use batchlab::error::Error;
-use batchlab::plan::{best_gpus_by_capacity, run_plan_with, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
+use batchlab::engine::Schedule;
+use batchlab::plan::{best_gpus_by_capacity, run_plan_with, Hooks, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
 use batchlab::run::RunResult;
-use batchlab::token;
-use batchlab::workload::Source;
+use batchlab::token::{self, CpuTokenPass, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
+use batchlab::workload::{Source, Workload};
 use serde_json::Value;
 
 /// A successful run with the given configuration and headline metrics.
@@ -70,17 +71,27 @@ fn small_plan(steps: [bool; 3], best: Option<u32>, fail: &dyn Fn(usize) -> bool)
     spec.max_requests = 300;
     spec.max_gpus = 2;
     spec.best_gpu_count = best;
-    let mut calls = 0usize;
-    let mut pass = |w: &_, s: &_, t: &_, slas: &_| {
-        calls += 1;
-        if fail(calls - 1) {
+    let pass = FailingPass { calls: 0, fail };
+    let hooks = Hooks { clock: &|| 0.0, progress: &mut |_| true };
+    token::now(run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &CalibrationGrid::for_preset(Preset::Paper), &spec, hooks, pass))
+        .unwrap()
+}
+
+/// The CPU pass, failing on the calls `fail` says (counted from 0).
+struct FailingPass<'a> {
+    calls: usize,
+    fail: &'a dyn Fn(usize) -> bool,
+}
+
+impl TokenPass for FailingPass<'_> {
+    async fn run(&mut self, w: &Workload, s: &Schedule, t: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
+        self.calls += 1;
+        if (self.fail)(self.calls - 1) {
             Err(Error::token_pass("failed on purpose"))
         } else {
-            token::run_cpu(w, s, t, slas)
+            CpuTokenPass.run(w, s, t, slas).await
         }
-    };
-    run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &CalibrationGrid::for_preset(Preset::Paper), &spec, &|| 0.0, &mut |_| true, &mut pass)
-        .unwrap()
+    }
 }
 
 fn step3_gpus(plan: &PlanResult) -> Vec<u32> {

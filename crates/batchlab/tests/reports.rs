@@ -4,7 +4,7 @@
 use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Preset, Synthetic};
 use batchlab::error::Error;
-use batchlab::plan::{run_plan, PlanResult, PlanSpec};
+use batchlab::plan::{run_plan, Hooks, PlanResult, PlanSpec};
 use batchlab::report::{plan_files, without_wall_clock};
 use batchlab::workload::Source;
 
@@ -21,11 +21,13 @@ fn small_plan(seed: u64, tick_s: f64) -> PlanResult {
         Source::Synthetic(Synthetic::BurstGpt),
         &CalibrationGrid::for_preset(Preset::Paper),
         &spec,
-        &|| {
-            now.set(now.get() + tick_s);
-            now.get()
+        Hooks {
+            clock: &|| {
+                now.set(now.get() + tick_s);
+                now.get()
+            },
+            progress: &mut |_| true,
         },
-        &mut |_| true,
     )
     .unwrap()
 }
@@ -103,11 +105,13 @@ fn plan_can_be_cancelled_between_runs() {
         Source::Synthetic(Synthetic::BurstGpt),
         &CalibrationGrid::for_preset(Preset::Paper),
         &spec,
-        &|| 0.0,
-        &mut |p| {
-            calls += 1;
-            assert_eq!(p.runs_done, calls);
-            calls < 3
+        Hooks {
+            clock: &|| 0.0,
+            progress: &mut |p| {
+                calls += 1;
+                assert_eq!(p.runs_done, calls);
+                calls < 3
+            },
         },
     )
     .unwrap_err();

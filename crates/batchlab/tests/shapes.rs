@@ -7,7 +7,7 @@ use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Load, Predictor, Preset, SchedulerKind, Synthetic};
 use batchlab::engine::simulate;
 use batchlab::latency::LatencyModel;
-use batchlab::plan::{run_plan, PlanSpec};
+use batchlab::plan::{run_plan, Hooks, PlanSpec};
 use batchlab::rng::SimRng;
 use batchlab::workload::{build, Source, Workload};
 use common::{config, exact_model};
@@ -59,7 +59,7 @@ fn step2_throughput(preset: Preset, synthetic: Synthetic, n: usize) -> (Vec<f64>
     spec.steps = [false, true, false];
     spec.max_requests = n;
     spec.base.synthetic = synthetic;
-    let plan = run_plan(Source::Synthetic(synthetic), &CalibrationGrid::for_preset(preset), &spec, &|| 0.0, &mut |_| true).unwrap();
+    let plan = run_plan(Source::Synthetic(synthetic), &CalibrationGrid::for_preset(preset), &spec, Hooks { clock: &|| 0.0, progress: &mut |_| true }).unwrap();
     let runs: Vec<_> = plan.runs.iter().map(|r| r.result.as_ref().unwrap()).collect();
     let thr = runs.iter().map(|r| r.metrics.throughput_rps).collect();
     let util = runs.iter().map(|r| r.metrics.gpu_util_mean).collect();

@@ -54,6 +54,7 @@
 
 pub mod cpu;
 pub mod histogram;
+mod pass;
 pub mod plan;
 
 use serde::{Deserialize, Serialize};
@@ -66,6 +67,7 @@ use crate::latency::LatencyModel;
 use crate::workload::Workload;
 
 pub use histogram::LogHistogram;
+pub use pass::{now, CpuTokenPass, TokenDevice, TokenPass};
 pub use plan::{DecodeSink, HostTotals, RequestGaps, Segment};
 
 /// Parameters of the step-time function. `alpha_s` and `gamma` come from the latency
