@@ -11,7 +11,7 @@
 
 use std::path::PathBuf;
 
-use batchlab::analysis::analysis_json;
+use batchlab::analysis::{analyse, analysis_json};
 use batchlab::config::{Preset, SchedulerKind, Synthetic};
 use batchlab::error::Error;
 use batchlab::latency::CalibrationGrid;
@@ -190,4 +190,17 @@ fn analysis_json_matches_the_reference_files_byte_for_byte() {
         }
     }
     assert!(differ.is_empty(), "analysis JSON differs from tests/data/analysis: {differ:?}");
+}
+
+/// The analysis's structs declare their fields alphabetically, as the file's keys have
+/// always been sorted; a field added out of order would pass a blessed reference file,
+/// but not this: a `serde_json::Value` (whose map sorts keys, the crate's
+/// `preserve_order` feature being off) must give the same bytes as the struct.
+#[test]
+fn analysis_keys_are_sorted_at_every_level() {
+    for (name, plan) in cases() {
+        let a = analyse(&plan);
+        let via_value = serde_json::to_string_pretty(&serde_json::to_value(&a).unwrap()).unwrap();
+        assert_eq!(a.to_json(), via_value, "{name}: keys out of alphabetical order");
+    }
 }
