@@ -10,6 +10,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::analyse;
 use crate::config::{Config, Preset, SchedulerKind};
 use crate::error::Result;
 use crate::latency::{CalibrationGrid, LatencyModel};
@@ -201,17 +202,8 @@ impl Session {
     pub async fn plan(&self, preset: Preset, spec: &PlanSpec, hooks: Hooks<'_>, token_pass: impl TokenPass, prefix: &str) -> Result<PlanOutput> {
         let result = run_plan_with(self.source(&spec.base), &self.calibration(preset), spec, hooks, token_pass).await?;
         let files = plan_files(&result, prefix);
-        let analysis: serde_json::Value = files
-            .iter()
-            .find(|(name, _)| name.ends_with("_analysis.json"))
-            .and_then(|(_, text)| serde_json::from_str(text).ok())
-            .unwrap_or_default();
-        let saturation_gpus = analysis["step2_gpu_scaling"]["saturation_gpus"].as_u64().map(|g| g as u32);
-        let findings = analysis["key_findings"]
-            .as_array()
-            .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
-            .unwrap_or_default();
-        Ok(PlanOutput { result, files, saturation_gpus, findings })
+        let analysis = analyse(&result);
+        Ok(PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files })
     }
 
     /// Check the configuration, then build its workload and latency model.

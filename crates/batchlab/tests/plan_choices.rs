@@ -3,16 +3,12 @@
 //! saturation, scaling efficiency, the best K (ties to the smaller K), improvements over
 //! static_fifo, and the findings and failure counts. Expected values are worked by hand.
 
-use batchlab::latency::CalibrationGrid;
-use batchlab::analysis::analysis_json;
-use batchlab::config::{Preset, SchedulerKind, Synthetic};
-use batchlab::error::Error;
-use batchlab::engine::Schedule;
-use batchlab::plan::{best_gpus_by_capacity, run_plan_with, Hooks, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
+mod common;
+
+use batchlab::analysis::{analyse, Analysis, Trend};
+use batchlab::config::{Preset, SchedulerKind};
+use batchlab::plan::{best_gpus_by_capacity, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
 use batchlab::run::RunResult;
-use batchlab::token::{self, CpuTokenPass, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
-use batchlab::workload::{Source, Workload};
-use serde_json::Value;
 
 /// A successful run with the given configuration and headline metrics.
 #[allow(clippy::too_many_arguments)] // one row of the plan table, named in order
@@ -71,27 +67,7 @@ fn small_plan(steps: [bool; 3], best: Option<u32>, fail: &dyn Fn(usize) -> bool)
     spec.max_requests = 300;
     spec.max_gpus = 2;
     spec.best_gpu_count = best;
-    let pass = FailingPass { calls: 0, fail };
-    let hooks = Hooks { clock: &|| 0.0, progress: &mut |_| true };
-    token::now(run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &CalibrationGrid::for_preset(Preset::Paper), &spec, hooks, pass))
-        .unwrap()
-}
-
-/// The CPU pass, failing on the calls `fail` says (counted from 0).
-struct FailingPass<'a> {
-    calls: usize,
-    fail: &'a dyn Fn(usize) -> bool,
-}
-
-impl TokenPass for FailingPass<'_> {
-    async fn run(&mut self, w: &Workload, s: &Schedule, t: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
-        self.calls += 1;
-        if (self.fail)(self.calls - 1) {
-            Err(Error::token_pass("failed on purpose"))
-        } else {
-            CpuTokenPass.run(w, s, t, slas).await
-        }
-    }
+    common::plan_failing(Preset::Paper, &spec, fail)
 }
 
 fn step3_gpus(plan: &PlanResult) -> Vec<u32> {
@@ -138,12 +114,8 @@ fn plan_of(runs: Vec<PlanRun>) -> PlanResult {
     }
 }
 
-fn analysis(runs: Vec<PlanRun>) -> Value {
-    serde_json::from_str(&analysis_json(&plan_of(runs))).unwrap()
-}
-
-fn floats(v: &Value) -> Vec<f64> {
-    v.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+fn analysis(runs: Vec<PlanRun>) -> Analysis {
+    analyse(&plan_of(runs))
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {
@@ -155,15 +127,16 @@ fn step2_efficiency_and_saturation() {
     let thr = [(1, 10.0), (2, 19.0), (4, 30.0), (8, 31.0)];
     let runs = thr.iter().map(|&(g, t)| run(2, SchedulerKind::MultiBinDynamic, g, 8, 1000, t, 1.0, 1.0)).collect();
     let a = analysis(runs);
-    let s2 = &a["step2_gpu_scaling"];
+    let s2 = a.step2_gpu_scaling.as_ref().unwrap();
     // (t / 10) / (g / 1): 1, 1.9 / 2, 3 / 4, 3.1 / 8.
-    assert!(close(&floats(&s2["scaling_efficiency"]), &[1.0, 0.95, 0.75, 0.3875]), "{s2}");
+    assert!(close(&s2.scaling_efficiency, &[1.0, 0.95, 0.75, 0.3875]), "{s2:?}");
     // 95% of the best (31) is 29.45: first reached at 4 GPUs (30), not at 8 (the best).
-    assert_eq!(s2["saturation_gpus"], 4);
-    assert_eq!(s2["throughput_trend"], "increasing");
-    let findings = a["key_findings"].as_array().unwrap();
-    assert!(findings.iter().any(|f| f.as_str().unwrap().contains("it reaches 95% of its maximum at 4 GPUs")), "{findings:?}");
-    assert!(findings.iter().any(|f| f.as_str().unwrap().contains("scaling efficiency 38.8% of linear")), "{findings:?}");
+    assert_eq!(s2.saturation_gpus, Some(4));
+    assert_eq!(a.saturation_gpus(), Some(4));
+    assert_eq!(s2.throughput_trend, Trend::Increasing);
+    let findings = &a.key_findings;
+    assert!(findings.iter().any(|f| f.contains("it reaches 95% of its maximum at 4 GPUs")), "{findings:?}");
+    assert!(findings.iter().any(|f| f.contains("scaling efficiency 38.8% of linear")), "{findings:?}");
 }
 
 #[test]
@@ -173,9 +146,9 @@ fn step2_efficiency_is_relative_to_the_smallest_gpu_count_run() {
         run(2, SchedulerKind::MultiBinDynamic, 4, 8, 1000, 20.0, 1.0, 1.0),
         run(2, SchedulerKind::MultiBinDynamic, 8, 8, 1000, 30.0, 1.0, 1.0),
     ];
-    let a = analysis(runs);
-    assert!(close(&floats(&a["step2_gpu_scaling"]["scaling_efficiency"]), &[1.0, 0.75]));
-    assert_eq!(a["step2_gpu_scaling"]["saturation_gpus"], 8);
+    let s2 = analysis(runs).step2_gpu_scaling.unwrap();
+    assert!(close(&s2.scaling_efficiency, &[1.0, 0.75]));
+    assert_eq!(s2.saturation_gpus, Some(8));
 }
 
 #[test]
@@ -184,17 +157,16 @@ fn step3_best_k_ties_to_the_smaller_k() {
     let cap = [5.0, 7.0, 7.0, 6.0, 7.0, 3.0];
     let thr = [10.0, 12.0, 11.0, 12.0, 9.0, 10.0];
     let runs = (0..6).map(|i| run(3, SchedulerKind::MultiBinDynamic, 4, ks[i], 1000, thr[i], 1.0 + i as f64, cap[i])).collect();
-    let a = analysis(runs);
-    let s3 = &a["step3_kbins_sensitivity"];
-    assert_eq!(s3["best_k"], 2);
+    let s3 = analysis(runs).step3_kbins_sensitivity.unwrap();
+    assert_eq!(s3.best_k, 2);
     // (12 - 9) / 9 = 33.33%.
-    assert!((s3["throughput_sensitivity_pct"].as_f64().unwrap() - 100.0 / 3.0).abs() < 1e-9);
+    assert!((s3.throughput_sensitivity_pct - 100.0 / 3.0).abs() < 1e-9);
     // K 1 -> 2: throughput +20%, latency 1 -> 2 s: +100%.
-    let first = &s3["per_doubling"][0];
-    assert_eq!((first["from_k"].as_u64(), first["to_k"].as_u64()), (Some(1), Some(2)));
-    assert!((first["throughput_change_pct"].as_f64().unwrap() - 20.0).abs() < 1e-9);
-    assert!((first["latency_mean_change_pct"].as_f64().unwrap() - 100.0).abs() < 1e-9);
-    assert_eq!(s3["gpus"], 4);
+    let first = &s3.per_doubling[0];
+    assert_eq!((first.from_k, first.to_k), (1, 2));
+    assert!((first.throughput_change_pct - 20.0).abs() < 1e-9);
+    assert!((first.latency_mean_change_pct - 100.0).abs() < 1e-9);
+    assert_eq!(s3.gpus, 4);
 }
 
 #[test]
@@ -207,25 +179,23 @@ fn step1_improvements_compare_with_static_fifo_at_the_same_n() {
         run(1, DynamicNoBins, 1, 8, 10_000, 30.0, 2.0, 2.0),
     ];
     let a = analysis(runs);
-    let imp = a["step1_request_scaling"]["improvement_over_static_fifo"].as_array().unwrap().clone();
+    let imp = &a.step1_request_scaling.improvement_over_static_fifo;
     assert_eq!(imp.len(), 2, "one per non-static run, against static at its own N: {imp:?}");
     // N = 1000: +50% throughput, latency 4 -> 3 s is a 25% reduction, capacity +50%.
-    assert_eq!(imp[0]["requests"], 1000);
-    assert!((imp[0]["throughput_gain_pct"].as_f64().unwrap() - 50.0).abs() < 1e-9);
-    assert!((imp[0]["latency_mean_reduction_pct"].as_f64().unwrap() - 25.0).abs() < 1e-9);
-    assert!((imp[0]["capacity_gain_pct"].as_f64().unwrap() - 50.0).abs() < 1e-9);
+    assert_eq!(imp[0].requests, 1000);
+    assert!((imp[0].throughput_gain_pct - 50.0).abs() < 1e-9);
+    assert!((imp[0].latency_mean_reduction_pct - 25.0).abs() < 1e-9);
+    assert!((imp[0].capacity_gain_pct - 50.0).abs() < 1e-9);
     // N = 10000: +50%, 8 -> 2 s = 75% reduction, capacity 4 -> 2 = -50%.
-    assert_eq!(imp[1]["requests"], 10_000);
-    assert!((imp[1]["latency_mean_reduction_pct"].as_f64().unwrap() - 75.0).abs() < 1e-9);
-    assert!((imp[1]["capacity_gain_pct"].as_f64().unwrap() + 50.0).abs() < 1e-9);
-    let cfg = &a["step1_request_scaling"]["configs"]["dynamic_no_bins (1 GPU)"];
-    assert_eq!(cfg["latency_trend"], "decreasing");
-    assert_eq!(cfg["throughput_trend"], "increasing");
+    assert_eq!(imp[1].requests, 10_000);
+    assert!((imp[1].latency_mean_reduction_pct - 75.0).abs() < 1e-9);
+    assert!((imp[1].capacity_gain_pct + 50.0).abs() < 1e-9);
+    let cfg = &a.step1_request_scaling.configs["dynamic_no_bins (1 GPU)"];
+    assert_eq!(cfg.latency_trend, Trend::Decreasing);
+    assert_eq!(cfg.throughput_trend, Trend::Increasing);
     // The finding is about the largest N.
-    let findings: Vec<&str> = a["key_findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert!(findings.contains(
-        &"Step 1, N = 10000, 1 GPU: dynamic_no_bins served 30.00 req/s vs 20.00 for static_fifo (+50.0%), mean latency 2.00 s vs 8.00 s."
-    ), "{findings:?}");
+    let finding = "Step 1, N = 10000, 1 GPU: dynamic_no_bins served 30.00 req/s vs 20.00 for static_fifo (+50.0%), mean latency 2.00 s vs 8.00 s.";
+    assert!(a.key_findings.iter().any(|f| f == finding), "{:?}", a.key_findings);
 }
 
 #[test]
@@ -236,11 +206,11 @@ fn failed_runs_and_notes_are_reported_once() {
         r.result.as_mut().unwrap().notes.push("the token SLA cannot bind".into());
     }
     let a = analysis(vec![noted, noted_again, failed(3, "step3 K=4")]);
-    assert_eq!(a["runs"], 3);
-    assert_eq!(a["runs_failed"], 1);
-    let findings: Vec<&str> = a["key_findings"].as_array().unwrap().iter().map(|f| f.as_str().unwrap()).collect();
-    assert!(findings.contains(&"1 run(s) failed: step3 K=4."), "{findings:?}");
-    assert_eq!(findings.iter().filter(|f| **f == "the token SLA cannot bind").count(), 1);
-    // Step 3 has no successful run: no section.
-    assert!(a["step3_kbins_sensitivity"].is_null());
+    assert_eq!((a.runs, a.runs_failed), (3, 1));
+    let findings = &a.key_findings;
+    assert!(findings.iter().any(|f| f == "1 run(s) failed: step3 K=4."), "{findings:?}");
+    assert_eq!(findings.iter().filter(|f| *f == "the token SLA cannot bind").count(), 1);
+    // Step 3 has no successful run: no section (`null` in the file).
+    assert!(a.step3_kbins_sensitivity.is_none());
+    assert!(a.to_json().contains("\"step3_kbins_sensitivity\": null"));
 }

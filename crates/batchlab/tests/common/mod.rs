@@ -1,9 +1,38 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-use batchlab::config::{Config, LatencyMode, Preset, SchedulerKind};
+use batchlab::config::{Config, LatencyMode, Preset, SchedulerKind, Synthetic};
+use batchlab::engine::Schedule;
+use batchlab::error::Error;
 use batchlab::latency::{CalibrationGrid, CalibrationPoint, LatencyModel};
-use batchlab::workload::Workload;
+use batchlab::plan::{run_plan_with, Hooks, PlanResult, PlanSpec};
+use batchlab::token::{self, CpuTokenPass, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
+use batchlab::workload::{Source, Workload};
+
+/// The CPU pass, failing (as a failed run would) on the calls `fail` says, counted from 0.
+pub struct FailingPass<'a> {
+    pub calls: usize,
+    pub fail: &'a dyn Fn(usize) -> bool,
+}
+
+impl TokenPass for FailingPass<'_> {
+    async fn run(&mut self, w: &Workload, s: &Schedule, t: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
+        self.calls += 1;
+        if (self.fail)(self.calls - 1) {
+            Err(Error::token_pass("failed on purpose"))
+        } else {
+            CpuTokenPass.run(w, s, t, slas).await
+        }
+    }
+}
+
+/// `spec` over the synthetic BurstGPT-like source and `preset`'s grid, its token pass
+/// failing as `fail` says.
+pub fn plan_failing(preset: Preset, spec: &PlanSpec, fail: &dyn Fn(usize) -> bool) -> PlanResult {
+    let grid = CalibrationGrid::for_preset(preset);
+    let hooks = Hooks { clock: &|| 0.0, progress: &mut |_| true };
+    token::now(run_plan_with(Source::Synthetic(Synthetic::BurstGpt), &grid, spec, hooks, FailingPass { calls: 0, fail })).unwrap()
+}
 
 /// A latency model whose fit is exactly `T(b, L) = alpha + beta * L * (1 + gamma (b-1)/b)`:
 /// the grid is generated from that formula, so the least-squares fit recovers it.
