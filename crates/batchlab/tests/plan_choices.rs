@@ -13,6 +13,8 @@ use batchlab::workload::Source;
 use serde_json::Value;
 
 /// A successful run with the given configuration and headline metrics.
+// One argument per field the tests vary keeps each call a one-line table row.
+#[allow(clippy::too_many_arguments)]
 fn run(step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize, thr: f64, lat: f64, cap: f64) -> PlanRun {
     let mut r = RunResult::default();
     r.config.scheduler = scheduler;
