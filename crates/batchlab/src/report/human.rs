@@ -5,8 +5,9 @@
 //! - NaN (undefined: no request, no gap) is "–" (an en dash), with no unit; infinity is
 //!   "∞" ("-∞"), with no unit either.
 //! - Numbers keep three significant digits, trailing zeros included ("1.50", "12.3",
-//!   "123"); from 1000 up the whole number ("152346": no digit of the integer part is
-//!   hidden); below 0.001 in scientific notation ("1.23e-5"); zero is "0".
+//!   "123"); from 1000 the whole number ("152346": no digit of the integer part is
+//!   hidden); below 0.001, and from where three digits read 1.00e6 (999500), in
+//!   scientific notation ("1.23e-5", "1.52e9"); zero is "0".
 //! - Durations (given in seconds) take the unit that keeps the number below the next one:
 //!   ns, µs, ms below 1000, s and min below 60, else h ("5.74 ms", "41.8 min"). The unit
 //!   is chosen after rounding, so 0.99996 s is "1.00 s", not "1000 ms".
@@ -43,7 +44,7 @@ pub fn number(x: f64) -> String {
     let sci = format!("{x:.2e}");
     let exp: i32 = sci.split_once('e').and_then(|(_, e)| e.parse().ok()).unwrap_or(0);
     match exp {
-        ..=-4 => sci,
+        ..=-4 | 6.. => sci,
         3.. => format!("{x:.0}"),
         _ => format!("{x:.*}", (2 - exp) as usize),
     }
@@ -62,8 +63,7 @@ pub fn duration(seconds: f64) -> String {
         [("ns", 1e-9, 1e3), ("µs", 1e-6, 1e3), ("ms", 1e-3, 1e3), ("s", 1.0, 60.0), ("min", 60.0, 60.0), ("h", 3600.0, f64::INFINITY)];
     for (unit, length, next) in UNITS {
         let value = number(seconds / length);
-        // The rounded value decides (59.996 s is "1.00 min"); scientific notation only
-        // happens in the first unit, so the parse never fails on a shown value.
+        // The rounded value decides (59.996 s is "1.00 min"). Scientific values parse too.
         if value.parse::<f64>().is_ok_and(|v| v.abs() < next) {
             return format!("{value} {unit}");
         }
@@ -107,6 +107,11 @@ mod tests {
         // Whole numbers from 1000 up; scientific below 0.001; zero plain.
         assert_eq!(number(999.4), "999");
         assert_eq!(number(152345.6), "152346");
+        assert_eq!(number(999499.0), "999499");
+        // The exponent is read after rounding to three digits: 999500 is 1.00e6.
+        assert_eq!(number(999500.0), "1.00e6");
+        assert_eq!(number(999999.6), "1.00e6");
+        assert_eq!(number(1.5234e9), "1.52e9");
         assert_eq!(number(0.000999), "9.99e-4");
         assert_eq!(number(1.234e-7), "1.23e-7");
         assert_eq!(number(0.0), "0");
@@ -138,6 +143,7 @@ mod tests {
         assert_eq!(duration(3599.0), "1.00 h");
         assert_eq!(duration(5400.0), "1.50 h");
         assert_eq!(duration(1e7), "2778 h");
+        assert_eq!(duration(1e10), "2.78e6 h");
         assert_eq!(duration(0.0), "0 s");
         assert_eq!(duration(-0.25), "-250 ms");
         assert_eq!(duration(1e-13), "1.00e-4 ns");
