@@ -3,6 +3,8 @@
 //! (Display formatting only: downloadable CSV / JSON always come from the core.)
 
 use batchlab::plan::PlanRun;
+use batchlab::report::human;
+use batchlab::report::metrics_table::{self, metric};
 use batchlab::run::RunResult;
 use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
@@ -16,62 +18,20 @@ pub struct Chart {
     pub svg: String,
 }
 
-fn secs(x: f64) -> String {
-    if x.is_finite() { format!("{x:.4} s") } else { "–".into() }
-}
-fn rate(x: f64) -> String {
-    if x.is_finite() { format!("{x:.2}") } else { "–".into() }
-}
-fn ms(x: f64) -> String {
-    if x.is_finite() { format!("{:.3} ms", x * 1e3) } else { "–".into() }
-}
-fn pct(x: f64) -> String {
-    if x.is_finite() { format!("{:.2} %", x * 100.0) } else { "–".into() }
-}
-
 type Row = (&'static str, fn(&RunResult) -> String);
 
-const ROWS: &[Row] = &[
+/// What ran: the rows above the metrics.
+const CONFIG_ROWS: &[Row] = &[
     ("scheduler", |r| r.config.scheduler.name().into()),
     ("GPUs", |r| r.config.gpus.to_string()),
     ("K bins", |r| if r.config.scheduler.uses_bins() { r.config.k_bins.to_string() } else { "1".into() }),
-    ("requests completed", |r| r.metrics.requests_completed.to_string()),
-    ("arrival rate (req/s)", |r| rate(r.metrics.arrival_rate_rps)),
-    ("makespan", |r| secs(r.metrics.makespan_s)),
-    ("throughput (req/s)", |r| rate(r.metrics.throughput_rps)),
-    ("throughput (tokens/s)", |r| rate(r.metrics.throughput_tokens_per_s)),
-    ("latency mean", |r| secs(r.metrics.latency_mean_s)),
-    ("latency p50", |r| secs(r.metrics.latency_p50_s)),
-    ("latency p95", |r| secs(r.metrics.latency_p95_s)),
-    ("latency p99", |r| secs(r.metrics.latency_p99_s)),
-    ("latency max", |r| secs(r.metrics.latency_max_s)),
-    ("queue delay mean", |r| secs(r.metrics.queue_delay_mean_s)),
-    ("service time mean", |r| secs(r.metrics.service_time_mean_s)),
-    ("TTFT p50", |r| ms(r.metrics.ttft_p50_s)),
-    ("TTFT p95", |r| ms(r.metrics.ttft_p95_s)),
-    ("TTFT p99", |r| ms(r.metrics.ttft_p99_s)),
-    ("TTFT max", |r| ms(r.metrics.ttft_max_s)),
-    ("TBT p50", |r| ms(r.metrics.tbt_p50_s)),
-    ("TBT p95", |r| ms(r.metrics.tbt_p95_s)),
-    ("TBT p99", |r| ms(r.metrics.tbt_p99_s)),
-    ("TBT max", |r| ms(r.metrics.tbt_max_s)),
-    ("token SLA violations (requests)", |r| pct(r.metrics.token_sla_violation_rate)),
-    ("token SLA violations (tokens)", |r| pct(r.metrics.token_sla_violation_rate_tokens)),
-    ("request SLA violations", |r| pct(r.metrics.request_sla_violation_rate)),
-    ("goodput: both SLAs met (req/s)", |r| rate(r.metrics.capacity_under_sla_rps)),
-    ("token SLA can bind", |r| r.metrics.token_sla_can_bind.to_string()),
-    ("GPU utilisation mean", |r| pct(r.metrics.gpu_util_mean)),
-    ("GPU utilisation min / max", |r| format!("{} / {}", pct(r.metrics.gpu_util_min), pct(r.metrics.gpu_util_max))),
-    ("batches", |r| r.metrics.batch_count.to_string()),
-    ("batch size mean", |r| rate(r.metrics.batch_size_mean)),
-    ("batch size min / max", |r| format!("{} / {}", r.metrics.batch_size_min, r.metrics.batch_size_max)),
-    ("fit alpha", |r| format!("{:.3} ms", r.fit.alpha_s * 1e3)),
-    ("fit beta", |r| format!("{:.4} ms/token", r.fit.beta_s * 1e3)),
-    ("fit gamma / R²", |r| format!("{:.3} / {:.4}", r.fit.gamma, r.fit.r2)),
+];
+
+/// Where the numbers come from, and what to know about them: the rows below the metrics.
+const SOURCE_ROWS: &[Row] = &[
     ("workload", |r| r.workload.clone()),
     ("calibration", |r| r.calibration.clone()),
-    ("wall time", |r| format!("{:.3} s", r.wall_time_s)),
-    ("notes", |r| if r.notes.is_empty() { "–".into() } else { r.notes.join(" ") }),
+    ("notes", |r| if r.notes.is_empty() { human::UNDEFINED.into() } else { r.notes.join(" ") }),
 ];
 
 /// "GPU, 12.3 ms" / "CPU, 40.1 ms": which device ran a token pass and how long it took.
@@ -92,12 +52,22 @@ pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> Strin
         html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
     }
     html += "</tr></thead><tbody>";
-    for &(label, cell) in ROWS {
+    let mut row = |label: &str, cell: &dyn Fn(&RunResult) -> String| {
         html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
         for r in results {
             html += &format!("<td>{}</td>", escape(&cell(r)));
         }
         html += "</tr>";
+    };
+    for &(label, cell) in CONFIG_ROWS {
+        row(label, &cell);
+    }
+    // Every metric, labelled and formatted as in the CLI's summary.
+    for m in metrics_table::all() {
+        row(m.label, &|r| m.human(r));
+    }
+    for &(label, cell) in SOURCE_ROWS {
+        row(label, &cell);
     }
     if passes.len() == results.len() && !passes.is_empty() {
         html += r#"<tr><th scope="row">token pass</th>"#;
@@ -157,10 +127,10 @@ pub fn bins_table(r: &RunResult) -> String {
             edge(b.predicted_hi),
             b.requests,
             b.batches,
-            rate(b.batch_size_mean),
+            human::number(b.batch_size_mean),
             b.output_tokens_min,
             b.output_tokens_max,
-            secs(b.latency_mean_s)
+            human::duration(b.latency_mean_s)
         );
     }
     html + "</tbody></table>"
@@ -353,27 +323,30 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
     charts
 }
 
+/// The metrics of the plan's table, as in the CLI's `stress` (plus the wall time).
+const PLAN_COLUMNS: [&str; 5] = ["throughput_rps", "latency_mean_s", "latency_p99_s", "capacity_under_sla_rps", "wall_time_s"];
+
 /// One row per plan run (errors included), and the analysis' key findings.
 pub fn plan_table(plan: &PlanOutput) -> String {
+    let columns = PLAN_COLUMNS.map(metric);
     let mut html = String::from(concat!(
         r#"<table id="plan-table"><caption>Stress plan runs</caption><thead><tr>"#,
-        r#"<th scope="col">step</th><th scope="col">run</th><th scope="col">throughput (req/s)</th>"#,
-        r#"<th scope="col">latency mean</th><th scope="col">latency p99</th>"#,
-        r#"<th scope="col">capacity under SLA (req/s)</th><th scope="col">wall time</th></tr></thead><tbody>"#
+        r#"<th scope="col">step</th><th scope="col">run</th>"#,
     ));
+    for m in &columns {
+        html += &format!(r#"<th scope="col">{}</th>"#, escape(m.label));
+    }
+    html += "</tr></thead><tbody>";
     for run in &plan.result.runs {
         html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run.label));
-        html += &match &run.result {
-            Ok(r) => format!(
-                "<td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3} s</td>",
-                rate(r.metrics.throughput_rps),
-                secs(r.metrics.latency_mean_s),
-                secs(r.metrics.latency_p99_s),
-                rate(r.metrics.capacity_under_sla_rps),
-                r.wall_time_s
-            ),
-            Err(e) => format!(r#"<td colspan="5">error: {}</td>"#, escape(e)),
-        };
+        match &run.result {
+            Ok(r) => {
+                for m in &columns {
+                    html += &format!("<td>{}</td>", escape(&m.human(r)));
+                }
+            }
+            Err(e) => html += &format!(r#"<td colspan="{}">error: {}</td>"#, columns.len(), escape(e)),
+        }
         html += "</tr>";
     }
     html += "</tbody></table>";
@@ -407,6 +380,47 @@ mod tests {
         let html = bins_table(&r);
         assert_eq!(html.matches("<tr><td>").count(), 3);
         assert!(html.contains("[20, ∞)"));
+    }
+
+    #[test]
+    fn summary_rows_are_the_cores_metrics_humanised() {
+        let mut r = RunResult::default();
+        r.metrics.ttft_p95_s = 2510.329767;
+        r.metrics.tbt_p50_s = f64::NAN;
+        r.metrics.token_sla_violation_rate = 0.25;
+        let html = summary_table(&[&r], &[]);
+        for m in metrics_table::all() {
+            assert!(html.contains(&format!(r#"<th scope="row">{}</th>"#, escape(m.label))), "{}", m.label);
+        }
+        assert!(html.contains(r#"<th scope="row">TTFT p95</th><td>41.8 min</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">TBT p50</th><td>–</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">token SLA violations (requests)</th><td>25.0 %</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">notes</th><td>–</td>"#), "{html}");
+    }
+
+    #[test]
+    fn plan_table_shows_each_run_and_spans_errors() {
+        use batchlab::plan::{PlanResult, PlanSpec};
+        use batchlab::Preset;
+        let mut ok = RunResult { wall_time_s: 0.0123, ..Default::default() };
+        ok.metrics.throughput_rps = 3.456;
+        let runs = vec![
+            PlanRun { step: 1, label: "a".into(), result: Ok(ok) },
+            PlanRun { step: 2, label: "b <x>".into(), result: Err("boom".into()) },
+        ];
+        let result = PlanResult {
+            spec: PlanSpec::new(Preset::Paper),
+            workload: "w".into(),
+            source_requests: 1,
+            runs,
+            best_gpu_count: None,
+            best_gpu_count_origin: String::new(),
+        };
+        let html = plan_table(&PlanOutput { result, files: Vec::new(), saturation_gpus: None, findings: vec!["f".into()] });
+        assert!(html.contains(r#"<th scope="col">goodput: both SLAs met</th>"#), "{html}");
+        assert!(html.contains("<td>3.46 req/s</td>") && html.contains("<td>12.3 ms</td>"), "{html}");
+        assert!(html.contains(r#"<td>b &lt;x&gt;</td><td colspan="5">error: boom</td>"#), "{html}");
+        assert!(html.contains(r#"<ul id="findings"><li>f</li></ul>"#), "{html}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::latency::LatencyModel;
 use batchlab::plan::{Hooks, PlanSpec, Progress};
 use batchlab::session::{Inputs, Session, PLAN_PREFIX};
+use batchlab::report::human;
 use batchlab::run::{simulate_run_with_schedule, token_inputs};
 use batchlab::token::{now, run_cpu, TokenMetrics, TokenPass};
 use batchlab::workload::{build, Source};
@@ -17,7 +18,7 @@ use clap::Args;
 
 use crate::error::{CliError, CliResult};
 use crate::options;
-use crate::output::{print_table, say, secs};
+use crate::output::{print_table, say, secs, Align::*};
 use crate::token_backend::{is_software_adapter, BackendArg, TokenBackend, TokenBackendArgs};
 
 #[derive(Args, Debug)]
@@ -121,10 +122,10 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         token_steps = on_cpu.output_tokens;
     }
 
-    let mut rows = vec![["phase", "min (s)", "median (s)", "rate (median)"].map(String::from).to_vec()];
+    let mut rows = Vec::new();
     let mut row = |name: String, times: &mut [f64], work: f64, unit: &str| {
         let (min, median) = min_median(times);
-        rows.push(vec![name, format!("{min:.4}"), format!("{median:.4}"), format!("{} {unit}", rate(work / median))]);
+        rows.push(vec![name, secs(min), secs(median), human::with_unit(work / median, unit)]);
     };
     let requests = config.requests as f64;
     row("workload generation".into(), &mut generation, requests, "requests/s");
@@ -151,7 +152,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         row(name, &mut total, simulated as f64, "requests/s");
     }
     say!();
-    print_table(&rows);
+    print_table(&[("phase", Left), ("min", Right), ("median", Right), ("rate (median)", Right)], rows);
     say!();
     say!("token steps: {token_steps} (output tokens of the run: one decode step each)");
     match &gpu {
@@ -171,11 +172,6 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
 /// Equal metrics, compared as JSON so that an undefined (NaN) percentile equals itself.
 fn same_metrics(a: &TokenMetrics, b: &TokenMetrics) -> bool {
     serde_json::to_string(a).ok() == serde_json::to_string(b).ok()
-}
-
-/// A rate for reading, three significant digits: 1.52e9.
-fn rate(x: f64) -> String {
-    format!("{x:.2e}")
 }
 
 fn min_median(times: &mut [f64]) -> (f64, f64) {

@@ -8,7 +8,7 @@ use batchlab::latency::CalibrationGrid;
 use clap::Args;
 
 use crate::error::{read_file, CliError, CliResult};
-use crate::output::{print_table, say};
+use crate::output::{print_table, say, secs, Align::*};
 
 #[derive(Args, Debug)]
 pub struct FitArgs {
@@ -36,18 +36,18 @@ pub fn run(args: FitArgs) -> CliResult<()> {
     say!("  gamma = {:.4}           (h(b) = 1 + gamma (b - 1) / b)", fit.gamma);
     say!("  R^2   = {:.6}", fit.r2);
     say!();
-    let mut rows = vec![["batch_size", "max_seq_len", "measured (s)", "predicted (s)", "error"].map(String::from).to_vec()];
-    for p in &grid.points {
+    let rows = grid.points.iter().map(|p| {
         let predicted = fit.alpha_s + fit.beta_s * p.max_seq_len as f64 * fit.h(p.batch_size);
-        rows.push(vec![
+        vec![
             p.batch_size.to_string(),
             p.max_seq_len.to_string(),
-            format!("{:.4}", p.latency_s),
-            format!("{predicted:.4}"),
+            secs(p.latency_s),
+            secs(predicted),
             format!("{:+.2}%", (predicted - p.latency_s) / p.latency_s * 100.0),
-        ]);
-    }
-    print_table(&rows);
+        ]
+    });
+    let columns = [("batch_size", Right), ("max_seq_len", Right), ("measured", Right), ("predicted", Right), ("error", Right)];
+    print_table(&columns, rows);
     Ok(())
 }
 

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use batchlab::config::{Config, Load, Preset, SchedulerKind};
+use batchlab::metrics::BinStats;
+use batchlab::report::{human, metrics_table};
 use batchlab::run::RunResult;
 use batchlab::session::Session;
 use batchlab::token::now;
@@ -11,7 +13,7 @@ use clap::Args;
 
 use crate::error::CliResult;
 use crate::options::{self, ModelArgs};
-use crate::output::{num, pct, print_pairs, print_table, say, secs, write_files};
+use crate::output::{print_table, say, secs, write_files, Align::*};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
 fn paper() -> Config {
@@ -82,19 +84,9 @@ fn set<T>(target: &mut T, value: Option<T>) {
     }
 }
 
-/// A bin edge: whole tokens, or "inf" for the open end of the last bin.
-fn edge(x: f64) -> String {
-    if x.is_infinite() {
-        "inf".into()
-    } else {
-        num(x, 0)
-    }
-}
-
 /// `token_pass`: the backend that ran the token pass and how long it took.
 fn print_summary(r: &RunResult, token_pass: &str) {
     let c = &r.config;
-    let m = &r.metrics;
     let load = match c.load {
         Load::RpsScaling { factor } => format!("arrival times / {factor}"),
         Load::RealTimestamps => "real timestamps".into(),
@@ -104,71 +96,20 @@ fn print_summary(r: &RunResult, token_pass: &str) {
     say!("Run: {} requests of {} ({load}, seed {})", c.requests, r.workload, c.seed);
     say!("     {}, {} GPU(s){bins}; calibration {}", c.scheduler.name(), c.gpus, r.calibration);
     say!(
-        "     fit: alpha {:.3} ms, beta {:.4} ms/token, gamma {:.4}, R^2 {:.4}",
-        r.fit.alpha_s * 1e3,
-        r.fit.beta_s * 1e3,
-        r.fit.gamma,
-        r.fit.r2
-    );
-    say!(
         "     token model: {}, kappa {}, context ref {} tokens",
         c.token_semantics.name(),
         c.token_kappa,
         c.token_context_ref_tokens
     );
+    say!("     SLA limits: {} per token gap, {} per request", secs(c.d_sla_token_s), secs(c.d_sla_request_s));
     say!();
-    let four = |a: f64, b: f64, c: f64, d: f64| format!("{} / {} / {} / {}", secs(a), secs(b), secs(c), secs(d));
-    print_pairs(&[
-        ("requests completed", m.requests_completed.to_string()),
-        ("arrival rate", format!("{} req/s", num(m.arrival_rate_rps, 3))),
-        ("makespan", secs(m.makespan_s)),
-        ("throughput", format!("{} req/s, {} tokens/s", num(m.throughput_rps, 3), num(m.throughput_tokens_per_s, 1))),
-        ("latency mean", secs(m.latency_mean_s)),
-        ("latency p50 / p95 / p99 / max", four(m.latency_p50_s, m.latency_p95_s, m.latency_p99_s, m.latency_max_s)),
-        ("queue delay mean", secs(m.queue_delay_mean_s)),
-        ("service time mean", secs(m.service_time_mean_s)),
-        ("TTFT p50 / p95 / p99 / max", four(m.ttft_p50_s, m.ttft_p95_s, m.ttft_p99_s, m.ttft_max_s)),
-        ("TBT p50 / p95 / p99 / max", four(m.tbt_p50_s, m.tbt_p95_s, m.tbt_p99_s, m.tbt_max_s)),
-        (
-            "token SLA violations",
-            format!(
-                "{} of requests, {} of tokens (limit {}{})",
-                pct(m.token_sla_violation_rate),
-                pct(m.token_sla_violation_rate_tokens),
-                secs(c.d_sla_token_s),
-                if m.token_sla_can_bind { "" } else { "; cannot bind" }
-            ),
-        ),
-        ("request SLA violations", format!("{} (limit {})", pct(m.request_sla_violation_rate), secs(c.d_sla_request_s))),
-        ("goodput (capacity under SLA)", format!("{} req/s", num(m.capacity_under_sla_rps, 3))),
-        (
-            "GPU utilisation mean (min-max)",
-            format!("{} ({} - {})", pct(m.gpu_util_mean), pct(m.gpu_util_min), pct(m.gpu_util_max)),
-        ),
-        (
-            "batches, mean size (min-max)",
-            format!("{}, {} ({} - {})", m.batch_count, num(m.batch_size_mean, 2), m.batch_size_min, m.batch_size_max),
-        ),
-        ("wall time", secs(r.wall_time_s)),
-        ("token pass", token_pass.to_string()),
-    ]);
+    // Every metric, as the page shows it: the run's, the fit's, the wall time.
+    let metrics = metrics_table::all().map(|m| vec![m.label.to_string(), m.human(r)]);
+    let pass = ["token pass".to_string(), token_pass.to_string()];
+    print_table(&[("metric", Left), ("value", Left)], metrics.chain([pass.to_vec()]));
     if c.scheduler.uses_bins() && !r.bins.is_empty() {
         say!();
-        let mut rows = vec![["bin", "predicted length", "requests", "batches", "mean batch", "output tokens", "mean latency"]
-            .map(String::from)
-            .to_vec()];
-        for b in &r.bins {
-            rows.push(vec![
-                b.bin.to_string(),
-                format!("[{}, {})", edge(b.predicted_lo), edge(b.predicted_hi)),
-                b.requests.to_string(),
-                b.batches.to_string(),
-                num(b.batch_size_mean, 2),
-                format!("{}-{}", b.output_tokens_min, b.output_tokens_max),
-                secs(b.latency_mean_s),
-            ]);
-        }
-        print_table(&rows);
+        print_bins(&r.bins);
     }
     if !r.notes.is_empty() {
         say!();
@@ -177,4 +118,31 @@ fn print_summary(r: &RunResult, token_pass: &str) {
         }
     }
     say!();
+}
+
+/// Per-bin statistics (the CSV's `bin_*` lists), one row per bin.
+fn print_bins(bins: &[BinStats]) {
+    // Bin edges are whole tokens; the last bin is open ("∞").
+    let edge = |x: f64| if x.is_finite() { format!("{x:.0}") } else { human::number(x) };
+    let columns = [
+        ("bin", Right),
+        ("predicted length", Left),
+        ("requests", Right),
+        ("batches", Right),
+        ("batch size mean", Right),
+        ("output tokens", Right),
+        ("latency mean", Right),
+    ];
+    let rows = bins.iter().map(|b| {
+        vec![
+            b.bin.to_string(),
+            format!("[{}, {})", edge(b.predicted_lo), edge(b.predicted_hi)),
+            b.requests.to_string(),
+            b.batches.to_string(),
+            human::number(b.batch_size_mean),
+            format!("{}–{}", b.output_tokens_min, b.output_tokens_max),
+            secs(b.latency_mean_s),
+        ]
+    });
+    print_table(&columns, rows);
 }

@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 use batchlab::plan::{Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
 use batchlab::session::{Session, PLAN_PREFIX};
 use batchlab::token::now;
+use batchlab::report::metrics_table::metric;
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::CliResult;
 use crate::options::{self, ModelArgs};
-use crate::output::{num, pct, print_table, say, secs, write_files};
+use crate::output::{print_table, say, secs, write_files, Align::*};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
 #[derive(Args, Debug)]
@@ -143,31 +144,22 @@ fn progress_bar(total: u64) -> ProgressBar {
 }
 
 fn print_runs(plan: &PlanResult) {
-    let mut rows = vec![["run", "throughput", "latency mean", "latency p99", "token SLA viol.", "capacity"]
-        .map(String::from)
-        .to_vec()];
-    for run in &plan.runs {
+    // The run's headline metrics, named and shown as everywhere else.
+    const SHOWN: [&str; 5] =
+        ["throughput_rps", "latency_mean_s", "latency_p99_s", "token_sla_violation_rate", "capacity_under_sla_rps"];
+    let shown = SHOWN.map(metric);
+    let mut columns = vec![("run", Left)];
+    columns.extend(shown.iter().map(|m| (m.label, Right)));
+    let rows = plan.runs.iter().map(|run| {
+        let mut row = vec![run.label.clone()];
         match &run.result {
-            Ok(r) => {
-                let m = &r.metrics;
-                rows.push(vec![
-                    run.label.clone(),
-                    format!("{} req/s", num(m.throughput_rps, 2)),
-                    secs(m.latency_mean_s),
-                    secs(m.latency_p99_s),
-                    pct(m.token_sla_violation_rate),
-                    format!("{} req/s", num(m.capacity_under_sla_rps, 2)),
-                ]);
-            }
-            Err(e) => rows.push(vec![run.label.clone(), format!("failed: {e}")]),
+            Ok(r) => row.extend(shown.iter().map(|m| m.human(r))),
+            // A failed run: the error in the first metric's column, the rest left empty.
+            Err(e) => row.push(format!("failed: {e}")),
         }
-    }
-    // Failed rows have fewer cells; pad them so the table stays rectangular.
-    let width = rows[0].len();
-    for row in &mut rows {
-        row.resize(width, String::new());
-    }
-    print_table(&rows);
+        row
+    });
+    print_table(&columns, rows);
 }
 
 /// The analysis's key findings, one per line.

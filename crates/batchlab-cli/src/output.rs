@@ -1,8 +1,11 @@
-//! Terminal output: human-readable numbers and aligned tables. (Files are formatted by
-//! the core's `report` module only; nothing here ends up in a file.)
+//! Terminal output: stdout that tolerates a closed pipe, and tables (comfy-table). Numbers
+//! are formatted by the core's `report::human`, as in the web page; files by the core's
+//! `report` only: nothing here ends up in a file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+use comfy_table::{CellAlignment, Table};
 
 use crate::error::{write_file, CliResult};
 
@@ -22,73 +25,35 @@ pub fn say_line(args: std::fmt::Arguments<'_>) {
     let _ = writeln!(std::io::stdout().lock(), "{args}");
 }
 
-/// A duration for reading: ms below one second, else seconds; "n/a" when undefined.
-pub fn secs(x: f64) -> String {
-    if !x.is_finite() {
-        "n/a".into()
-    } else if x.abs() < 1.0 {
-        format!("{:.2} ms", x * 1e3)
-    } else {
-        format!("{x:.3} s")
-    }
+/// A duration for reading, by the core's one human formatter ("5.74 ms", "41.8 min").
+pub use batchlab::report::human::duration as secs;
+
+/// How a column's cells line up: text to the left, numbers to the right.
+#[derive(Clone, Copy)]
+pub enum Align {
+    Left,
+    Right,
 }
 
-pub fn pct(x: f64) -> String {
-    if x.is_finite() {
-        format!("{:.2}%", x * 100.0)
-    } else {
-        "n/a".into()
+/// A table on stdout: the header underlined, columns two spaces apart, no other lines.
+/// Rows shorter than the header are padded with empty cells.
+pub fn print_table(columns: &[(&str, Align)], rows: impl IntoIterator<Item = Vec<String>>) {
+    // A comfy-table preset with only the header line (its 6th character): no borders and
+    // no vertical lines, so the output stays plain text to read, grep or paste.
+    const HEADER_LINE_ONLY: &str = "     ─             ";
+    let mut table = Table::new();
+    table.load_preset(HEADER_LINE_ONLY).set_header(columns.iter().map(|(name, _)| *name));
+    for mut row in rows {
+        row.resize(columns.len(), String::new());
+        table.add_row(row);
     }
-}
-
-pub fn num(x: f64, decimals: usize) -> String {
-    if x.is_finite() {
-        format!("{x:.decimals$}")
-    } else {
-        "n/a".into()
+    for (column, (_, align)) in table.column_iter_mut().zip(columns) {
+        column.set_cell_alignment(match align {
+            Align::Left => CellAlignment::Left,
+            Align::Right => CellAlignment::Right,
+        });
     }
-}
-
-/// Rows of cells printed with every column padded to its widest cell; the first row
-/// is the header, underlined. Numeric-looking cells (not the header's) are right-aligned.
-pub fn print_table(rows: &[Vec<String>]) {
-    let Some(first) = rows.first() else { return };
-    let mut widths = vec![0; first.len()];
-    for row in rows {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
-        }
-    }
-    let line = |row: &Vec<String>, header: bool| {
-        let cells: Vec<String> = row
-            .iter()
-            .zip(&widths)
-            .map(|(cell, &w)| {
-                let numeric =
-                    !header && (cell == "n/a" || cell.starts_with(|c: char| c.is_ascii_digit() || c == '-' || c == '+'));
-                if numeric {
-                    format!("{cell:>w$}")
-                } else {
-                    format!("{cell:<w$}")
-                }
-            })
-            .collect();
-        cells.join("  ").trim_end().to_string()
-    };
-    say!("{}", line(first, true));
-    let total: usize = widths.iter().sum::<usize>() + 2 * widths.len().saturating_sub(1);
-    say!("{}", "-".repeat(total));
-    for row in &rows[1..] {
-        say!("{}", line(row, false));
-    }
-}
-
-/// Two-column "name  value" list.
-pub fn print_pairs(pairs: &[(&str, String)]) {
-    let w = pairs.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
-    for (k, v) in pairs {
-        say!("  {k:<w$}  {v}");
-    }
+    say!("{}", table.trim_fmt());
 }
 
 /// Write each (file name, contents) into `dir`; returns the paths written.

@@ -15,8 +15,12 @@ fn run_on_the_synthetic_default_writes_csv_and_json() {
     let o = batchlab(&["run", "--requests", "300", "--gpus", "2", "--out", out.to_str().unwrap()]);
     assert_ok(&o);
     let text = stdout(&o);
-    assert!(text.contains("throughput"), "{text}");
-    assert!(text.contains("alpha"), "{text}");
+    // Every metric of the core's table, labelled as on the page, times humanised.
+    for m in batchlab::report::metrics_table::all() {
+        assert!(text.lines().any(|l| l.trim_start().starts_with(m.label)), "{} missing:\n{text}", m.label);
+    }
+    let makespan = text.lines().find_map(|l| l.trim_start().strip_prefix("makespan")).unwrap_or_default().trim();
+    assert!([" ms", " s", " min", " h"].iter().any(|unit| makespan.ends_with(unit)), "makespan {makespan:?}");
 
     let (header, rows) = csv_rows(&read(&out.join("run.csv")));
     assert_eq!(rows.len(), 1);

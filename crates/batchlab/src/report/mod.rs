@@ -6,11 +6,19 @@
 //! formatter (identical on every platform); NaN as an empty cell, infinity as `inf`;
 //! integers as integers; lists (per-bin values) joined with `;`. The only
 //! non-deterministic column is `wall_time_s`, always the last one.
+//!
+//! `metrics_table` defines each metric once (CSV column, label, kind, accessor) for the
+//! CSV and for the tables people read; `human` is the one formatter of those tables.
 
 use crate::analysis::analysis_json;
 use crate::config::{Load, Predictor, Synthetic};
 use crate::plan::{PlanResult, PlanRun};
 use crate::run::RunResult;
+
+pub mod human;
+pub mod metrics_table;
+
+use metrics_table::{FIT, METRICS, WALL_TIME};
 
 /// Name of the wall-clock column(s): the only cells that differ between identical runs.
 pub const WALL_CLOCK_COLUMNS: [&str; 1] = ["wall_time_s"];
@@ -57,7 +65,6 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         return cols;
     };
     let c = &r.config;
-    let m = &r.metrics;
     let f = fmt_f64;
     cols.extend([
         ("scheduler", c.scheduler.to_string()),
@@ -94,47 +101,17 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         ("token_semantics", c.token_semantics.to_string()),
         ("token_kappa", f(c.token_kappa)),
         ("token_context_ref_tokens", f(c.token_context_ref_tokens)),
-        ("alpha_s", f(r.fit.alpha_s)),
-        ("beta_s", f(r.fit.beta_s)),
-        ("gamma", f(r.fit.gamma)),
-        ("fit_r2", f(r.fit.r2)),
+    ]);
+    cols.extend(FIT.iter().map(|m| (m.key, m.csv(r))));
+    cols.extend([
         ("sla_signal", c.sla.signal.to_string()),
         ("sla_d_s", f(c.sla.d_s)),
         ("sla_eps_s", f(c.sla.eps_s)),
         ("d_sla_token_s", f(c.d_sla_token_s)),
         ("d_sla_request_s", f(c.d_sla_request_s)),
-        ("requests_completed", m.requests_completed.to_string()),
-        ("arrival_rate_rps", f(m.arrival_rate_rps)),
-        ("makespan_s", f(m.makespan_s)),
-        ("throughput_rps", f(m.throughput_rps)),
-        ("throughput_tokens_per_s", f(m.throughput_tokens_per_s)),
-        ("latency_mean_s", f(m.latency_mean_s)),
-        ("latency_p50_s", f(m.latency_p50_s)),
-        ("latency_p95_s", f(m.latency_p95_s)),
-        ("latency_p99_s", f(m.latency_p99_s)),
-        ("latency_max_s", f(m.latency_max_s)),
-        ("queue_delay_mean_s", f(m.queue_delay_mean_s)),
-        ("service_time_mean_s", f(m.service_time_mean_s)),
-        ("ttft_p50_s", f(m.ttft_p50_s)),
-        ("ttft_p95_s", f(m.ttft_p95_s)),
-        ("ttft_p99_s", f(m.ttft_p99_s)),
-        ("ttft_max_s", f(m.ttft_max_s)),
-        ("tbt_p50_s", f(m.tbt_p50_s)),
-        ("tbt_p95_s", f(m.tbt_p95_s)),
-        ("tbt_p99_s", f(m.tbt_p99_s)),
-        ("tbt_max_s", f(m.tbt_max_s)),
-        ("token_sla_violation_rate", f(m.token_sla_violation_rate)),
-        ("token_sla_violation_rate_tokens", f(m.token_sla_violation_rate_tokens)),
-        ("request_sla_violation_rate", f(m.request_sla_violation_rate)),
-        ("capacity_under_sla_rps", f(m.capacity_under_sla_rps)),
-        ("token_sla_can_bind", m.token_sla_can_bind.to_string()),
-        ("gpu_util_mean", f(m.gpu_util_mean)),
-        ("gpu_util_min", f(m.gpu_util_min)),
-        ("gpu_util_max", f(m.gpu_util_max)),
-        ("batch_count", m.batch_count.to_string()),
-        ("batch_size_mean", f(m.batch_size_mean)),
-        ("batch_size_min", m.batch_size_min.to_string()),
-        ("batch_size_max", m.batch_size_max.to_string()),
+    ]);
+    cols.extend(METRICS.iter().map(|m| (m.key, m.csv(r))));
+    cols.extend([
         ("bin_edges", fmt_list(r.bins.iter().skip(1), |b| f(b.predicted_lo))),
         ("bin_requests", fmt_list(r.bins.iter(), |b| b.requests.to_string())),
         ("bin_batch_size_mean", fmt_list(r.bins.iter(), |b| f(b.batch_size_mean))),
@@ -142,8 +119,8 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         ("bin_output_tokens_max", fmt_list(r.bins.iter(), |b| b.output_tokens_max.to_string())),
         ("bin_latency_mean_s", fmt_list(r.bins.iter(), |b| f(b.latency_mean_s))),
         ("notes", text(&r.notes.join(" "))),
-        ("wall_time_s", f(r.wall_time_s)),
     ]);
+    cols.push((WALL_TIME.key, WALL_TIME.csv(r)));
     cols
 }
 
@@ -219,6 +196,27 @@ mod tests {
         assert!(ok.iter().zip(&bad).all(|(a, b)| a.0 == b.0));
         assert_eq!(ok.last().unwrap().0, WALL_CLOCK_COLUMNS[0]);
         assert_eq!(bad[3].1, "\"boom, badly\"");
+    }
+
+    #[test]
+    fn the_csv_header_is_fixed() {
+        // The metric columns come from `metrics_table`; this pins their names and order
+        // (README's file format) against an edit there.
+        let header = concat!(
+            "step,label,status,error,scheduler,gpus,k_bins,bin_policy,requests,seed,workload,",
+            "synthetic,load,predictor,calibration,latency_mode,completion,token_semantics,",
+            "token_kappa,token_context_ref_tokens,alpha_s,beta_s,gamma,fit_r2,sla_signal,sla_d_s,",
+            "sla_eps_s,d_sla_token_s,d_sla_request_s,requests_completed,arrival_rate_rps,makespan_s,",
+            "throughput_rps,throughput_tokens_per_s,latency_mean_s,latency_p50_s,latency_p95_s,",
+            "latency_p99_s,latency_max_s,queue_delay_mean_s,service_time_mean_s,ttft_p50_s,",
+            "ttft_p95_s,ttft_p99_s,ttft_max_s,tbt_p50_s,tbt_p95_s,tbt_p99_s,tbt_max_s,",
+            "token_sla_violation_rate,token_sla_violation_rate_tokens,request_sla_violation_rate,",
+            "capacity_under_sla_rps,token_sla_can_bind,gpu_util_mean,gpu_util_min,gpu_util_max,",
+            "batch_count,batch_size_mean,batch_size_min,batch_size_max,bin_edges,bin_requests,",
+            "bin_batch_size_mean,bin_output_tokens_min,bin_output_tokens_max,bin_latency_mean_s,",
+            "notes,wall_time_s",
+        );
+        assert_eq!(run_csv(&RunResult::default()).lines().next(), Some(header));
     }
 
     #[test]
