@@ -27,7 +27,7 @@ pub fn control_for(field: &str) -> Option<(&'static str, &'static str)> {
         "preset" => ("preset", "Preset"),
         "requests" => ("requests", "Requests"),
         "gpus" => ("gpus", "GPUs"),
-        "k_bins" | "plan.k_bins" => ("k", "K bins"),
+        "k_bins" => ("k", "K bins"),
         "scheduler" => ("scheduler", "Scheduler"),
         "load.factor" => ("rps", "RPS scaling factor"),
         "d_sla_token_s" => ("dtoken", "Per-token SLA"),

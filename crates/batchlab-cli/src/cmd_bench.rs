@@ -31,9 +31,9 @@ pub struct BenchArgs {
     #[arg(long, value_name = "G", default_value_t = 4)]
     pub gpus: u32,
 
-    /// Number of bins K.
-    #[arg(long, value_name = "K", default_value_t = 8)]
-    pub k: u32,
+    /// Number of bins K [default: the preset's K].
+    #[arg(long, value_name = "K")]
+    pub k: Option<u32>,
 
     /// How many times to time each phase (the table shows min and median).
     #[arg(long, value_name = "R", default_value_t = 5)]
@@ -63,7 +63,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     let config = Config {
         scheduler: SchedulerKind::MultiBinDynamic,
         gpus: args.gpus,
-        k_bins: args.k,
+        k_bins: args.k.unwrap_or(Config::preset(preset).k_bins),
         requests: args.requests,
         ..Config::preset(preset)
     };

@@ -1,4 +1,4 @@
-//! `batchlab stress`: the three-step stress plan (MODEL.md §6) with a progress bar;
+//! `batchlab stress`: the three-step stress plan (see `batchlab::plan`) with a progress bar;
 //! writes the plan's 4 CSVs and analysis JSON into OUT.
 
 use std::io::IsTerminal;
@@ -45,9 +45,9 @@ pub struct StressArgs {
     #[arg(long, value_name = "N", default_value_t = 100, help_heading = "Plan")]
     pub max_gpus: u32,
 
-    /// Number of bins K of steps 1 and 2 (step 3 varies it).
-    #[arg(long, value_name = "K", default_value_t = 8, help_heading = "Plan")]
-    pub k: u32,
+    /// Number of bins K of steps 1 and 2 (step 3 varies it) [default: the preset's K]
+    #[arg(long, value_name = "K", help_heading = "Plan")]
+    pub k: Option<u32>,
 
     /// Prefix of the output file names.
     #[arg(long, value_name = "PREFIX", default_value = PLAN_PREFIX, help_heading = "Output")]
@@ -78,7 +78,9 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     spec.best_gpu_count = args.best_gpu_count;
     spec.max_requests = args.max_requests;
     spec.max_gpus = args.max_gpus;
-    spec.k_bins = args.k;
+    if let Some(k) = args.k {
+        spec.k_bins = k;
+    }
     // Check the options before reading a possibly large trace.
     spec.validate()?;
     options::validate(&spec.base)?;

@@ -26,7 +26,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "preset" => "--preset",
         "scheduler" => "--scheduler",
         "gpus" => "--gpus",
-        "k_bins" | "plan.k_bins" => "--k",
+        "k_bins" => "--k",
         "bin_policy" => "--bin-policy",
         "bin_boundary_sample" => "--bin-sample",
         "b_static" => "--b-static",

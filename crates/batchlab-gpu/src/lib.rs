@@ -22,8 +22,7 @@ mod upload;
 
 use batchlab::engine::Schedule;
 use batchlab::token::histogram::{edges_f32_extended, edges_f64, BUCKETS};
-use batchlab::token::plan::{walk, Constants};
-use batchlab::token::{finish, DecodeTotals, LogHistogram, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
+use batchlab::token::{finish, walk, Constants, DecodeTotals, LogHistogram, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use batchlab::workload::Workload;
 use wgpu::util::DeviceExt;
 

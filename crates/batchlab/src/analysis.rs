@@ -341,7 +341,7 @@ pub fn analyse(plan: &PlanResult) -> Analysis {
     if !failed.is_empty() {
         findings.push(format!("{} run(s) failed: {}.", failed.len(), failed.join("; ")));
     }
-    // Say so when the SLA cannot bind (MODEL.md §4): the run notes carry the reason.
+    // Say so when the SLA cannot bind: the run notes carry the reason.
     let mut notes: Vec<String> = Vec::new();
     for r in plan.runs.iter().filter_map(|r| r.result.as_ref().ok()) {
         for n in &r.notes {

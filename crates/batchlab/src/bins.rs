@@ -1,4 +1,4 @@
-//! Equal-mass length bins (MODEL.md §4): boundaries at the empirical quantiles of the
+//! Equal-mass length bins: boundaries at the empirical quantiles of the
 //! predicted lengths of the first requests; the last bin is open-ended.
 
 use crate::stats::percentiles;

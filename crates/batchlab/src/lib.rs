@@ -5,6 +5,15 @@
 //! Data flows one way (see ARCHITECTURE.md):
 //! workload + config -> engine (schedulers, SLA controller, memory cap, bins)
 //! -> schedule -> metrics -> reports (CSV / JSON); the stress plan drives many runs.
+//!
+//! # API boundary
+//!
+//! Shells use the items re-exported here: the [`Session`] (check / run / compare / plan
+//! on the user's files), the [`Config`] and [`PlanSpec`] they fill in, the [`TokenPass`]
+//! interface a GPU backend implements, and the one [`Error`]. The modules stay public
+//! for what shells draw or print (`report`'s metric table and formatter, `plan`'s
+//! results, `latency`'s fit) and for the tests that replay the engine's parts (`sla`,
+//! `memory`, `bins`, `engine`); `stats` and `timeseries` are internal.
 
 pub mod analysis;
 pub mod bins;
@@ -20,13 +29,17 @@ pub mod rng;
 pub mod run;
 pub mod session;
 pub mod sla;
-pub mod stats;
-pub mod timeseries;
+mod stats;
+mod timeseries;
 pub mod token;
 pub mod workload;
 
-pub use config::{Config, Preset, SchedulerKind};
+pub use config::{Config, Named, Preset, SchedulerKind};
 pub use error::{Error, Result};
+pub use plan::{Hooks, PlanSpec, Progress};
 pub use run::{simulate_run, RunResult};
+pub use session::{InputFile, Inputs, Job, Outcome, PlanOutput, RunOutput, Session, TokenPassInfo};
+pub use timeseries::TimeSeries;
+pub use token::{now, CpuTokenPass, TokenPass};
 
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

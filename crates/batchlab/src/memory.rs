@@ -1,4 +1,4 @@
-//! The memory model (MODEL.md §3): the KV-cache cap on batch size and the per-batch check.
+//! The memory model: the KV-cache cap on batch size and the per-batch check.
 
 use crate::config::MemoryConfig;
 

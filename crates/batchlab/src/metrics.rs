@@ -1,4 +1,4 @@
-//! Metrics of one run (MODEL.md §5), computed from the workload and its schedule.
+//! Metrics of one run, computed from the workload and its schedule.
 //! Percentiles are exact order statistics (numpy-linear), never sampled.
 
 use serde::{Deserialize, Serialize};

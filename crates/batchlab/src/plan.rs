@@ -1,11 +1,11 @@
-//! The three-step stress plan (MODEL.md §6): request scaling, GPU scaling, K sensitivity.
+//! The three-step stress plan of the original brief: request scaling, GPU scaling, K sensitivity.
 //!
 //! The source is built once, for the largest N the plan needs; every run takes the first
 //! N requests of it (the workload's prefix property makes that the same as building N).
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS, MAX_K};
+use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS};
 use crate::error::{Error, Result};
 use crate::latency::{CalibrationGrid, LatencyModel};
 use crate::run::{simulate_run_with, RunResult};
@@ -54,7 +54,7 @@ impl PlanSpec {
             max_requests: 1_000_000,
             max_gpus: 100,
             best_gpu_count: None,
-            k_bins: 8,
+            k_bins: base.k_bins,
             bin_boundary_sample: if preset == Preset::Compat { 1_000 } else { base.bin_boundary_sample },
             base,
         }
@@ -73,12 +73,9 @@ impl PlanSpec {
         if self.best_gpu_count == Some(0) {
             return Err(Error::field("plan.best_gpu_count", "must be at least 1 (got 0)"));
         }
-        if self.k_bins < 1 {
-            return Err(Error::field("plan.k_bins", format!("must be at least 1 (got {})", self.k_bins)));
-        }
-        at_most("plan.k_bins", self.k_bins.into(), MAX_K.into())?;
         at_most("plan.best_gpu_count", self.best_gpu_count.unwrap_or(1).into(), MAX_GPUS.into())?;
-        self.base.validate()
+        // K and every other value: the checks of a single run.
+        Config { k_bins: self.k_bins, ..self.base.clone() }.validate()
     }
 
     /// N of step 1: the sizes at or below the cap (the cap itself if it is below 1K).

@@ -1,4 +1,4 @@
-//! The adaptive SLA controller of MODEL.md §4 (the original simulator's rules).
+//! The adaptive SLA controller (the original simulator's rules; ARCHITECTURE.md summarises them).
 //!
 //! It keeps an interval [b_low, b_high] of batch sizes and exponential moving averages of
 //! the observed signal (`tau_avg`) and batch size (`b_avg`). After each batch it moves the

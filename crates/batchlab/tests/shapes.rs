@@ -1,4 +1,4 @@
-//! Shapes the model must reproduce (MODEL.md §7): never a copied number, only orderings,
+//! Shapes the model must reproduce (the published results'): never a copied number, only orderings,
 //! monotonicity, saturation, and one closed-form result derived from the model itself.
 
 mod common;

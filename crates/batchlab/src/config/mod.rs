@@ -310,7 +310,6 @@ pub const FIELDS: &[&str] = &[
     "plan.max_requests",
     "plan.max_gpus",
     "plan.best_gpu_count",
-    "plan.k_bins",
 ];
 
 /// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and

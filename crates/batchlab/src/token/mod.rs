@@ -1,4 +1,4 @@
-//! The token-level model (MODEL.md §2 "Token-level timing", §5 metrics): when every
+//! The token-level model and its metrics: when every
 //! output token of every request is emitted, and the TTFT / TBT / per-token SLA metrics
 //! that follow. The event simulation (engine.rs) decides which requests form a batch,
 //! on which GPU and when it starts; this pass only times the tokens inside each batch.
@@ -28,8 +28,8 @@
 //! `t_ik = s + alpha + D(p_i + k)`, `D(m) = d_1 + ... + d_m`. So
 //! - TTFT_i = `t_i1 - arrival_i` (requests with `o_i = 0` emit no token and have none);
 //! - its decode gaps (TBT) are `d_j` for `j = p_i + 2 ..= p_i + o_i` (`o_i - 1` gaps);
-//! - it violates the per-token SLA when its largest gap exceeds `D_SLA_token` (MODEL.md
-//!   §5 "its decode TBT exceeds D_SLA_token": the worst gap, TTFT excluded); every gap
+//! - it violates the per-token SLA when its largest gap exceeds `D_SLA_token` (the
+//!   worst gap, TTFT excluded); every gap
 //!   above `D_SLA_token` is also counted, for the violation rate by tokens;
 //! - it violates the per-request SLA when `finish_i - arrival_i > D_SLA_request`, with
 //!   `finish_i` the schedule's completion (as in metrics.rs); goodput counts the requests
@@ -52,10 +52,10 @@
 //! histogram.rs), so the integer counts match exactly. TTFT (one per request) and batch
 //! times are f64 closed forms computed on the host for both backends.
 
-pub mod cpu;
+mod cpu;
 pub mod histogram;
 mod pass;
-pub mod plan;
+mod plan;
 
 use serde::{Deserialize, Serialize};
 
@@ -68,7 +68,9 @@ use crate::workload::Workload;
 
 pub use histogram::LogHistogram;
 pub use pass::{now, CpuTokenPass, TokenDevice, TokenPass};
-pub use plan::{DecodeSink, HostTotals, RequestGaps, Segment};
+// For token-pass backends (`batchlab-gpu`): the host part every backend shares (the
+// walk over batches into step segments) and the sink a backend's decode loop fills.
+pub use plan::{walk, Constants, DecodeSink, HostTotals, RequestGaps, Segment};
 
 /// Parameters of the step-time function. `alpha_s` and `gamma` come from the latency
 /// fit (`from_latency`); `kappa` and `context_ref_tokens` default to no context cost.

@@ -156,7 +156,9 @@ pub fn segment_of(segments: &[Segment], j: u32) -> usize {
     segments.partition_point(|s| s.end_step < j).min(segments.len().saturating_sub(1))
 }
 
-/// A batch's total time under the token model: `alpha + D(L)`.
+/// A batch's total time under the token model: `alpha + D(L)` (tests check the walk
+/// against it).
+#[cfg(test)]
 pub fn batch_total_s(segments: &[Segment], cfg: &TokenModelConfig, kr: f64) -> f64 {
     match segments.last() {
         Some(last) => cfg.alpha_s + time_through(segments, kr, last.end_step),

@@ -1,4 +1,4 @@
-//! Output-length predictors (MODEL.md §1): what a multi-bin scheduler believes a
+//! Output-length predictors: what a multi-bin scheduler believes a
 //! request's output length is before serving it.
 //!
 //! Each random predictor uses exactly one standard normal per request, in id order,
@@ -12,7 +12,7 @@ use crate::rng::SimRng;
 
 use super::synthetic::normal_pair;
 
-/// The `prompt` predictor's constants (MODEL.md §1, the original's formula):
+/// The `prompt` predictor's constants (the original's formula):
 /// `clamp(floor(1.5 * prompt^0.7 * LogNormal(0, 0.1)), 1, 4096)`.
 const PROMPT_COEFF: f64 = 1.5;
 const PROMPT_EXPONENT: f64 = 0.7;

@@ -5,7 +5,7 @@
 //! so the first N requests of a workload generated for M >= N requests are exactly the
 //! workload for N (the prefix property the stress plan relies on).
 //!
-//! Every number below comes from MODEL.md §1, which restates the statistics of
+//! Every number below restates the published statistics of
 //! BurstGPT_1.csv published with the dataset (Wang et al., "BurstGPT: A Real-World
 //! Workload Dataset to Optimize LLM Serving Systems", arXiv 2401.17644), unless its
 //! comment says it is a chosen or fitted value.
@@ -54,7 +54,7 @@ struct Marginal {
 // mean and sd are the published ones; they reproduce both to within 0.01%.
 
 /// Request (prompt) tokens: quartiles 137 / 251 / 758, max 29,665; fitted to mean 611
-/// and sd 782 (MODEL.md §1 table). The published min is 0; a synthetic prompt has >= 1.
+/// and sd 782 (BurstGPT's published table). The published min is 0; a synthetic prompt has >= 1.
 const PROMPT: Marginal = Marginal {
     q1: 137.0,
     q2: 251.0,
@@ -66,7 +66,7 @@ const PROMPT: Marginal = Marginal {
 };
 
 /// Response (output) tokens: quartiles 7 / 34 / 134, max 7,315; fitted to mean 123 and
-/// sd 268 (MODEL.md §1 table). About 1 response in 10,000 lands on the cap. The
+/// sd 268 (BurstGPT's published table). About 1 response in 10,000 lands on the cap. The
 /// published min is 0 (failed requests); a synthetic request never fails: >= 1 token.
 const RESPONSE: Marginal = Marginal {
     q1: 7.0,
