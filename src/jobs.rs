@@ -31,7 +31,9 @@ pub async fn execute_with(
         Request::Check => (Job::Check, true),
         Request::Run { preset, config, token_on_cpu } => (Job::Run { preset, config }, token_on_cpu),
         Request::Compare { preset, config, token_on_cpu } => (Job::Compare { preset, config }, token_on_cpu),
-        Request::Plan { preset, spec } => (Job::Plan { preset, spec }, false),
+        // The plan's 14-34 passes stay on the CPU: a software WebGPU adapter (all that
+        // headless browsers have) is ~50x slower than the CPU pass.
+        Request::Plan { preset, spec } => (Job::Plan { preset, spec }, true),
     };
     let mut go_on = |p: &Progress| {
         progress(p);

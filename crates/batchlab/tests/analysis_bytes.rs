@@ -62,16 +62,6 @@ fn failed(step: u8, label: &str) -> PlanRun {
     PlanRun { step, label: label.into(), result: Err("boom".into()) }
 }
 
-fn hand_plan(runs: Vec<PlanRun>) -> PlanResult {
-    PlanResult {
-        spec: PlanSpec::new(Preset::Paper),
-        workload: "hand-made".into(),
-        source_requests: 1000,
-        runs,
-        best_gpu_count: Some(4),
-        best_gpu_count_origin: "given".into(),
-    }
-}
 
 /// Step 1 at two sizes with every configuration (1 and 4 GPUs), step 2 and step 3.
 fn hand_full() -> PlanResult {
@@ -96,7 +86,7 @@ fn hand_full() -> PlanResult {
     for (i, k) in [1, 2, 4, 8, 16, 32].into_iter().enumerate() {
         runs.push(hand_run(Row { step: 3, scheduler: MultiBinDynamic, gpus: 4, k, n: 1000, thr: thr[i], lat: 1.0 + i as f64, cap: cap[i] }));
     }
-    hand_plan(runs)
+    common::hand_plan(runs)
 }
 
 /// Zeros, NaN and infinities wherever the analysis divides or compares: they must come
@@ -113,7 +103,7 @@ fn hand_non_finite() -> PlanResult {
         hand_run(row(3, MultiBinDynamic, 2, 1, 0.0, 0.0, f64::NAN)),
         hand_run(row(3, MultiBinDynamic, 2, 2, 0.0, 1.0, f64::NAN)),
     ];
-    hand_plan(runs)
+    common::hand_plan(runs)
 }
 
 /// Failed runs and repeated notes; step 3 has no successful run (its section is null).
@@ -123,7 +113,7 @@ fn hand_failures_and_notes() -> PlanResult {
     for r in [&mut noted, &mut again] {
         r.result.as_mut().unwrap().notes.push("the token SLA cannot bind".into());
     }
-    let mut plan = hand_plan(vec![failed(1, "step1 static_fifo N=1000"), noted, again, failed(3, "step3 K=4")]);
+    let mut plan = common::hand_plan(vec![failed(1, "step1 static_fifo N=1000"), noted, again, failed(3, "step3 K=4")]);
     plan.best_gpu_count = None;
     plan
 }
@@ -141,7 +131,7 @@ fn cases() -> Vec<(&'static str, PlanResult)> {
         ("hand_full", hand_full()),
         ("hand_non_finite", hand_non_finite()),
         ("hand_failures_and_notes", hand_failures_and_notes()),
-        ("hand_empty", hand_plan(Vec::new())),
+        ("hand_empty", common::hand_plan(Vec::new())),
     ]
 }
 

@@ -5,6 +5,8 @@
 //!
 //! Test code (`#[cfg(test)] mod tests`, `tests.rs`) is not held to these rules.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 /// The core's top-level modules, lowest first.
@@ -15,27 +17,13 @@ const LAYERS: &[&str] = &[
 
 /// Every non-test source file of the core, with the top-level module it belongs to.
 fn sources() -> Vec<(String, PathBuf, String)> {
-    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                walk(&path, out);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                out.push(path);
-            }
-        }
-    }
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
-    let mut files = Vec::new();
-    walk(&src, &mut files);
-    files.sort();
-    files
+    common::core_sources()
         .into_iter()
-        .filter(|p| p.file_name().is_some_and(|n| n != "tests.rs" && n != "lib.rs"))
-        .map(|p| {
+        .filter(|(p, _)| p.file_name().is_some_and(|n| n != "tests.rs" && n != "lib.rs"))
+        .map(|(p, text)| {
             let rel = p.strip_prefix(&src).unwrap();
             let top = rel.iter().next().unwrap().to_string_lossy().trim_end_matches(".rs").to_string();
-            let text = std::fs::read_to_string(&p).unwrap();
             // Unit tests sit at the end of a file, after this marker.
             let code = text.split("#[cfg(test)]\nmod tests").next().unwrap().to_string();
             (top, p, code)

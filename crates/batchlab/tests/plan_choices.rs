@@ -103,19 +103,9 @@ fn step3_falls_back_to_four_gpus_or_takes_the_given_count() {
     assert_eq!(small_plan([false, true, false], None, &|_| false).best_gpu_count, None);
 }
 
-fn plan_of(runs: Vec<PlanRun>) -> PlanResult {
-    PlanResult {
-        spec: PlanSpec::new(Preset::Paper),
-        workload: "hand-made".into(),
-        source_requests: 1000,
-        runs,
-        best_gpu_count: Some(4),
-        best_gpu_count_origin: "given".into(),
-    }
-}
 
 fn analysis(runs: Vec<PlanRun>) -> Analysis {
-    analyse(&plan_of(runs))
+    analyse(&common::hand_plan(runs))
 }
 
 fn close(a: &[f64], b: &[f64]) -> bool {

@@ -60,3 +60,33 @@ pub fn workload(rows: &[(f64, u32, u32)]) -> Workload {
 pub fn config(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
     Config { scheduler, gpus, k_bins: k, ..Config::preset(Preset::Paper) }
 }
+
+/// A plan result around hand-made runs (the analysis reads only the runs and counts).
+pub fn hand_plan(runs: Vec<batchlab::plan::PlanRun>) -> PlanResult {
+    PlanResult {
+        spec: PlanSpec::new(Preset::Paper),
+        workload: "hand-made".into(),
+        source_requests: 1000,
+        runs,
+        best_gpu_count: Some(4),
+        best_gpu_count_origin: "given".into(),
+    }
+}
+
+/// Every source file of the core (`src/`), with its text.
+pub fn core_sources() -> Vec<(std::path::PathBuf, String)> {
+    fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    let mut files = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut files);
+    files.sort();
+    files.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect()
+}
