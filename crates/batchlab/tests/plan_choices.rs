@@ -5,7 +5,7 @@
 
 mod common;
 
-use batchlab::analysis::{analyse, Analysis, Trend};
+use batchlab::analysis::{analyse, trend, Analysis, Trend};
 use batchlab::config::{Preset, SchedulerKind};
 use batchlab::plan::{best_gpus_by_capacity, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
 use batchlab::run::RunResult;
@@ -147,7 +147,10 @@ fn step3_best_k_ties_to_the_smaller_k() {
     let cap = [5.0, 7.0, 7.0, 6.0, 7.0, 3.0];
     let thr = [10.0, 12.0, 11.0, 12.0, 9.0, 10.0];
     let runs = (0..6).map(|i| run(3, SchedulerKind::MultiBinDynamic, 4, ks[i], 1000, thr[i], 1.0 + i as f64, cap[i])).collect();
-    let s3 = analysis(runs).step3_kbins_sensitivity.unwrap();
+    let a = analysis(runs);
+    // The first and last doublings are named in a finding.
+    assert!(a.key_findings.iter().any(|f| f.contains("K = 1 -> 2") && f.contains("K = 16 -> 32")), "{:?}", a.key_findings);
+    let s3 = a.step3_kbins_sensitivity.unwrap();
     assert_eq!(s3.best_k, 2);
     // (12 - 9) / 9 = 33.33%.
     assert!((s3.throughput_sensitivity_pct - 100.0 / 3.0).abs() < 1e-9);
@@ -157,6 +160,26 @@ fn step3_best_k_ties_to_the_smaller_k() {
     assert!((first.throughput_change_pct - 20.0).abs() < 1e-9);
     assert!((first.latency_mean_change_pct - 100.0).abs() < 1e-9);
     assert_eq!(s3.gpus, 4);
+}
+
+#[test]
+fn step3_with_one_k_has_no_doubling_finding() {
+    let a = analysis(vec![run(3, SchedulerKind::MultiBinDynamic, 4, 8, 1000, 10.0, 1.0, 5.0)]);
+    assert_eq!(a.step3_kbins_sensitivity.unwrap().best_k, 8);
+    assert!(!a.key_findings.iter().any(|f| f.contains(" -> ")), "{:?}", a.key_findings);
+}
+
+/// Relative change from first to last against a 5% tolerance, exactly at its edges.
+#[test]
+fn trends_are_relative_changes_beyond_five_percent() {
+    assert_eq!(trend(&[100.0, 50.0, 105.0]), Trend::Flat, "+5% exactly is flat");
+    assert_eq!(trend(&[100.0, 95.0]), Trend::Flat, "-5% exactly is flat");
+    assert_eq!(trend(&[100.0, 104.0]), Trend::Flat, "relative to the first value, not absolute");
+    assert_eq!(trend(&[100.0, 105.5]), Trend::Increasing);
+    assert_eq!(trend(&[-100.0, -94.0]), Trend::Increasing, "relative to |first|");
+    assert_eq!(trend(&[100.0, 94.0]), Trend::Decreasing);
+    assert_eq!(trend(&[0.0, 1.0]), Trend::NotApplicable);
+    assert_eq!(trend(&[3.0]), Trend::NotApplicable);
 }
 
 #[test]
