@@ -441,7 +441,7 @@ mod tests {
         let c = s.to_config();
         assert_eq!(c.predictor, Predictor::Noisy { sigma: 0.3 });
         assert_eq!((c.token_semantics, c.token_kappa), (Semantics::EarlyExit, 0.5));
-        assert!(c.sla.adjust_on_every_query, "keeps the preset's other fields");
+        assert!(c.sla.original_state, "keeps the preset's other fields");
         assert_eq!(UiState::from_preset(Preset::Paper).to_config(), Config::preset(Preset::Paper));
         let spec = s.to_plan_spec();
         assert_eq!(spec.max_requests, DEFAULT_PLAN_CAP);

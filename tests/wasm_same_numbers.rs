@@ -4,12 +4,12 @@
 //! (Native builds skip this file: the CLI tests cover native.)
 #![cfg(target_arch = "wasm32")]
 
-use batchlab::latency::CalibrationGrid;
 use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::plan::PlanSpec;
 use batchlab::report::without_wall_clock;
-use batchlab::workload::{parse_trace, Source};
-use batchlab_web::jobs::{execute, run_one, Hooks, Inputs, PLAN_PREFIX};
+use batchlab::session::{InputFile, Inputs, Session};
+use batchlab::token::{now, CpuTokenPass};
+use batchlab_web::jobs::{execute, PLAN_PREFIX};
 use batchlab_web::protocol::{Request, Response};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
@@ -32,9 +32,10 @@ const RUNS: [(Preset, SchedulerKind, &str); 5] = [
 
 #[wasm_bindgen_test]
 fn fixed_seed_runs_equal_the_native_cli() {
+    let session = Session::open(&Inputs::default()).unwrap();
     for (preset, scheduler, native) in RUNS {
         let config = Config { requests: 3_000, gpus: 2, k_bins: 4, seed: 11, scheduler, ..Config::preset(preset) };
-        let out = run_one(Source::Synthetic(config.synthetic), &config, &CalibrationGrid::for_preset(preset), &|| 0.0).unwrap();
+        let out = now(session.run(preset, &config, &|| 0.0, CpuTokenPass)).unwrap();
         assert_eq!(without_wall_clock(&out.csv), without_wall_clock(native), "{} {}", preset.name(), scheduler.name());
     }
 }
@@ -47,7 +48,7 @@ fn a_small_plan_equals_the_native_cli() {
     spec.max_gpus = 4;
     spec.base.seed = 3;
     let request = Request::Plan { preset: Preset::Paper, spec };
-    let Response::Plan(plan) = execute(request, &Inputs::default(), Hooks { clock: &|| 0.0, progress: &mut |_| {} }).unwrap()
+    let Response::Plan(plan) = execute(request, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap()
     else {
         panic!("not a plan")
     };
@@ -73,8 +74,9 @@ fn a_small_plan_equals_the_native_cli() {
 /// --predictor oracle` (run in tests/browser/fixtures, so the file names agree).
 #[wasm_bindgen_test]
 fn a_trace_run_equals_the_native_cli() {
-    let trace = parse_trace(include_bytes!("browser/fixtures/burstgpt_sample.csv"), "burstgpt_sample.csv").unwrap();
-    assert_eq!(trace.report.rows_loaded, 597);
+    let trace = InputFile { name: "burstgpt_sample.csv".into(), bytes: include_bytes!("browser/fixtures/burstgpt_sample.csv").to_vec() };
+    let session = Session::open(&Inputs { trace: Some(trace), calibration: None }).unwrap();
+    assert_eq!(session.trace().unwrap().report.rows_loaded, 597);
     let config = Config {
         requests: 1_000,
         gpus: 2,
@@ -82,6 +84,6 @@ fn a_trace_run_equals_the_native_cli() {
         predictor: batchlab::config::Predictor::Oracle,
         ..Config::preset(Preset::Paper)
     };
-    let out = run_one(Source::Trace(&trace), &config, &CalibrationGrid::for_preset(Preset::Paper), &|| 0.0).unwrap();
+    let out = now(session.run(Preset::Paper, &config, &|| 0.0, CpuTokenPass)).unwrap();
     assert_eq!(without_wall_clock(&out.csv), without_wall_clock(golden!("trace/run.csv")));
 }

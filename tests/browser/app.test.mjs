@@ -366,7 +366,7 @@ describe("BatchLab page", () => {
     await runJob(page, "#run");
     const t = await summary(page);
     assert.deepEqual(t["calibration"], ["grid.csv"]);
-    assert.deepEqual(t["fit alpha"], ["20.000 ms"]);
+    assert.deepEqual(t["fit alpha"], ["20.0 ms"]);
 
     const bad = grid.replace("\n2,128,", "\n2,128,-");
     await page.setInputFiles("#calib-file", { name: "bad-grid.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchlab::config::{
-    BinPolicy, Completion, Config, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    BinPolicy, Completion, Config, ControllerFeed, ControllerRules, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs};
@@ -38,10 +38,12 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "memory.kv_per_token_gb" => "--kv-per-token-gb",
         "memory.margin_gb" => "--margin-gb",
         "memory.safety_fraction" => "--safety-fraction",
+        "sla.rules" => "--sla-rules",
         "sla.signal" => "--sla-signal",
-        "sla.d_s" => "--d-sla",
+        "sla.d_s" => "--controller-target",
         "sla.eps_s" => "--sla-eps",
         "sla.ema_weight" => "--ema-weight",
+        "sla.feed" => "--sla-feed",
         "d_sla_token_s" => "--d-sla-token",
         "d_sla_request_s" => "--d-sla-request",
         "completion" => "--completion",
@@ -174,13 +176,24 @@ pub struct ModelArgs {
           help = preset_help("When a member of a batch counts as completed", |c| c.completion.to_string()))]
     pub completion: Option<Completion>,
 
+    #[arg(long, value_name = "RULES", value_parser = named::<ControllerRules>(), help_heading = "SLA",
+          help = preset_help("Interval rules of the SLA controller: first (dd5f07f) or final (f1be833, \"Algorithm 2\")", |c| c.sla.rules.to_string()))]
+    pub sla_rules: Option<ControllerRules>,
+
     #[arg(long, value_name = "SIGNAL", value_parser = named::<SlaSignal>(), help_heading = "SLA",
-          help = preset_help("What the SLA controller regulates against --d-sla", |c| c.sla.signal.to_string()))]
+          help = preset_help("What the SLA controller regulates: token_time against --d-sla-token, batch_latency against --d-sla-request", |c| c.sla.signal.to_string()))]
     pub sla_signal: Option<SlaSignal>,
 
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, help_heading = "SLA",
-          help = preset_help("Target D of the SLA controller, seconds", |c| c.sla.d_s.to_string()))]
-    pub d_sla: Option<f64>,
+          help = preset_help("Advanced: a target D for the SLA controller other than the SLA its signal is measured against, seconds", |c| match c.sla.d_s {
+              Some(d) => d.to_string(),
+              None => "the SLA".to_string(),
+          }))]
+    pub controller_target: Option<f64>,
+
+    #[arg(long, value_name = "WHICH", value_parser = named::<ControllerFeed>(), help_heading = "SLA",
+          help = preset_help("Batches the SLA controller learns from: all, or limited (only those the SLA or memory limited, not a short queue)", |c| c.sla.feed.to_string()))]
+    pub sla_feed: Option<ControllerFeed>,
 
     #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, help_heading = "SLA",
           help = preset_help("Tolerance eps of the SLA controller, seconds", |c| c.sla.eps_s.to_string()))]
@@ -277,8 +290,12 @@ impl ModelArgs {
         set(&mut c.b_min, self.b_min);
         set(&mut c.b_max, self.b_max);
         set(&mut c.completion, self.completion);
+        set(&mut c.sla.rules, self.sla_rules);
         set(&mut c.sla.signal, self.sla_signal);
-        set(&mut c.sla.d_s, self.d_sla);
+        if self.controller_target.is_some() {
+            c.sla.d_s = self.controller_target;
+        }
+        set(&mut c.sla.feed, self.sla_feed);
         set(&mut c.sla.eps_s, self.sla_eps);
         set(&mut c.sla.ema_weight, self.ema_weight);
         set(&mut c.d_sla_token_s, self.d_sla_token);

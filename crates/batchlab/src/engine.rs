@@ -10,13 +10,15 @@
 //! that arrive together can share a batch, and the result does not depend on heap order.
 //!
 //! The SLA controller of a scope (global, or one per bin) is fed a batch when it
-//! completes: that is when its latency is observed.
+//! completes: that is when its latency is observed. With `ControllerFeed::Limited` a
+//! batch that the queue cut short (fewer waiting than the target, memory not the limit)
+//! is not fed: its size says nothing about the SLA.
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::bins::Bins;
-use crate::config::{Completion, Config, SchedulerKind, SlaSignal};
+use crate::config::{Completion, Config, ControllerFeed, SchedulerKind, SlaSignal};
 use crate::latency::LatencyModel;
 use crate::memory::{MemoryModel, RunningMean};
 use crate::sla::SlaController;
@@ -107,6 +109,10 @@ struct Engine<'a> {
     /// One controller and one running token mean per scope (1 global, or one per bin).
     controllers: Vec<SlaController>,
     mu: Vec<RunningMean>,
+    /// Per batch: the queue held fewer requests than its target (and memory did not stop it).
+    cut_by_queue: Vec<bool>,
+    /// Members of the batches running now.
+    running_requests: u32,
     next_bin: usize,
     idle: BinaryHeap<Reverse<u32>>,
     running: BinaryHeap<Reverse<Running>>,
@@ -131,8 +137,10 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
         bin_of,
         queues: vec![VecDeque::new(); k],
         queued: 0,
-        controllers: vec![SlaController::new(&cfg.sla, cfg.b_min, cfg.b_max); scopes],
+        controllers: vec![SlaController::new(&cfg.sla, cfg.controller_target_s(), cfg.b_min, cfg.b_max); scopes],
         mu: vec![RunningMean::default(); scopes],
+        cut_by_queue: Vec::new(),
+        running_requests: 0,
         next_bin: 0,
         idle: (0..cfg.gpus).map(Reverse).collect(),
         running: BinaryHeap::with_capacity(gpus),
@@ -185,13 +193,15 @@ impl Engine<'_> {
     fn complete(&mut self, r: Running) {
         self.idle.push(Reverse(r.gpu));
         let b = self.s.batches[r.batch as usize];
-        if matches!(self.cfg.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic) {
+        self.running_requests -= b.size;
+        let fed = self.cfg.sla.feed == ControllerFeed::All || !self.cut_by_queue[r.batch as usize];
+        if fed && matches!(self.cfg.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic) {
             let signal = match self.cfg.sla.signal {
                 SlaSignal::TokenTime => b.step_s,
                 SlaSignal::BatchLatency => b.end_s - b.start_s,
             };
             let scope = self.scope_of_bin(b.bin as usize);
-            self.controllers[scope].observe(signal, b.size);
+            self.controllers[scope].observe(signal, b.size, self.running_requests);
         }
     }
 
@@ -236,9 +246,11 @@ impl Engine<'_> {
             let mut take = 0usize;
             let mut tokens = 0u64;
             let mut max_len = 0u32;
+            let mut memory_full = false;
             for &r in queue.iter().take(want) {
                 let len = self.w.total_tokens(r as usize);
                 if take > 0 && !self.memory.fits(tokens + len as u64) {
+                    memory_full = true;
                     break;
                 }
                 tokens += len as u64;
@@ -263,6 +275,8 @@ impl Engine<'_> {
             self.queued -= take;
             self.s.member_start.push(self.s.members.len() as u32);
             self.s.batches.push(Batch { gpu, bin: bin as u32, size, start_s: t, end_s: end, max_len, step_s: step });
+            self.cut_by_queue.push(take < want && !memory_full);
+            self.running_requests += size;
             self.s.gpu_busy_s[gpu as usize] += service;
             self.running.push(Reverse(Running { end_s: end, gpu, batch: batch_id }));
         }

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, SlaSignal};
+use crate::config::{Config, ControllerRules, SlaSignal};
 use crate::engine::{simulate, Schedule};
 use crate::error::{Error, Result};
 use crate::latency::{LatencyFit, LatencyModel};
@@ -135,11 +135,25 @@ fn notes(workload: &Workload, config: &Config, model: &LatencyModel, m: &RunMetr
         // The token step is fixed by the batch size alone in fit mode: from beta (b = 1)
         // to beta * h(B_max). Which controller branches can that range ever reach?
         let (best, worst) = (model.token_step_s(1, 1), model.token_step_s(config.b_max, 1));
-        let (lo, hi) = (config.sla.d_s - 2.0 * config.sla.eps_s, config.sla.d_s + 2.0 * config.sla.eps_s);
-        if best >= lo && worst <= hi {
+        let half_band = match config.sla.rules {
+            ControllerRules::First => 2.0 * config.sla.eps_s,
+            ControllerRules::Final => config.sla.eps_s,
+        };
+        let d = config.controller_target_s();
+        let (lo, hi) = (d - half_band, d + half_band);
+        let range = format!("token step {:.2}-{:.2} ms", best * 1e3, worst * 1e3);
+        let band = format!("[{:.2}, {:.2}] ms", lo * 1e3, hi * 1e3);
+        if worst < lo {
             notes.push(format!(
-                "The SLA controller's signal (token step {:.2}-{:.2} ms) never leaves [D - 2 eps, D + 2 eps] = [{:.2}, {:.2}] ms, so it never shrinks or grows its interval for the SLA: it only re-centres on the average batch size.",
-                best * 1e3, worst * 1e3, lo * 1e3, hi * 1e3
+                "The SLA cannot bind: the controller's signal ({range}) stays below its band {band}, so it only grows its interval and the batch size is limited by memory and the queue alone."
+            ));
+        } else if best > hi {
+            notes.push(format!(
+                "The SLA cannot be met: the controller's signal ({range}) stays above its band {band} even at batch size 1, so it only shrinks its interval."
+            ));
+        } else if best >= lo && worst <= hi {
+            notes.push(format!(
+                "The SLA controller's signal ({range}) never leaves its band {band}, so it never shrinks or grows its interval for the SLA: it only re-centres on the average batch size."
             ));
         }
     }

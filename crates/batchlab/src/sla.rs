@@ -1,17 +1,24 @@
-//! The adaptive SLA controller (the original simulator's rules; ARCHITECTURE.md summarises them).
+//! The adaptive SLA controller: the original simulator's two versions of its rules
+//! (`ControllerRules`; ARCHITECTURE.md lists them).
 //!
 //! It keeps an interval [b_low, b_high] of batch sizes and exponential moving averages of
-//! the observed signal (`tau_avg`) and batch size (`b_avg`). After each batch it moves the
-//! interval; the batch size it proposes is the interval's midpoint.
+//! the observed signal (`tau_avg`) and batch size (`b_avg`). The interval moves after
+//! each batch (or, in the original's state, on every b_SLA computation); the batch size
+//! it proposes is the interval's midpoint.
 
-use crate::config::SlaControllerConfig;
+use crate::config::{ControllerRules, SlaControllerConfig};
+
+/// Steps of the final version's rules ("Algorithm 2": alpha_step, delta_step).
+const FINAL_GROW_STEP: i64 = 4;
+const FINAL_SHRINK_STEP: i64 = 2;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SlaController {
+    rules: ControllerRules,
     d: f64,
     eps: f64,
     w: f64,
-    adjust_on_every_query: bool,
+    original_state: bool,
     b_min: u32,
     b_max: u32,
     b_low: u32,
@@ -19,71 +26,119 @@ pub struct SlaController {
     tau_avg: f64,
     b_avg: f64,
     updates: u64,
+    /// Requests running on the other GPUs when the last batch finished (final rules'
+    /// floor of b_SLA).
+    running_elsewhere: u32,
 }
 
 impl SlaController {
-    pub fn new(cfg: &SlaControllerConfig, b_min: u32, b_max: u32) -> Self {
+    /// A controller for batch sizes in [b_min, b_max] regulating its signal to `target_s`
+    /// (`Config::controller_target_s`).
+    pub fn new(cfg: &SlaControllerConfig, target_s: f64, b_min: u32, b_max: u32) -> Self {
         SlaController {
-            d: cfg.d_s,
+            rules: cfg.rules,
+            d: target_s,
             eps: cfg.eps_s,
             w: cfg.ema_weight,
-            adjust_on_every_query: cfg.adjust_on_every_query,
+            original_state: cfg.original_state,
             b_min,
             b_max,
             b_low: b_min,
             b_high: b_max,
             tau_avg: 0.0,
-            b_avg: (b_min as f64 + b_max as f64) / 2.0,
+            // The original starts at the integer midpoint, float((B_min + B_max) // 2).
+            b_avg: if cfg.original_state { ((b_min + b_max) / 2) as f64 } else { (b_min as f64 + b_max as f64) / 2.0 },
             updates: 0,
+            running_elsewhere: 0,
         }
     }
 
-    /// Feed one finished batch: its observed signal (token time or batch latency) and size.
-    pub fn observe(&mut self, signal: f64, batch_size: u32) {
-        if self.updates == 0 {
+    /// Feed one finished batch: its observed signal (token time or batch latency), its
+    /// size, and the requests then running on the other GPUs.
+    pub fn observe(&mut self, signal: f64, batch_size: u32, running_elsewhere: u32) {
+        if batch_size == 0 {
+            return;
+        }
+        // The original's averages start from 0.0, so tau_avg is 0.2 x the first signal
+        // after one batch; otherwise the first signal starts the average.
+        if self.updates == 0 && !self.original_state {
             self.tau_avg = signal;
         } else {
             self.tau_avg = self.w * signal + (1.0 - self.w) * self.tau_avg;
         }
         self.b_avg = self.w * batch_size as f64 + (1.0 - self.w) * self.b_avg;
+        self.running_elsewhere = running_elsewhere;
         self.updates += 1;
-        if !self.adjust_on_every_query {
+        if !self.original_state && self.updates >= 3 {
             self.adjust();
         }
     }
 
-    /// The batch size the controller allows now. In compat mode this also moves the
-    /// interval (the original code's quirk), so calling it changes the state.
+    /// The batch size the controller allows now. In the original's state this also moves
+    /// the interval (its quirk), so calling it changes the state.
     pub fn b_sla(&mut self) -> u32 {
-        if self.adjust_on_every_query {
+        let warming_up = self.updates < 3 || (self.original_state && self.tau_avg == 0.0);
+        if warming_up {
+            return (self.b_low + self.b_high) / 2;
+        }
+        if self.original_state {
             self.adjust();
         }
-        if self.updates < 3 {
-            return (self.b_min + self.b_max) / 2;
-        }
-        (self.b_low + self.b_high) / 2
+        let mid = (self.b_low + self.b_high) / 2;
+        let b = match self.rules {
+            ControllerRules::First => mid,
+            // Never below the requests running elsewhere ("don't starve decode requests").
+            ControllerRules::Final => mid.max(self.running_elsewhere).min(self.b_max),
+        };
+        b.max(self.b_min)
     }
 
+    /// Move the interval by the rules, from tau_avg and b_avg. `int` is Python's `int()`
+    /// of a positive number: truncation.
     fn adjust(&mut self) {
-        if self.updates < 3 {
-            return;
+        let (b_min, b_max) = (self.b_min as i64, self.b_max as i64);
+        let (mut lo, mut hi) = (self.b_low as i64, self.b_high as i64);
+        let int = |x: f64| x as i64;
+        let b_avg = self.b_avg;
+        match self.rules {
+            ControllerRules::First => {
+                if self.tau_avg > self.d + 2.0 * self.eps {
+                    hi = hi.min(b_min.max(int(0.9 * b_avg)));
+                    lo = b_min.max(lo.min(int(0.7 * b_avg)));
+                } else if self.tau_avg < self.d - 2.0 * self.eps {
+                    lo = lo.max(int(b_avg));
+                    hi = (hi + int(0.3 * b_avg)).min(b_max);
+                } else {
+                    let margin = 2.max(int(0.15 * (hi - lo) as f64));
+                    lo = int(b_avg) - margin;
+                    hi = int(b_avg) + margin;
+                }
+            }
+            ControllerRules::Final => {
+                if self.tau_avg > self.d + self.eps {
+                    hi = hi.min(int(b_avg).max(lo + FINAL_GROW_STEP));
+                    lo = (lo - FINAL_SHRINK_STEP).max(b_min);
+                } else if self.tau_avg < self.d - self.eps {
+                    lo = lo.max(int(b_avg).min(hi - FINAL_GROW_STEP));
+                    hi = (hi + FINAL_SHRINK_STEP).min(b_max);
+                } else {
+                    hi = (int(b_avg) + FINAL_SHRINK_STEP / 2).min(b_max);
+                    lo = (int(b_avg) - FINAL_SHRINK_STEP / 2).max(b_min);
+                }
+            }
         }
-        let (b_min, b_max) = (self.b_min as f64, self.b_max as f64);
-        let (mut lo, mut hi) = (self.b_low as f64, self.b_high as f64);
-        if self.tau_avg > self.d + 2.0 * self.eps {
-            hi = hi.min(b_min.max((0.9 * self.b_avg).floor()));
-            lo = b_min.max(lo.min((0.7 * self.b_avg).floor()));
-        } else if self.tau_avg < self.d - 2.0 * self.eps {
-            lo = lo.max(self.b_avg.floor());
-            hi = (hi + (0.3 * self.b_avg).floor()).min(b_max);
-        } else {
-            let margin = 2f64.max((0.15 * (hi - lo)).floor());
-            lo = self.b_avg - margin;
-            hi = self.b_avg + margin;
+        // Keep B_min <= b_low <= b_high <= B_max. An inverted interval: the original lowers
+        // b_low to b_high; otherwise b_high rises to b_low (b_low came from the sizes
+        // batches actually had).
+        lo = lo.clamp(b_min, b_max);
+        hi = hi.clamp(b_min, b_max);
+        if lo > hi {
+            if self.original_state {
+                lo = hi;
+            } else {
+                hi = lo;
+            }
         }
-        // Keep B_min <= b_low <= b_high <= B_max (integers).
-        let lo = lo.floor().clamp(b_min, b_max);
-        let hi = hi.floor().clamp(lo, b_max);
         self.b_low = lo as u32;
         self.b_high = hi as u32;
     }
@@ -104,17 +159,16 @@ mod tests {
 
     fn controller(d: f64, eps: f64) -> SlaController {
         let mut cfg = Config::preset(Preset::FirstResults).sla;
-        cfg.d_s = d;
         cfg.eps_s = eps;
-        SlaController::new(&cfg, 1, 128)
+        SlaController::new(&cfg, d, 1, 128)
     }
 
     #[test]
     fn midpoint_until_three_updates() {
         let mut c = controller(1.0, 0.1);
         assert_eq!(c.b_sla(), 64);
-        c.observe(5.0, 10);
-        c.observe(5.0, 10);
+        c.observe(5.0, 10, 0);
+        c.observe(5.0, 10, 0);
         assert_eq!(c.b_sla(), 64);
     }
 
@@ -122,9 +176,9 @@ mod tests {
     fn too_slow_shrinks_the_interval_by_hand() {
         let mut c = controller(1.0, 0.1);
         // b_avg: 64.5 -> 0.2*10+0.8*64.5 = 53.6 -> 44.88 -> 37.904
-        c.observe(5.0, 10);
-        c.observe(5.0, 10);
-        c.observe(5.0, 10);
+        c.observe(5.0, 10, 0);
+        c.observe(5.0, 10, 0);
+        c.observe(5.0, 10, 0);
         // tau_avg 5 > 1.2: b_high = min(128, max(1, floor(0.9*37.904)=34)) = 34;
         // b_low = max(1, min(1, floor(0.7*37.904)=26)) = 1; b_SLA = floor(35/2) = 17.
         assert_eq!(c.interval(), (1, 34));
@@ -135,7 +189,7 @@ mod tests {
     fn too_fast_grows_the_interval_by_hand() {
         let mut c = controller(1.0, 0.1);
         for _ in 0..3 {
-            c.observe(0.1, 100);
+            c.observe(0.1, 100, 0);
         }
         // b_avg: 64.5 -> 71.6 -> 77.28 -> 81.824; tau 0.1 < 0.8:
         // b_low = max(1, 81) = 81; b_high = min(128 + 24, 128) = 128; b_SLA = 104.
@@ -147,7 +201,7 @@ mod tests {
     fn on_target_centres_on_b_avg() {
         let mut c = controller(1.0, 0.1);
         for _ in 0..3 {
-            c.observe(1.0, 20);
+            c.observe(1.0, 20, 0);
         }
         // b_avg: 64.5 -> 55.6 -> 48.48 -> 42.784; margin = max(2, floor(0.15*127)=19) = 19
         // interval [23.784, 61.784] -> [23, 61]; b_SLA = 42.
@@ -155,7 +209,7 @@ mod tests {
         assert_eq!(c.b_sla(), 42);
         // The margin follows the interval's width: b_avg 4 + 34.2272 = 38.2272, margin
         // max(2, floor(0.15 * 38)) = 5 -> [33.2272, 43.2272] -> (33, 43).
-        c.observe(1.0, 20);
+        c.observe(1.0, 20, 0);
         assert_eq!(c.interval(), (33, 43));
         assert_eq!((c.b_sla(), c.updates()), (38, 4));
     }
@@ -168,10 +222,10 @@ mod tests {
         // give (1, 23), too fast (25, 128).)
         for edge in [1.5, 0.5] {
             let mut cfg = Config::preset(Preset::FirstResults).sla;
-            (cfg.d_s, cfg.eps_s, cfg.ema_weight) = (1.0, 0.25, 0.5);
-            let mut c = SlaController::new(&cfg, 1, 128);
+            (cfg.eps_s, cfg.ema_weight) = (0.25, 0.5);
+            let mut c = SlaController::new(&cfg, 1.0, 1, 128);
             for _ in 0..3 {
-                c.observe(edge, 20);
+                c.observe(edge, 20, 0);
             }
             assert_eq!(c.interval(), (6, 44), "signal {edge}");
         }
@@ -184,10 +238,10 @@ mod tests {
         // (floor(25.5625) = 25, 128).
         for (signal, want) in [(1.6, (1, 23)), (0.4, (25, 128))] {
             let mut cfg = Config::preset(Preset::FirstResults).sla;
-            (cfg.d_s, cfg.eps_s, cfg.ema_weight) = (1.0, 0.25, 0.5);
-            let mut c = SlaController::new(&cfg, 1, 128);
+            (cfg.eps_s, cfg.ema_weight) = (0.25, 0.5);
+            let mut c = SlaController::new(&cfg, 1.0, 1, 128);
             for _ in 0..3 {
-                c.observe(signal, 20);
+                c.observe(signal, 20, 0);
             }
             assert_eq!(c.interval(), want, "signal {signal}");
         }
@@ -196,54 +250,88 @@ mod tests {
     #[test]
     fn the_interval_stays_within_bounds() {
         // Far too slow for a long time: b_high falls to B_min, never below.
-        let mut c = SlaController::new(&Config::preset(Preset::FirstResults).sla, 4, 16);
+        let mut c = SlaController::new(&Config::preset(Preset::FirstResults).sla, 1.0, 4, 16);
         // Warm-up: the midpoint of [B_min, B_max], (4 + 16) / 2.
         assert_eq!(c.b_sla(), 10);
         for _ in 0..50 {
-            c.observe(100.0, 4);
+            c.observe(100.0, 4, 0);
         }
         assert_eq!((c.interval(), c.b_sla()), ((4, 4), 4));
         // Far too fast: b_high climbs back to B_max and stays there; b_avg approaches 16
         // from below, so b_low = floor(b_avg) = 15.
         for _ in 0..50 {
-            c.observe(0.0, 16);
+            c.observe(0.0, 16, 0);
         }
         assert_eq!((c.interval(), c.b_sla()), ((15, 16), 15));
         assert_eq!(c.updates(), 100);
     }
 
+    /// One step of a script: a finished batch (signal, size, running elsewhere), or a query.
+    enum Step {
+        Batch(f64, u32, u32),
+        Query,
+    }
+    use Step::{Batch, Query};
+
+    /// Replay `script`; the (b_SLA, b_low, b_high) of each query.
+    fn replay(c: &mut SlaController, script: &[Step]) -> Vec<(u32, u32, u32)> {
+        let mut out = Vec::new();
+        for step in script {
+            match *step {
+                Batch(signal, size, elsewhere) => c.observe(signal, size, elsewhere),
+                Query => {
+                    let b = c.b_sla();
+                    out.push((b, c.interval().0, c.interval().1));
+                }
+            }
+        }
+        out
+    }
+
+    // The expected sequences below are the original's: its `SLAController` of each
+    // commit, run on the same script by a throwaway script outside this repository.
+
     #[test]
-    fn compat_mode_moves_on_every_query() {
-        let mut cfg = Config::preset(Preset::Compat).sla;
-        cfg.d_s = 1.0;
-        let mut c = SlaController::new(&cfg, 1, 128);
-        // Too slow three times (shrinks the interval on the first query) ...
+    fn compat_replays_the_first_versions_controller() {
+        let mut c = SlaController::new(&Config::preset(Preset::Compat).sla, 1.0, 1, 128);
+        let mut script = vec![Query, Batch(5.0, 10, 0), Batch(5.0, 10, 0), Query, Batch(5.0, 10, 0), Query, Query];
+        script.extend((0..12).map(|_| Batch(0.0, 10, 0)));
+        script.extend([Query, Query, Query, Batch(1.0, 20, 0), Batch(1.0, 20, 0), Batch(1.0, 20, 0), Query, Query, Query]);
+        let want = [(64, 1, 128), (64, 1, 128), (17, 1, 33), (17, 1, 33), (23, 11, 36), (25, 11, 39), (26, 11, 42), (30, 15, 46), (32, 15, 50), (34, 15, 54)];
+        assert_eq!(replay(&mut c, &script), want);
+    }
+
+    #[test]
+    fn paper_replays_the_final_versions_controller() {
+        let paper = Config::preset(Preset::Paper);
+        let mut c = SlaController::new(&paper.sla, paper.controller_target_s(), 1, 128);
+        let mut script = vec![Query, Batch(0.006, 64, 0), Batch(0.006, 64, 0), Query, Batch(0.006, 64, 0)];
+        script.extend((0..5).map(|_| Query));
+        script.extend([Batch(0.02, 8, 0), Batch(0.02, 8, 0), Batch(0.02, 8, 0), Batch(0.02, 8, 0), Query, Query, Query, Query]);
+        // On target (10 ms +- 1 ms), then the floor of the requests running elsewhere.
+        script.extend([Batch(0.010, 30, 0), Batch(0.010, 30, 0), Query, Query]);
+        script.extend([Batch(0.006, 10, 200), Query, Batch(0.0105, 10, 50), Query, Query]);
+        let want = [
+            (64, 1, 128), (64, 1, 128), (96, 64, 128), (96, 64, 128), (96, 64, 128), (96, 64, 128), (96, 64, 128),
+            (65, 62, 68), (63, 60, 66), (61, 58, 64), (59, 56, 62), (57, 54, 60), (55, 52, 58),
+            (128, 25, 27), (50, 22, 24), (50, 22, 24),
+        ];
+        assert_eq!(replay(&mut c, &script), want);
+    }
+
+    #[test]
+    fn the_clean_state_moves_once_per_batch() {
+        // first-results' controller, fed what compat was fed above: it moves after each
+        // batch and not when queried. Batches 1-6 are still slow (tau 4.0 ... 1.31 > 1.2)
+        // and shrink it to (1, 15); 7 (tau 1.05, on target) centres it on b_avg 15.85 +- 2
+        // -> (13, 17); 8 (0.84, on target) -> (12, 16); 9-12 are fast: b_low = 13, b_high
+        // grows by floor(0.3 b_avg) = 4, 3, 3, 3 -> (13, 29), b_SLA 21.
+        let mut clean = SlaController::new(&Config::preset(Preset::FirstResults).sla, 1.0, 1, 128);
         for _ in 0..3 {
-            c.observe(5.0, 10);
-        }
-        assert_eq!(c.b_sla(), 17);
-        assert_eq!(c.interval(), (1, 34));
-        // ... then fast: 12 updates bring tau_avg to 5 * 0.8^12 = 0.3436 < D - 2 eps and
-        // b_avg to 11.9175, but nothing moves the interval until it is queried; each query
-        // grows it: b_low = max(1, floor(11.9175)) = 11, b_high = 34 + floor(0.3 * 11.9175)
-        // = 37 -> 24; then 40 -> 25; then 43 -> 27.
-        for _ in 0..12 {
-            c.observe(0.0, 10);
-        }
-        assert_eq!(c.interval(), (1, 34));
-        assert_eq!([c.b_sla(), c.b_sla(), c.b_sla()], [24, 25, 27]);
-        assert_eq!(c.interval(), (11, 43));
-        // The clean controller, fed the same, moves after each update and not when queried.
-        // Updates 1-6 are still slow (tau 4.0 ... 1.31 > 1.2) and shrink it to (1, 15);
-        // 7 (tau 1.05, on target) centres it on b_avg 15.85 +- 2 -> (13, 17); 8 (0.84, on
-        // target) -> (12, 16); 9-12 are fast: b_low = 13, b_high grows by floor(0.3 b_avg)
-        // = 4, 3, 3, 3 -> (13, 29), b_SLA 21.
-        let mut clean = SlaController::new(&Config::preset(Preset::FirstResults).sla, 1, 128);
-        for _ in 0..3 {
-            clean.observe(5.0, 10);
+            clean.observe(5.0, 10, 0);
         }
         for _ in 0..12 {
-            clean.observe(0.0, 10);
+            clean.observe(0.0, 10, 0);
         }
         assert_eq!(clean.interval(), (13, 29));
         assert_eq!([clean.b_sla(), clean.b_sla()], [21, 21]);

@@ -4,7 +4,7 @@
 
 mod common;
 
-use batchlab::config::{BinPolicy, Completion, Config, Preset, SchedulerKind, SlaSignal};
+use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, Preset, SchedulerKind, SlaControllerConfig, SlaSignal};
 use batchlab::engine::{simulate, Schedule};
 use common::{config, exact_model, workload};
 
@@ -221,13 +221,29 @@ fn three_then_burst(burst: usize) -> Vec<(f64, u32, u32)> {
     t
 }
 
+/// The controller these hand-worked cases use: the first version's rules, moved once per
+/// batch, fed every batch, on the token time against D = 10 ms, eps = 5 ms.
+fn first_rules(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
+    let mut c = config(scheduler, gpus, k);
+    c.sla = SlaControllerConfig {
+        rules: ControllerRules::First,
+        signal: SlaSignal::TokenTime,
+        d_s: Some(0.010),
+        eps_s: 0.005,
+        ema_weight: 0.2,
+        original_state: false,
+        feed: ControllerFeed::All,
+    };
+    c
+}
+
 #[test]
 fn dynamic_batches_shrink_once_the_controller_sees_slow_tokens() {
-    // Paper preset: token time 0.1 s > D + 2 eps = 0.02 s, so the interval shrinks:
+    // Token time 0.1 s > D + 2 eps = 0.02 s, so the interval shrinks:
     // after 3: b_high = floor(0.9 * 33.512) = 30, b_low = 1 -> b_SLA = 15.
     // after 4 (size 15): b_avg = 3 + 26.8096 = 29.8096 -> b_high = min(30, 26) -> 13.
     // after 5 (size 13): b_avg = 2.6 + 23.84768 = 26.44768 -> b_high = 23 -> 12.
-    let c = config(SchedulerKind::DynamicNoBins, 1, 1);
+    let c = first_rules(SchedulerKind::DynamicNoBins, 1, 1);
     let s = simulate(&workload(&three_then_burst(100)), &c, &exact_model(1.0, 0.1, 0.0));
     assert_eq!(sizes(&s)[..6], [1, 1, 1, 15, 13, 12]);
 }
@@ -242,9 +258,9 @@ fn the_controller_is_fed_the_configured_signal() {
     // With D = 5 s the batch latency is fast too (2 < 4.8): grow -> 80; had the engine
     // fed end + start (2, 7, 12: tau_avg 2 -> 3 -> 4.8, not below 4.8) it would centre.
     for (signal, d, want) in [(SlaSignal::TokenTime, 1.0, 80), (SlaSignal::BatchLatency, 1.0, 15), (SlaSignal::BatchLatency, 5.0, 80)] {
-        let mut c = config(SchedulerKind::DynamicNoBins, 1, 1);
+        let mut c = first_rules(SchedulerKind::DynamicNoBins, 1, 1);
         c.sla.signal = signal;
-        c.sla.d_s = d;
+        c.sla.d_s = Some(d);
         c.sla.eps_s = 0.1;
         let s = simulate(&w, &c, &m);
         assert_eq!(s.batches[3].size, want, "{signal:?}");
@@ -257,7 +273,7 @@ fn multi_bin_dynamic_keeps_one_controller_per_bin() {
     // 6.5 s); all 203 arrive at t = 7.5. Median edge: between 5 and 50 -> 27.5.
     let mut trace = three_then_burst(100);
     trace.extend(std::iter::repeat_n((7.5, 5, 50), 103));
-    let c = config(SchedulerKind::MultiBinDynamic, 1, 2);
+    let c = first_rules(SchedulerKind::MultiBinDynamic, 1, 2);
     let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
     assert_eq!(s.bins.edges, vec![27.5]);
     // t=7.5: round robin serves bin 1, whose controller has seen nothing: 64 [7.5, 14].
@@ -273,19 +289,32 @@ fn compat_controller_moves_when_queried_not_when_fed() {
     // [0.5, 2.5] alone; r2 on GPU 0 [3, 5]; 40 requests on GPU 1 [3.5, 5.5] (still
     // warming up: 64 allowed). Completions at 5 and 5.5 with nothing queued, so nothing
     // queries the controller until 100 requests arrive at t = 6.
-    // b_avg: 64.5 -> 51.8 -> 41.64 -> 33.512 -> (size 40) 8 + 26.8096 = 34.8096.
-    // first-results adjusts when fed: after 3, b_high = floor(0.9 * 33.512) = 30; after 4,
+    // Moved when fed, from the first signal and b_avg 64.5: b_avg -> 51.8 -> 41.64 ->
+    // 33.512 -> (size 40) 34.8096; after 3, b_high = floor(0.9 * 33.512) = 30; after 4,
     // min(30, floor(31.33) = 31) = 30 -> b_SLA 15 on both GPUs at t = 6.
-    // compat adjusts when queried, at t = 6 only: b_high = floor(0.9 * 34.8096) = 31 -> 16.
+    // compat (the original's state: averages from 0.0 and 64.0, moved when queried):
+    // tau_avg 0.4, 0.72, 0.976, 1.1808 (inside [0.8, 1.2]), b_avg 34.6048: centred on 34
+    // +- 19 -> 34; the second query centres on 34 +- floor(0.15 * 38) = 5 -> 34. (The
+    // original's own controller gives the same on this sequence.)
+    // first-results feeds only batches the controller or memory limited: every batch
+    // here was cut short by the queue, so it is still warming up: 64, then the 36 left.
     let mut trace = vec![(0.0, 5, 5), (0.5, 5, 5), (3.0, 5, 5)];
     trace.extend(std::iter::repeat_n((3.5, 5, 5), 40));
     trace.extend(std::iter::repeat_n((6.0, 5, 5), 100));
     let w = workload(&trace);
     let m = exact_model(1.0, 0.1, 0.0);
-    for (preset, want) in [(Preset::FirstResults, 15), (Preset::Compat, 16)] {
-        let c = Config { scheduler: SchedulerKind::DynamicNoBins, gpus: 2, k_bins: 1, ..Config::preset(preset) };
+    let fed_all = |p| {
+        let c = Config::preset(p);
+        Config { sla: SlaControllerConfig { feed: ControllerFeed::All, ..c.sla.clone() }, ..c }
+    };
+    for (name, c, want) in [
+        ("moved when fed", fed_all(Preset::FirstResults), [15, 15]),
+        ("compat", Config::preset(Preset::Compat), [34, 34]),
+        ("first-results", Config::preset(Preset::FirstResults), [64, 36]),
+    ] {
+        let c = Config { scheduler: SchedulerKind::DynamicNoBins, gpus: 2, k_bins: 1, ..c };
         let s = simulate(&w, &c, &m);
-        assert_eq!(sizes(&s)[..6], [1, 1, 1, 40, want, want], "{preset:?}");
+        assert_eq!(sizes(&s)[..6], [1, 1, 1, 40, want[0], want[1]], "{name}");
         assert_eq!(s.batches.iter().map(|b| b.gpu).take(6).collect::<Vec<_>>(), [0, 1, 0, 1, 0, 1]);
     }
 }
@@ -302,8 +331,8 @@ fn completions_at_the_same_instant_feed_the_controller_in_gpu_order() {
     // (GPU 1 first would give 28.2096 -> (23, 33), then 29.16768 -> (27, 31): 29.)
     let mut trace = three_then_burst(40);
     trace.extend(std::iter::repeat_n((8.0, 5, 5), 100));
-    let mut c = config(SchedulerKind::DynamicNoBins, 2, 1);
-    c.sla.d_s = 0.1;
+    let mut c = first_rules(SchedulerKind::DynamicNoBins, 2, 1);
+    c.sla.d_s = Some(0.1);
     let s = simulate(&workload(&trace), &c, &exact_model(1.0, 0.1, 0.0));
     assert_eq!(sizes(&s)[..7], [1, 1, 1, 33, 7, 28, 28]);
     assert_eq!(s.batches.iter().map(|b| b.gpu).take(7).collect::<Vec<_>>(), [0, 0, 0, 0, 1, 0, 1]);

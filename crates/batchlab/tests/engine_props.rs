@@ -9,7 +9,7 @@
 
 mod common;
 
-use batchlab::config::{BinPolicy, Completion, Config, Preset, SchedulerKind, SlaSignal};
+use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, Preset, SchedulerKind, SlaSignal};
 use batchlab::engine::{simulate, Schedule};
 use batchlab::latency::LatencyModel;
 use batchlab::memory::{MemoryModel, RunningMean};
@@ -59,8 +59,10 @@ struct Settings {
     b_min_seed: u32,
     kv_per_token_gb: Option<f64>,
     safety_fraction: f64,
-    d_s: f64,
+    d_s: Option<f64>,
     signal_token: bool,
+    /// 0: the preset's controller; 1, 2, 3: the other rules, feed or state.
+    controller_tweak: u8,
 }
 
 fn arb_settings() -> impl Strategy<Value = Settings> {
@@ -68,9 +70,9 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
         (prop::sample::select(Preset::ALL.to_vec()), prop::sample::select(SchedulerKind::ALL.to_vec()), 1u32..5, 1u32..6),
         (any::<bool>(), any::<bool>(), 1u32..40, 1u32..130, any::<u32>()),
         (prop_oneof![Just(None), Just(Some(1e-3)), Just(Some(5e-3))], 0.0..0.9f64),
-        (prop_oneof![Just(0.01), Just(0.5), Just(2.0), Just(20.0)], any::<bool>()),
+        (prop_oneof![Just(None), Just(Some(0.01)), Just(Some(0.5)), Just(Some(2.0)), Just(Some(20.0))], any::<bool>(), 0u8..4),
     )
-        .prop_map(|((preset, scheduler, gpus, k), (lq, of, b, b_max, bmin), (kv, sf), (d, sig))| Settings {
+        .prop_map(|((preset, scheduler, gpus, k), (lq, of, b, b_max, bmin), (kv, sf), (d, sig, tweak))| Settings {
             preset,
             scheduler,
             gpus,
@@ -84,6 +86,7 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
             safety_fraction: sf,
             d_s: d,
             signal_token: sig,
+            controller_tweak: tweak,
         })
 }
 
@@ -102,6 +105,12 @@ impl Settings {
         c.memory.safety_fraction = self.safety_fraction;
         c.sla.d_s = self.d_s;
         c.sla.signal = if self.signal_token { SlaSignal::TokenTime } else { SlaSignal::BatchLatency };
+        match self.controller_tweak {
+            1 => c.sla.rules = if c.sla.rules == ControllerRules::First { ControllerRules::Final } else { ControllerRules::First },
+            2 => c.sla.feed = if c.sla.feed == ControllerFeed::All { ControllerFeed::Limited } else { ControllerFeed::All },
+            3 => c.sla.original_state = !c.sla.original_state,
+            _ => {}
+        }
         // Few points, so that long runs decimate the series.
         c.timeseries_points = 2 + self.b as usize;
         c
@@ -219,7 +228,9 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
     let dynamic = matches!(c.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic);
     let per_bin = c.scheduler == SchedulerKind::MultiBinDynamic;
     let scope = |bin: usize| if per_bin { bin } else { 0 };
-    let mut controllers = vec![SlaController::new(&c.sla, c.b_min, c.b_max); if per_bin { k } else { 1 }];
+    let mut controllers = vec![SlaController::new(&c.sla, c.controller_target_s(), c.b_min, c.b_max); if per_bin { k } else { 1 }];
+    // Per batch: fewer were queued than its target and memory did not stop it.
+    let mut cut_by_queue: Vec<bool> = Vec::new();
     let mem = MemoryModel::new(&c.memory, c.b_min, c.b_max);
     // Completions in the engine's order: by end time, then GPU.
     let mut done: Vec<usize> = (0..s.batches.len()).collect();
@@ -235,12 +246,15 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
         while fed < done.len() && s.batches[done[fed]].end_s <= t {
             let d = &s.batches[done[fed]];
             prop_assert!(done[fed] < bi);
-            if dynamic {
+            let fed_to_controller = c.sla.feed == ControllerFeed::All || !cut_by_queue[done[fed]];
+            if dynamic && fed_to_controller {
                 let signal = match c.sla.signal {
                     SlaSignal::TokenTime => d.step_s,
                     SlaSignal::BatchLatency => d.end_s - d.start_s,
                 };
-                controllers[scope(d.bin as usize)].observe(signal, d.size);
+                // Still running: dispatched before this batch, not yet completed.
+                let elsewhere: u32 = done[fed + 1..].iter().filter(|&&j| j < bi).map(|&j| s.batches[j].size).sum();
+                controllers[scope(d.bin as usize)].observe(signal, d.size, elsewhere);
             }
             fed += 1;
         }
@@ -279,14 +293,17 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
         // Stop at the first member that does not fit; the first always goes.
         let mut expected = Vec::new();
         let mut tokens = 0u64;
+        let mut memory_full = false;
         for &r in queues[bin].iter().take(target) {
             let len = w.total_tokens(r) as u64;
             if !expected.is_empty() && !mem.fits(tokens + len) {
+                memory_full = true;
                 break;
             }
             tokens += len;
             expected.push(r as u32);
         }
+        cut_by_queue.push(expected.len() < target && !memory_full);
         prop_assert_eq!(s.members_of(bi), &expected[..], "batch {} at t = {}, target {}", bi, t, target);
     }
     Ok(())

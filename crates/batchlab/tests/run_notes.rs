@@ -6,15 +6,15 @@
 
 mod common;
 
-use batchlab::config::{Config, Preset, SchedulerKind, SlaSignal};
+use batchlab::config::{Config, ControllerRules, Preset, SchedulerKind, SlaSignal};
 use batchlab::run::{simulate_run, RunResult};
 use common::{exact_model, workload};
 
 const CANNOT_BIND_20MS: &str = "The per-token SLA (20.00 ms) cannot be violated: the slowest token step of this \
                                 calibration (batch of 128) is 19.92 ms.";
-const SIGNAL_STUCK_PAPER: &str = "The SLA controller's signal (token step 10.00-19.92 ms) never leaves [D - 2 eps, \
-                                  D + 2 eps] = [0.00, 20.00] ms, so it never shrinks or grows its interval for the \
-                                  SLA: it only re-centres on the average batch size.";
+const SIGNAL_STUCK_PAPER: &str = "The SLA controller's signal (token step 10.00-19.92 ms) never leaves its band \
+                                  [0.00, 20.00] ms, so it never shrinks or grows its interval for the SLA: it only \
+                                  re-centres on the average batch size.";
 
 fn run(cfg: Config) -> RunResult {
     // Longest sequence: 50 + 400 = 450 tokens.
@@ -23,12 +23,14 @@ fn run(cfg: Config) -> RunResult {
     simulate_run(&w, &cfg, &exact_model(0.5, 0.01, 1.0), "hand-made").unwrap()
 }
 
-/// The paper preset on the multi-bin dynamic scheduler: the controller regulates the
-/// token step around D = 10 ms with eps = 5 ms, i.e. within [0, 20] ms.
+/// The paper preset on the multi-bin dynamic scheduler with the first version's rules,
+/// regulating the token step around its own target D = 10 ms with eps = 5 ms: the band
+/// D +- 2 eps is [0, 20] ms.
 fn paper() -> Config {
-    let c = Config::preset(Preset::Paper);
-    assert_eq!((c.scheduler, c.sla.signal, c.sla.d_s, c.sla.eps_s), (SchedulerKind::MultiBinDynamic, SlaSignal::TokenTime, 0.010, 0.005));
+    let mut c = Config::preset(Preset::Paper);
+    assert_eq!((c.scheduler, c.sla.signal), (SchedulerKind::MultiBinDynamic, SlaSignal::TokenTime));
     assert_eq!((c.b_max, c.token_kappa), (128, 0.0));
+    (c.sla.rules, c.sla.d_s, c.sla.eps_s) = (ControllerRules::First, Some(0.010), 0.005);
     c
 }
 
@@ -92,12 +94,38 @@ fn stuck_controller_note_iff_token_signal_dynamic_scheduler_and_steps_inside_the
     without.push(narrow);
     // D 16 ms, eps 2 ms: band [12, 20] ms; a batch of one (10 ms) is below it.
     let mut high = base.clone();
-    (high.sla.d_s, high.sla.eps_s) = (0.016, 0.002);
+    (high.sla.d_s, high.sla.eps_s) = (Some(0.016), 0.002);
     without.push(high);
     for cfg in without {
         let r = run(cfg.clone());
         assert!(r.notes.is_empty(), "{:?} {:?} {:?}: {:?}", cfg.scheduler, cfg.sla.signal, (cfg.sla.d_s, cfg.sla.eps_s), r.notes);
     }
+}
+
+#[test]
+fn the_final_rules_band_is_one_eps_wide_and_a_signal_outside_it_is_named() {
+    // The paper preset as it is: final rules, eps 1 ms, the target following the
+    // per-token SLA. Steps 10-19.92 ms.
+    let paper = Config::preset(Preset::Paper);
+    assert_eq!((paper.sla.rules, paper.sla.d_s, paper.sla.eps_s), (ControllerRules::Final, None, 0.001));
+    // Token SLA 25 ms: band [24, 26] ms, every step is below it: the controller only grows.
+    let r = run(Config { d_sla_token_s: 0.025, ..paper.clone() });
+    let grows = "The SLA cannot bind: the controller's signal (token step 10.00-19.92 ms) stays below its band \
+                 [24.00, 26.00] ms, so it only grows its interval and the batch size is limited by memory and the \
+                 queue alone.";
+    assert!(r.notes.iter().any(|n| n == grows), "{:?}", r.notes);
+    // Token SLA 8 ms: band [7, 9] ms, even a batch of one (10 ms) is above it.
+    let r = run(Config { d_sla_token_s: 0.008, ..paper.clone() });
+    let shrinks = "The SLA cannot be met: the controller's signal (token step 10.00-19.92 ms) stays above its band \
+                   [7.00, 9.00] ms even at batch size 1, so it only shrinks its interval.";
+    assert!(r.notes.iter().any(|n| n == shrinks), "{:?}", r.notes);
+    // Token SLA 15 ms: band [14, 16] ms, inside the steps' range: the controller matters.
+    let r = run(Config { d_sla_token_s: 0.015, ..paper.clone() });
+    assert_eq!(mentions(&r, "controller"), 0, "{:?}", r.notes);
+    // The same band two eps wide under the first rules ([13, 17] ms) is still inside.
+    let first = Config { d_sla_token_s: 0.015, ..paper };
+    let first = Config { sla: batchlab::config::SlaControllerConfig { rules: ControllerRules::First, ..first.sla.clone() }, ..first };
+    assert_eq!(mentions(&run(first), "controller"), 0);
 }
 
 #[test]

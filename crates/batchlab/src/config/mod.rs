@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
 
+mod controller;
 mod named;
+pub use controller::{ControllerFeed, ControllerRules, SlaControllerConfig, SlaSignal};
 pub(crate) use named::named_enum;
 pub use named::Named;
 
@@ -168,16 +170,6 @@ named_enum! {
 }
 
 named_enum! {
-    /// What the SLA controller regulates against `d_s`.
-    pub enum SlaSignal for "sla.signal" {
-        /// The batch's decode time per token, beta h(b) (paper preset).
-        TokenTime = "token_time",
-        /// The batch's whole service time T(b, L) (first results).
-        BatchLatency = "batch_latency",
-    }
-}
-
-named_enum! {
     /// How the service time of a batch is computed from the calibration grid.
     pub enum LatencyMode for "latency_mode" {
         /// T(b, L) = alpha + beta L (1 + gamma (b - 1) / b), least-squares fit to the grid.
@@ -217,20 +209,6 @@ pub struct MemoryConfig {
     pub margin_gb: f64,
     /// Fraction of the KV capacity kept free by the batch-size cap (L0 = this * eta).
     pub safety_fraction: f64,
-}
-
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct SlaControllerConfig {
-    pub signal: SlaSignal,
-    /// Target `D` of the controller, seconds.
-    pub d_s: f64,
-    /// Tolerance `eps`, seconds.
-    pub eps_s: f64,
-    /// Weight of the newest observation in the moving averages.
-    pub ema_weight: f64,
-    /// Original-code quirk: the interval rules run on every b_SLA computation, not only
-    /// after each batch. Only the `compat` preset turns it on.
-    pub adjust_on_every_query: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -286,10 +264,12 @@ pub const FIELDS: &[&str] = &[
     "memory.kv_per_token_gb",
     "memory.margin_gb",
     "memory.safety_fraction",
+    "sla.rules",
     "sla.signal",
     "sla.d_s",
     "sla.eps_s",
     "sla.ema_weight",
+    "sla.feed",
     "d_sla_token_s",
     "d_sla_request_s",
     "completion",
@@ -333,11 +313,11 @@ pub fn at_most(field: &str, value: u64, max: u64) -> Result<()> {
 named_enum! {
     /// Named sets of defaults.
     pub enum Preset for "preset" {
-        /// Final calibration (measured RTX 4080 grid), per-token SLA 10 ms, memory of Qwen3-1.7B.
+        /// The final version (f1be833): measured RTX 4080 grid, per-token SLA 10 ms with its controller ("Algorithm 2", eps 1 ms), request SLA 20 s, memory of Qwen3-1.7B.
         Paper = "paper",
-        /// The first results: synthetic grid, batch-latency SLA 1.0 s / 0.1 s, M_model 2 GB.
+        /// The first results' constants (dd5f07f: synthetic grid, batch-latency SLA and deadline 1.0 s, eps 0.1 s, M_model 2 GB) with the original's quirks fixed.
         FirstResults = "first-results",
-        /// first-results plus the original code's quirks (controller adjusts on every query, plan bins from the first 1,000 requests).
+        /// The first version as its stress test ran it, quirks included (controller state, plan bins from the first 1,000 requests).
         Compat = "compat",
     }
 }
@@ -367,12 +347,17 @@ impl Config {
                 margin_gb: 1.0,
                 safety_fraction: 0.1,
             },
+            // f1be833 as its published scripts ran it: the final rules, the target
+            // following the per-token SLA, eps 1 ms as `step1_grid_search.py` and
+            // `step2_comparison.py` pass it (the config's 5 ms default never ran).
             sla: SlaControllerConfig {
+                rules: ControllerRules::Final,
                 signal: SlaSignal::TokenTime,
-                d_s: 0.010,
-                eps_s: 0.005,
+                d_s: None,
+                eps_s: 0.001,
                 ema_weight: 0.2,
-                adjust_on_every_query: false,
+                original_state: true,
+                feed: ControllerFeed::All,
             },
             d_sla_token_s: 0.010,
             d_sla_request_s: 20.0,
@@ -390,18 +375,34 @@ impl Config {
         };
         match preset {
             Preset::Paper => paper,
+            // dd5f07f: one `--d-sla` of 1.0 s is both the request deadline and the
+            // controller's target. `compat` keeps the original's controller as it ran;
+            // `first-results` moves it once per batch and feeds it only batches the
+            // SLA or memory limited, so it cannot ratchet down.
             Preset::FirstResults | Preset::Compat => Config {
                 memory: MemoryConfig { m_model_gb: 2.0, kv_per_token_gb: 5e-6, ..paper.memory.clone() },
                 sla: SlaControllerConfig {
+                    rules: ControllerRules::First,
                     signal: SlaSignal::BatchLatency,
-                    d_s: 1.0,
+                    d_s: None,
                     eps_s: 0.1,
-                    adjust_on_every_query: preset == Preset::Compat,
-                    ..paper.sla.clone()
+                    ema_weight: 0.2,
+                    original_state: preset == Preset::Compat,
+                    feed: if preset == Preset::Compat { ControllerFeed::All } else { ControllerFeed::Limited },
                 },
+                d_sla_request_s: 1.0,
                 ..paper
             },
         }
+    }
+
+    /// The SLA controller's target D: its own setting if one is given, else the SLA its
+    /// signal is measured against.
+    pub fn controller_target_s(&self) -> f64 {
+        self.sla.d_s.unwrap_or(match self.sla.signal {
+            SlaSignal::TokenTime => self.d_sla_token_s,
+            SlaSignal::BatchLatency => self.d_sla_request_s,
+        })
     }
 
     /// Check every field; the error names the field (see `FIELDS`).
@@ -461,7 +462,9 @@ impl Config {
                 ),
             ));
         }
-        positive("sla.d_s", self.sla.d_s)?;
+        if let Some(d) = self.sla.d_s {
+            positive("sla.d_s", d)?;
+        }
         non_negative("sla.eps_s", self.sla.eps_s)?;
         if !(self.sla.ema_weight > 0.0 && self.sla.ema_weight <= 1.0) {
             return Err(Error::field("sla.ema_weight", format!("must be in (0, 1] (got {})", self.sla.ema_weight)));

@@ -15,9 +15,24 @@ fn first_results_keeps_the_old_memory_and_sla() {
     assert_eq!(c.memory.m_model_gb, 2.0);
     assert_eq!(c.memory.kv_per_token_gb, 5e-6);
     assert_eq!(c.sla.signal, SlaSignal::BatchLatency);
-    assert_eq!((c.sla.d_s, c.sla.eps_s), (1.0, 0.1));
-    assert!(!c.sla.adjust_on_every_query);
-    assert!(Config::preset(Preset::Compat).sla.adjust_on_every_query);
+    assert_eq!((c.sla.rules, c.sla.d_s, c.sla.eps_s), (ControllerRules::First, None, 0.1));
+    // dd5f07f's one --d-sla: the 1.0 s deadline is also the controller's target.
+    assert_eq!((c.d_sla_request_s, c.controller_target_s()), (1.0, 1.0));
+    assert_eq!((c.sla.original_state, c.sla.feed), (false, ControllerFeed::Limited));
+    let compat = Config::preset(Preset::Compat).sla;
+    assert_eq!((compat.original_state, compat.feed), (true, ControllerFeed::All));
+}
+
+#[test]
+fn paper_runs_the_final_controller_against_the_token_sla() {
+    let c = Config::preset(Preset::Paper);
+    assert_eq!((c.sla.rules, c.sla.signal, c.sla.eps_s), (ControllerRules::Final, SlaSignal::TokenTime, 0.001));
+    assert_eq!((c.d_sla_token_s, c.d_sla_request_s), (0.010, 20.0));
+    // The target follows the per-token SLA the user sets, unless set on its own.
+    let tight = Config { d_sla_token_s: 0.0065, ..c.clone() };
+    assert_eq!(tight.controller_target_s(), 0.0065);
+    let own = Config { sla: SlaControllerConfig { d_s: Some(0.02), ..c.sla.clone() }, ..tight };
+    assert_eq!(own.controller_target_s(), 0.02);
 }
 
 #[test]
@@ -54,7 +69,7 @@ fn every_rejected_field_is_listed() {
         Config { memory: MemoryConfig { margin_gb: f64::NAN, ..d().memory }, ..d() },
         Config { memory: MemoryConfig { safety_fraction: 1.0, ..d().memory }, ..d() },
         Config { memory: MemoryConfig { m_model_gb: 20.0, ..d().memory }, ..d() },
-        Config { sla: SlaControllerConfig { d_s: 0.0, ..d().sla }, ..d() },
+        Config { sla: SlaControllerConfig { d_s: Some(0.0), ..d().sla }, ..d() },
         Config { sla: SlaControllerConfig { eps_s: -1.0, ..d().sla }, ..d() },
         Config { sla: SlaControllerConfig { ema_weight: 0.0, ..d().sla }, ..d() },
         Config { d_sla_token_s: 0.0, ..d() },

@@ -102,9 +102,12 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
     ]);
     cols.extend(FIT.iter().map(|m| (m.key, m.csv(r))));
     cols.extend([
+        ("sla_rules", c.sla.rules.to_string()),
         ("sla_signal", c.sla.signal.to_string()),
-        ("sla_d_s", f(c.sla.d_s)),
+        // The target the controller used: its own setting, else the SLA it follows.
+        ("sla_d_s", f(c.controller_target_s())),
         ("sla_eps_s", f(c.sla.eps_s)),
+        ("sla_feed", c.sla.feed.to_string()),
         ("d_sla_token_s", f(c.d_sla_token_s)),
         ("d_sla_request_s", f(c.d_sla_request_s)),
     ]);
@@ -205,8 +208,8 @@ mod tests {
         let header = concat!(
             "step,label,status,error,scheduler,gpus,k_bins,bin_policy,requests,seed,workload,",
             "synthetic,load,predictor,calibration,latency_mode,completion,token_semantics,",
-            "token_kappa,token_context_ref_tokens,alpha_s,beta_s,gamma,fit_r2,sla_signal,sla_d_s,",
-            "sla_eps_s,d_sla_token_s,d_sla_request_s,requests_completed,arrival_rate_rps,makespan_s,",
+            "token_kappa,token_context_ref_tokens,alpha_s,beta_s,gamma,fit_r2,sla_rules,sla_signal,sla_d_s,",
+            "sla_eps_s,sla_feed,d_sla_token_s,d_sla_request_s,requests_completed,arrival_rate_rps,makespan_s,",
             "throughput_rps,throughput_tokens_per_s,latency_mean_s,latency_p50_s,latency_p95_s,",
             "latency_p99_s,latency_max_s,queue_delay_mean_s,service_time_mean_s,ttft_p50_s,",
             "ttft_p95_s,ttft_p99_s,ttft_max_s,tbt_p50_s,tbt_p95_s,tbt_p99_s,tbt_max_s,",
