@@ -445,6 +445,6 @@ mod tests {
         assert_eq!(UiState::from_preset(Preset::Paper).to_config(), Config::preset(Preset::Paper));
         let spec = s.to_plan_spec();
         assert_eq!(spec.max_requests, DEFAULT_PLAN_CAP);
-        assert_eq!(spec.bin_boundary_sample, 1_000);
+        assert!(spec.bins_cached_per_k);
     }
 }

@@ -28,8 +28,9 @@ pub struct StressArgs {
     pub step2_only: bool,
 
     #[arg(long, help_heading = "Plan", help = format!(
-        "Run only step 3 (K sensitivity: K in {STEP3_K:?}) on --best-gpu-count GPUs (default {})",
-        batchlab::plan::DEFAULT_STEP3_GPUS
+        "Run only step 3 (K sensitivity: K in {STEP3_K:?}) on --best-gpu-count GPUs (default {}; compat {})",
+        batchlab::plan::DEFAULT_STEP3_GPUS,
+        batchlab::plan::COMPAT_STEP3_GPUS
     ))]
     pub step3_only: bool,
 
@@ -68,9 +69,6 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     let (preset, base) = args.model.config()?;
     let mut backend = TokenBackend::new(&args.token)?;
     let mut spec = PlanSpec::new(preset);
-    if args.model.bin_sample.is_some() {
-        spec.bin_boundary_sample = base.bin_boundary_sample;
-    }
     spec.base = base;
     if args.step1_only || args.step2_only || args.step3_only {
         spec.steps = [args.step1_only, args.step2_only, args.step3_only];

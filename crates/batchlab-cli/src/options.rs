@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchlab::config::{
-    BinPolicy, Completion, Config, ControllerFeed, ControllerRules, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    BinEdgeRule, BinPolicy, Completion, Config, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs};
@@ -29,6 +29,8 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "k_bins" => "--k",
         "bin_policy" => "--bin-policy",
         "bin_boundary_sample" => "--bin-sample",
+        "bin_edge_rule" => "--bin-edge-rule",
+        "event_order" => "--event-order",
         "b_static" => "--b-static",
         "b_fixed" => "--b-fixed",
         "b_min" => "--b-min",
@@ -155,6 +157,18 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N", help_heading = "Scheduler",
           help = preset_help("Number of first requests whose predictions set the bin edges", |c| c.bin_boundary_sample.to_string()))]
     pub bin_sample: Option<usize>,
+
+    #[arg(long, value_name = "RULE", value_parser = named::<BinEdgeRule>(), help_heading = "Scheduler",
+          help = preset_help("Bin edges: exact quantiles, or truncated with int() as the original (a prediction below the sample's smallest then goes to the last bin)", |c| c.bin_edge_rule.to_string()))]
+    pub bin_edge_rule: Option<BinEdgeRule>,
+
+    #[arg(long, value_name = "ORDER", value_parser = named::<EventOrder>(), help_heading = "Scheduler",
+          help = preset_help("Events at one instant: by_instant (one step: completions, arrivals, then dispatch) or one_at_a_time (the original's heap order)", |c| c.event_order.to_string()))]
+    pub event_order: Option<EventOrder>,
+
+    #[arg(long, value_name = "BOOL", help_heading = "Memory",
+          help = preset_help("Whether the memory check also cuts the fixed-size batches of static_fifo and multi_bin_fixed", |c| c.memory.check_fixed_batches.to_string()))]
+    pub memory_check_fixed: Option<bool>,
 
     #[arg(long, value_name = "B", help_heading = "Scheduler",
           help = preset_help("Batch size of static_fifo", |c| c.b_static.to_string()))]
@@ -285,6 +299,9 @@ impl ModelArgs {
         };
         set(&mut c.bin_policy, self.bin_policy);
         set(&mut c.bin_boundary_sample, self.bin_sample);
+        set(&mut c.bin_edge_rule, self.bin_edge_rule);
+        set(&mut c.event_order, self.event_order);
+        set(&mut c.memory.check_fixed_batches, self.memory_check_fixed);
         set(&mut c.b_static, self.b_static);
         set(&mut c.b_fixed, self.b_fixed);
         set(&mut c.b_min, self.b_min);

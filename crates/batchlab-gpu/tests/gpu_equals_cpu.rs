@@ -23,7 +23,7 @@ use proptest::prelude::*;
 /// i arrives at i * 0.01 s.
 fn schedule(batches: &[(f64, Vec<(u32, u32)>)], alpha: f64) -> (Workload, Schedule) {
     let mut w = Workload::default();
-    let mut s = Schedule::new(0, 1, Bins { edges: Vec::new() });
+    let mut s = Schedule::new(0, 1, Bins::single());
     let mut t = 0.0;
     for (b, (step, reqs)) in batches.iter().enumerate() {
         let max_len = reqs.iter().map(|r| r.0 + r.1).max().unwrap_or(0);

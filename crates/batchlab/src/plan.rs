@@ -23,8 +23,10 @@ pub const STEP1_CONFIGS: [(SchedulerKind, u32); 5] = [
     (SchedulerKind::MultiBinDynamic, 2),
     (SchedulerKind::MultiBinDynamic, 4),
 ];
-/// Step 3's GPU count when step 2 did not run and none was named.
+/// Step 3's GPU count when step 2 did not run and none was named (`compat`: the
+/// original's 32, `COMPAT_STEP3_GPUS`).
 pub const DEFAULT_STEP3_GPUS: u32 = 4;
+pub const COMPAT_STEP3_GPUS: u32 = 32;
 
 /// What to run. `PlanSpec::new(Preset::Paper)` is the full 34-run plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -39,9 +41,13 @@ pub struct PlanSpec {
     pub best_gpu_count: Option<u32>,
     /// K of steps 1 and 2.
     pub k_bins: u32,
-    /// Requests whose predictions set bin edges in plan runs (`compat`: 1,000, the
-    /// original's cache; otherwise the same as a single run, `base.bin_boundary_sample`).
-    pub bin_boundary_sample: usize,
+    /// The original's cache of bin edges (`compat`): a K's edges come from the first run
+    /// with that K, from its first min(`base.bin_boundary_sample`, N) requests, and are
+    /// reused by every later run with that K (in the full plan: K = 8 from 1,000 requests,
+    /// step 1's first size; the other K from 5,000). Otherwise each run samples its own.
+    pub bins_cached_per_k: bool,
+    /// Step 3's GPU count when step 2 did not run or none of its runs succeeded.
+    pub default_step3_gpus: u32,
     /// Everything else (preset values, seed, load, predictor, SLAs).
     pub base: Config,
 }
@@ -55,7 +61,8 @@ impl PlanSpec {
             max_gpus: 100,
             best_gpu_count: None,
             k_bins: base.k_bins,
-            bin_boundary_sample: if preset == Preset::Compat { 1_000 } else { base.bin_boundary_sample },
+            bins_cached_per_k: preset == Preset::Compat,
+            default_step3_gpus: if preset == Preset::Compat { COMPAT_STEP3_GPUS } else { DEFAULT_STEP3_GPUS },
             base,
         }
     }
@@ -188,9 +195,26 @@ struct Runner<'s, 'h, P> {
     runs: Vec<PlanRun>,
     requests_simulated: u64,
     total: usize,
+    /// `PlanSpec::bins_cached_per_k`: (K, sample) of the first run with each K.
+    cached_bin_samples: Vec<(u32, usize)>,
 }
 
 impl<P: TokenPass> Runner<'_, '_, P> {
+    /// Requests whose predictions set the bin edges of a run with `k` bins and `n` requests.
+    fn bin_sample(&mut self, k: u32, n: usize) -> usize {
+        let own = self.spec.base.bin_boundary_sample.min(n);
+        if !self.spec.bins_cached_per_k {
+            return self.spec.base.bin_boundary_sample;
+        }
+        match self.cached_bin_samples.iter().find(|(kk, _)| *kk == k) {
+            Some(&(_, sample)) => sample,
+            None => {
+                self.cached_bin_samples.push((k, own));
+                own
+            }
+        }
+    }
+
     async fn run(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) -> Result<()> {
         let n = n.min(self.workload.len());
         let cfg = Config {
@@ -198,7 +222,7 @@ impl<P: TokenPass> Runner<'_, '_, P> {
             gpus,
             k_bins: k,
             requests: n,
-            bin_boundary_sample: self.spec.bin_boundary_sample,
+            bin_boundary_sample: self.bin_sample(k, n),
             ..self.spec.base.clone()
         };
         let label = format!("step{step} {scheduler} N={n} GPUs={gpus} K={k}");
@@ -256,6 +280,7 @@ pub async fn run_plan_with(
         runs: Vec::new(),
         requests_simulated: 0,
         total: spec.run_count(),
+        cached_bin_samples: Vec::new(),
     };
     let k = spec.k_bins;
     if spec.steps[0] {
@@ -274,9 +299,9 @@ pub async fn run_plan_with(
         Some(g) => (g, "given".to_string()),
         None if spec.steps[1] => match best_gpus_by_capacity(&r.runs) {
             Some(g) => (g, "best of step 2 by capacity under SLA".to_string()),
-            None => (DEFAULT_STEP3_GPUS, format!("default {DEFAULT_STEP3_GPUS} (no step-2 run succeeded)")),
+            None => (spec.default_step3_gpus, format!("default {} (no step-2 run succeeded)", spec.default_step3_gpus)),
         },
-        None => (DEFAULT_STEP3_GPUS, format!("default {DEFAULT_STEP3_GPUS} (step 2 not run)")),
+        None => (spec.default_step3_gpus, format!("default {} (step 2 not run)", spec.default_step3_gpus)),
     };
     if spec.steps[2] {
         for k in STEP3_K {
@@ -333,7 +358,9 @@ mod tests {
 
     #[test]
     fn compat_plan_uses_the_originals_bin_sample() {
-        assert_eq!(PlanSpec::new(Preset::Compat).bin_boundary_sample, 1_000);
-        assert_eq!(PlanSpec::new(Preset::Paper).bin_boundary_sample, 5_000);
+        assert!(PlanSpec::new(Preset::Compat).bins_cached_per_k);
+        assert!(!PlanSpec::new(Preset::Paper).bins_cached_per_k);
+        assert_eq!(PlanSpec::new(Preset::Compat).default_step3_gpus, 32);
+        assert_eq!(PlanSpec::new(Preset::FirstResults).default_step3_gpus, 4);
     }
 }

@@ -4,7 +4,7 @@
 
 mod common;
 
-use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, Preset, SchedulerKind, SlaControllerConfig, SlaSignal};
+use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, EventOrder, Preset, SchedulerKind, SlaControllerConfig, SlaSignal};
 use batchlab::engine::{simulate, Schedule};
 use common::{config, exact_model, workload};
 
@@ -312,7 +312,7 @@ fn compat_controller_moves_when_queried_not_when_fed() {
         ("compat", Config::preset(Preset::Compat), [34, 34]),
         ("first-results", Config::preset(Preset::FirstResults), [64, 36]),
     ] {
-        let c = Config { scheduler: SchedulerKind::DynamicNoBins, gpus: 2, k_bins: 1, ..c };
+        let c = Config { scheduler: SchedulerKind::DynamicNoBins, gpus: 2, k_bins: 1, event_order: EventOrder::ByInstant, ..c };
         let s = simulate(&w, &c, &m);
         assert_eq!(sizes(&s)[..6], [1, 1, 1, 40, want[0], want[1]], "{name}");
         assert_eq!(s.batches.iter().map(|b| b.gpu).take(6).collect::<Vec<_>>(), [0, 1, 0, 1, 0, 1]);

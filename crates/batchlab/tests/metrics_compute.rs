@@ -13,7 +13,7 @@ use common::{exact_model, workload};
 /// A schedule from (gpu, bin, start, end, members) batches; every member finishes at
 /// its batch's end. `bin_of` is per request.
 fn schedule(n: usize, gpus: usize, edges: &[f64], bin_of: &[u32], batches: &[(u32, u32, f64, f64, &[u32])]) -> Schedule {
-    let mut s = Schedule::new(n, gpus, Bins { edges: edges.to_vec() });
+    let mut s = Schedule::new(n, gpus, Bins { edges: edges.to_vec(), below_goes_last: None });
     s.bin_of = bin_of.to_vec();
     for (b, &(gpu, bin, start, end, members)) in batches.iter().enumerate() {
         s.batches.push(Batch { gpu, bin, size: members.len() as u32, start_s: start, end_s: end, max_len: 0, step_s: 0.0 });

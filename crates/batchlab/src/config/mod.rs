@@ -12,45 +12,11 @@ use crate::error::{Error, Result};
 
 mod controller;
 mod named;
+mod scheduling;
 pub use controller::{ControllerFeed, ControllerRules, SlaControllerConfig, SlaSignal};
+pub use scheduling::{BinEdgeRule, BinPolicy, Completion, EventOrder, SchedulerKind};
 pub(crate) use named::named_enum;
 pub use named::Named;
-
-named_enum! {
-    /// How requests are batched.
-    pub enum SchedulerKind for "scheduler" {
-        /// One FIFO queue, fixed batch size b_static.
-        StaticFifo = "static_fifo",
-        /// One FIFO queue, batch size from the memory cap and the SLA controller.
-        DynamicNoBins = "dynamic_no_bins",
-        /// K bins by predicted output length, each with its own memory cap and SLA controller.
-        MultiBinDynamic = "multi_bin_dynamic",
-        /// K bins by predicted output length, fixed batch size b_fixed.
-        MultiBinFixed = "multi_bin_fixed",
-    }
-}
-
-impl SchedulerKind {
-    /// Whether requests are split into K bins (otherwise one FIFO queue).
-    pub fn uses_bins(self) -> bool {
-        matches!(self, SchedulerKind::MultiBinDynamic | SchedulerKind::MultiBinFixed)
-    }
-
-    /// Whether the batch size comes from the memory cap and the SLA controller.
-    pub fn is_dynamic(self) -> bool {
-        matches!(self, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic)
-    }
-}
-
-named_enum! {
-    /// Which non-empty bin an idle GPU serves next.
-    pub enum BinPolicy for "bin_policy" {
-        /// The bins in turn, starting after the last one served.
-        RoundRobin = "round_robin",
-        /// The bin with the most waiting requests (ties to the lower bin).
-        LongestQueue = "longest_queue",
-    }
-}
 
 /// Who decides a request's bin: an estimate of its output length.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -160,16 +126,6 @@ impl Synthetic {
 }
 
 named_enum! {
-    /// When a member of a batch counts as completed.
-    pub enum Completion for "completion" {
-        /// Every member of a batch completes when the batch does (paper preset).
-        BatchEnd = "batch_end",
-        /// A member completes after its own last token; the GPU stays busy to the batch end.
-        OwnFinish = "own_finish",
-    }
-}
-
-named_enum! {
     /// How the service time of a batch is computed from the calibration grid.
     pub enum LatencyMode for "latency_mode" {
         /// T(b, L) = alpha + beta L (1 + gamma (b - 1) / b), least-squares fit to the grid.
@@ -209,6 +165,10 @@ pub struct MemoryConfig {
     pub margin_gb: f64,
     /// Fraction of the KV capacity kept free by the batch-size cap (L0 = this * eta).
     pub safety_fraction: f64,
+    /// Whether the memory check also cuts the fixed-size batches of `static_fifo` and
+    /// `multi_bin_fixed` (it is the GPU's memory); the original checks only the
+    /// batches it sizes dynamically.
+    pub check_fixed_batches: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -219,6 +179,7 @@ pub struct Config {
     pub bin_policy: BinPolicy,
     /// Requests whose predictions set the bin boundaries (first N of the run).
     pub bin_boundary_sample: usize,
+    pub bin_edge_rule: BinEdgeRule,
     pub b_static: u32,
     pub b_fixed: u32,
     pub b_min: u32,
@@ -230,6 +191,7 @@ pub struct Config {
     /// Per-request SLA: end-to-end latency limit.
     pub d_sla_request_s: f64,
     pub completion: Completion,
+    pub event_order: EventOrder,
     pub latency_mode: LatencyMode,
     pub predictor: Predictor,
     pub load: Load,
@@ -255,6 +217,7 @@ pub const FIELDS: &[&str] = &[
     "k_bins",
     "bin_policy",
     "bin_boundary_sample",
+    "bin_edge_rule",
     "b_static",
     "b_fixed",
     "b_min",
@@ -273,6 +236,7 @@ pub const FIELDS: &[&str] = &[
     "d_sla_token_s",
     "d_sla_request_s",
     "completion",
+    "event_order",
     "latency_mode",
     "calibration",
     "predictor",
@@ -335,7 +299,9 @@ impl Config {
             gpus: 4,
             k_bins: 8,
             bin_policy: BinPolicy::RoundRobin,
-            bin_boundary_sample: 5_000,
+            // f1be833 computes the edges from every request of the run.
+            bin_boundary_sample: MAX_REQUESTS,
+            bin_edge_rule: BinEdgeRule::Truncated,
             b_static: 8,
             b_fixed: 32,
             b_min: 1,
@@ -346,6 +312,8 @@ impl Config {
                 kv_per_token_gb: 1.875e-4,
                 margin_gb: 1.0,
                 safety_fraction: 0.1,
+                // The original checks memory only when it sizes a batch dynamically.
+                check_fixed_batches: false,
             },
             // f1be833 as its published scripts ran it: the final rules, the target
             // following the per-token SLA, eps 1 ms as `step1_grid_search.py` and
@@ -362,9 +330,12 @@ impl Config {
             d_sla_token_s: 0.010,
             d_sla_request_s: 20.0,
             completion: Completion::BatchEnd,
+            // The presets that copy the original take its events as it did.
+            event_order: EventOrder::OneAtATime,
             latency_mode: LatencyMode::Fit,
             predictor: Predictor::Prompt,
-            load: Load::RpsScaling { factor: 200.0 },
+            // `step1_grid_search.py` and `step2_comparison.py` scale arrivals by 100.
+            load: Load::RpsScaling { factor: 100.0 },
             synthetic: Synthetic::BurstGpt,
             requests: 100_000,
             seed: 42,
@@ -380,7 +351,16 @@ impl Config {
             // `first-results` moves it once per batch and feeds it only batches the
             // SLA or memory limited, so it cannot ratchet down.
             Preset::FirstResults | Preset::Compat => Config {
-                memory: MemoryConfig { m_model_gb: 2.0, kv_per_token_gb: 5e-6, ..paper.memory.clone() },
+                memory: MemoryConfig {
+                    m_model_gb: 2.0,
+                    kv_per_token_gb: 5e-6,
+                    check_fixed_batches: preset == Preset::FirstResults,
+                    ..paper.memory.clone()
+                },
+                // dd5f07f's stress test: edges from the first min(5,000, N) requests.
+                bin_boundary_sample: 5_000,
+                bin_edge_rule: if preset == Preset::Compat { BinEdgeRule::Truncated } else { BinEdgeRule::Exact },
+                load: Load::RpsScaling { factor: 200.0 },
                 sla: SlaControllerConfig {
                     rules: ControllerRules::First,
                     signal: SlaSignal::BatchLatency,
@@ -391,6 +371,7 @@ impl Config {
                     feed: if preset == Preset::Compat { ControllerFeed::All } else { ControllerFeed::Limited },
                 },
                 d_sla_request_s: 1.0,
+                event_order: if preset == Preset::Compat { EventOrder::OneAtATime } else { EventOrder::ByInstant },
                 ..paper
             },
         }

@@ -96,6 +96,8 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         ("calibration", text(&r.calibration)),
         ("latency_mode", c.latency_mode.to_string()),
         ("completion", c.completion.to_string()),
+        ("event_order", c.event_order.to_string()),
+        ("bin_edge_rule", c.bin_edge_rule.to_string()),
         ("token_semantics", c.token_semantics.to_string()),
         ("token_kappa", f(c.token_kappa)),
         ("token_context_ref_tokens", f(c.token_context_ref_tokens)),
@@ -207,7 +209,7 @@ mod tests {
         // (README's file format) against an edit there.
         let header = concat!(
             "step,label,status,error,scheduler,gpus,k_bins,bin_policy,requests,seed,workload,",
-            "synthetic,load,predictor,calibration,latency_mode,completion,token_semantics,",
+            "synthetic,load,predictor,calibration,latency_mode,completion,event_order,bin_edge_rule,token_semantics,",
             "token_kappa,token_context_ref_tokens,alpha_s,beta_s,gamma,fit_r2,sla_rules,sla_signal,sla_d_s,",
             "sla_eps_s,sla_feed,d_sla_token_s,d_sla_request_s,requests_completed,arrival_rate_rps,makespan_s,",
             "throughput_rps,throughput_tokens_per_s,latency_mean_s,latency_p50_s,latency_p95_s,",

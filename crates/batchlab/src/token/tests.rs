@@ -18,7 +18,7 @@ type HandBatch<'a> = (f64, f64, &'a [(f64, u32, u32)]);
 
 fn hand_schedule(batches: &[HandBatch]) -> (Workload, Schedule) {
     let mut w = Workload::default();
-    let mut s = Schedule::new(0, 1, Bins { edges: Vec::new() });
+    let mut s = Schedule::new(0, 1, Bins::single());
     for (b, &(start, step, reqs)) in batches.iter().enumerate() {
         let max_len = reqs.iter().map(|r| r.1 + r.2).max().unwrap();
         let end = start + 1.0 + step * max_len as f64;

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-use batchlab::config::{Config, LatencyMode, Preset, SchedulerKind, Synthetic};
+use batchlab::config::{BinEdgeRule, Config, EventOrder, LatencyMode, Preset, SchedulerKind, Synthetic};
 use batchlab::engine::Schedule;
 use batchlab::error::Error;
 use batchlab::latency::{CalibrationGrid, CalibrationPoint, LatencyModel};
@@ -57,8 +57,19 @@ pub fn workload(rows: &[(f64, u32, u32)]) -> Workload {
     }
 }
 
+/// The paper preset with BatchLab's own rules, the ones the hand-worked schedules
+/// follow: each instant as one step, exact bin edges, memory checked for every batch.
 pub fn config(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
-    Config { scheduler, gpus, k_bins: k, ..Config::preset(Preset::Paper) }
+    let mut c = Config {
+        scheduler,
+        gpus,
+        k_bins: k,
+        event_order: EventOrder::ByInstant,
+        bin_edge_rule: BinEdgeRule::Exact,
+        ..Config::preset(Preset::Paper)
+    };
+    c.memory.check_fixed_batches = true;
+    c
 }
 
 /// A plan result around hand-made runs (the analysis reads only the runs and counts).

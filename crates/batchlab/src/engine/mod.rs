@@ -4,10 +4,15 @@
 //! batch completions (a binary heap keyed by (end time, GPU id), at most G entries), so
 //! each event costs O(log G) and nothing is allocated per event.
 //!
-//! Ties (BurstGPT stamps are whole seconds): all events at the same instant are handled
-//! as one step — first the completions (by GPU id), then the arrivals (by request id),
-//! then every idle GPU (lowest id first) takes a batch from what is queued. So requests
-//! that arrive together can share a batch, and the result does not depend on heap order.
+//! Ties (BurstGPT stamps are whole seconds), `EventOrder::ByInstant`: all events at the
+//! same instant are handled as one step — first the completions (by GPU id), then the
+//! arrivals (by request id), then every idle GPU (lowest id first) takes a batch from
+//! what is queued. So requests that arrive together can share a batch, and the result
+//! does not depend on heap order. `EventOrder::OneAtATime` replays the original instead:
+//! every event (all arrivals pushed first, completions as batches start) goes through a
+//! heap that orders ties as Python's `heapq` does (`py_heap`), and idle GPUs take work
+//! after each single event, so a request arriving at an idle GPU is served alone before
+//! the next one of the same second is queued.
 //!
 //! The SLA controller of a scope (global, or one per bin) is fed a batch when it
 //! completes: that is when its latency is observed. With `ControllerFeed::Limited` a
@@ -18,12 +23,15 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::bins::Bins;
-use crate::config::{Completion, Config, ControllerFeed, SchedulerKind, SlaSignal};
+use crate::config::{Completion, Config, ControllerFeed, EventOrder, SchedulerKind, SlaSignal};
 use crate::latency::LatencyModel;
 use crate::memory::{MemoryModel, RunningMean};
 use crate::sla::SlaController;
 use crate::timeseries::{Sampler, TimeSeries};
 use crate::workload::Workload;
+
+mod py_heap;
+use py_heap::PyHeap;
 
 /// One batch as it ran.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -115,8 +123,16 @@ struct Engine<'a> {
     running_requests: u32,
     next_bin: usize,
     idle: BinaryHeap<Reverse<u32>>,
-    running: BinaryHeap<Reverse<Running>>,
+    /// Batches started by the last `dispatch`, for the event loop's heap.
+    started: Vec<Running>,
     s: Schedule,
+}
+
+/// An event of `EventOrder::OneAtATime`.
+#[derive(Debug, Clone, Copy)]
+enum Event {
+    Arrival(u32),
+    Done(Running),
 }
 
 /// Simulate `w` under `cfg`. The workload must be sorted by arrival (the importers and
@@ -124,7 +140,7 @@ struct Engine<'a> {
 pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
     let n = w.len();
     let k = if cfg.scheduler.uses_bins() { cfg.k_bins as usize } else { 1 };
-    let bins = Bins::equal_mass(&w.predicted_output_tokens, k as u32, cfg.bin_boundary_sample);
+    let bins = Bins::equal_mass_by(&w.predicted_output_tokens, k as u32, cfg.bin_boundary_sample, cfg.bin_edge_rule);
     let bin_of: Vec<u32> = w.predicted_output_tokens.iter().map(|&p| bins.bin_of(p) as u32).collect();
     let scopes = if cfg.scheduler == SchedulerKind::MultiBinDynamic { k } else { 1 };
     let gpus = cfg.gpus as usize;
@@ -143,29 +159,13 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
         running_requests: 0,
         next_bin: 0,
         idle: (0..cfg.gpus).map(Reverse).collect(),
-        running: BinaryHeap::with_capacity(gpus),
+        started: Vec::with_capacity(gpus),
         s: Schedule::new(n, gpus, bins),
     };
     let mut sampler = Sampler::new(horizon, cfg.timeseries_points, k);
-    let mut next = 0usize;
-    loop {
-        let t_arrival = if next < n { w.arrival_s[next] } else { f64::INFINITY };
-        let t_done = e.running.peek().map_or(f64::INFINITY, |r| r.0.end_s);
-        let t = t_arrival.min(t_done);
-        if t == f64::INFINITY {
-            break;
-        }
-        let busy = (gpus - e.idle.len()) as u32;
-        sampler.advance(t, busy, |j| e.queues[j].len() as u32);
-        while e.running.peek().is_some_and(|r| r.0.end_s <= t) {
-            let Reverse(r) = e.running.pop().unwrap();
-            e.complete(r);
-        }
-        while next < n && w.arrival_s[next] <= t {
-            e.enqueue(next as u32);
-            next += 1;
-        }
-        e.dispatch(t);
+    match cfg.event_order {
+        EventOrder::ByInstant => e.run_by_instant(&mut sampler),
+        EventOrder::OneAtATime => e.run_one_at_a_time(&mut sampler),
     }
     let mut s = e.s;
     s.bin_of = e.bin_of;
@@ -174,6 +174,56 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
 }
 
 impl Engine<'_> {
+    /// Each instant as one step: completions, arrivals, then dispatch.
+    fn run_by_instant(&mut self, sampler: &mut Sampler) {
+        let (w, n, gpus) = (self.w, self.w.len(), self.cfg.gpus as usize);
+        let mut running: BinaryHeap<Reverse<Running>> = BinaryHeap::with_capacity(gpus);
+        let mut next = 0usize;
+        loop {
+            let t_arrival = if next < n { w.arrival_s[next] } else { f64::INFINITY };
+            let t_done = running.peek().map_or(f64::INFINITY, |r| r.0.end_s);
+            let t = t_arrival.min(t_done);
+            if t == f64::INFINITY {
+                break;
+            }
+            let busy = (gpus - self.idle.len()) as u32;
+            sampler.advance(t, busy, |j| self.queues[j].len() as u32);
+            while running.peek().is_some_and(|r| r.0.end_s <= t) {
+                let Reverse(r) = running.pop().unwrap();
+                self.complete(r);
+            }
+            while next < n && w.arrival_s[next] <= t {
+                self.enqueue(next as u32);
+                next += 1;
+            }
+            self.dispatch(t);
+            running.extend(self.started.drain(..).map(Reverse));
+        }
+    }
+
+    /// One event at a time, ties in Python's heap order (the original's loop).
+    fn run_one_at_a_time(&mut self, sampler: &mut Sampler) {
+        let (w, n, gpus) = (self.w, self.w.len(), self.cfg.gpus as usize);
+        let mut heap = PyHeap::with_capacity(n + gpus);
+        for (r, &t) in w.arrival_s.iter().enumerate() {
+            heap.push(t, Event::Arrival(r as u32));
+        }
+        while let Some((t, event)) = heap.pop() {
+            let busy = (gpus - self.idle.len()) as u32;
+            sampler.advance(t, busy, |j| self.queues[j].len() as u32);
+            match event {
+                Event::Arrival(r) => self.enqueue(r),
+                Event::Done(r) => self.complete(r),
+            }
+            // An arrival offers work to the idle GPUs, lowest id first; after a completion
+            // only the freed GPU can be idle with work queued, and it takes it.
+            self.dispatch(t);
+            for r in self.started.drain(..) {
+                heap.push(r.end_s, Event::Done(r));
+            }
+        }
+    }
+
     fn scope_of_bin(&self, bin: usize) -> usize {
         if self.controllers.len() > 1 {
             bin
@@ -247,9 +297,10 @@ impl Engine<'_> {
             let mut tokens = 0u64;
             let mut max_len = 0u32;
             let mut memory_full = false;
+            let check_memory = self.cfg.scheduler.is_dynamic() || self.cfg.memory.check_fixed_batches;
             for &r in queue.iter().take(want) {
                 let len = self.w.total_tokens(r as usize);
-                if take > 0 && !self.memory.fits(tokens + len as u64) {
+                if check_memory && take > 0 && !self.memory.fits(tokens + len as u64) {
                     memory_full = true;
                     break;
                 }
@@ -278,7 +329,7 @@ impl Engine<'_> {
             self.cut_by_queue.push(take < want && !memory_full);
             self.running_requests += size;
             self.s.gpu_busy_s[gpu as usize] += service;
-            self.running.push(Reverse(Running { end_s: end, gpu, batch: batch_id }));
+            self.started.push(Running { end_s: end, gpu, batch: batch_id });
         }
     }
 }
