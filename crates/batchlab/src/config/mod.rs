@@ -86,7 +86,7 @@ pub enum Load {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "kind")]
 pub enum Synthetic {
-    /// BurstGPT-like: Gamma arrivals, heavy-tailed correlated token counts (default).
+    /// BurstGPT-like: bursty arrivals with a daily cycle, heavy-tailed correlated token counts (default).
     BurstGpt,
     /// Exponential inter-arrivals at `rate_rps` (before load scaling), same token counts.
     Poisson { rate_rps: f64 },
@@ -95,7 +95,7 @@ pub enum Synthetic {
 named_enum! {
     /// The kinds of synthetic source, without their parameter.
     pub enum SyntheticKind for "synthetic" {
-        /// Gamma (bursty) arrivals, heavy-tailed token counts fitted to BurstGPT.
+        /// Bursty arrivals with a daily cycle, heavy-tailed token counts, fitted to BurstGPT.
         BurstGpt = "burstgpt",
         /// Exponential inter-arrivals at a given rate, same token counts.
         Poisson = "poisson",

@@ -8,6 +8,7 @@
 //! 0..i, so the first N requests of a workload built for M >= N requests are exactly the
 //! workload built for N. The stress plan relies on it to build the source once.
 
+mod arrivals;
 pub mod predictor;
 pub mod synthetic;
 pub mod trace;

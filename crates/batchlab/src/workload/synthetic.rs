@@ -3,22 +3,20 @@
 //! Requests are generated one at a time from a generator seeded by the run's one
 //! generator, each drawing in a fixed order (its inter-arrival gap, unless it is the first, then its token counts),
 //! so the first N requests of a workload generated for M >= N requests are exactly the
-//! workload for N (the prefix property the stress plan relies on).
+//! workload for N (the prefix property the stress plan relies on). The arrival times
+//! (bursts with a daily cycle, or Poisson) come from `arrivals`; this module draws the
+//! token counts.
 //!
 //! Every number below restates the published statistics of
 //! BurstGPT_1.csv published with the dataset (Wang et al., "BurstGPT: A Real-World
 //! Workload Dataset to Optimize LLM Serving Systems", arXiv 2401.17644), unless its
 //! comment says it is a chosen or fitted value.
 
+use super::arrivals::Arrivals;
 use super::Workload;
 use crate::config::Synthetic;
 use crate::rng::SimRng;
 use std::sync::OnceLock;
-
-/// BurstGPT's mean inter-arrival time (about 0.27 req/s over its 61-day window).
-const BURSTGPT_MEAN_GAP_S: f64 = 3.69;
-/// BurstGPT's inter-arrival coefficient of variation (extremely bursty traffic).
-const BURSTGPT_GAP_CV: f64 = 13.28;
 
 /// Correlation of the Gaussian copula that ties a response's length to its request's.
 /// A CHOSEN value, not a published one: BurstGPT's figures only show that the median
@@ -94,17 +92,16 @@ pub fn generate(kind: Synthetic, n: usize, rng: &mut SimRng) -> Workload {
         // Filled by `workload::build` from the predictor.
         predicted_output_tokens: Vec::new(),
     };
-    let gamma_shape = 1.0 / (BURSTGPT_GAP_CV * BURSTGPT_GAP_CV);
-    let gamma_scale = BURSTGPT_MEAN_GAP_S / gamma_shape;
+    let mut arrivals = match kind {
+        Synthetic::BurstGpt => Arrivals::burstgpt(),
+        Synthetic::Poisson { rate_rps } => Arrivals::poisson(rate_rps),
+    };
     let (prompt, response) = score_tables();
     let rho = REQUEST_RESPONSE_RHO;
     let mut now_s = 0.0;
     for i in 0..n {
         if i > 0 {
-            now_s += match kind {
-                Synthetic::BurstGpt => rng.gamma(gamma_shape, gamma_scale),
-                Synthetic::Poisson { rate_rps } => rng.exponential(rate_rps),
-            };
+            now_s = arrivals.next(rng);
         }
         // Gaussian copula: the response's normal score leans on the prompt's by rho.
         let (z_prompt, independent) = normal_pair(rng);
@@ -207,6 +204,7 @@ impl ScoreTable {
 
 #[cfg(test)]
 mod tests {
+    use super::super::arrivals::{BURSTGPT_GAP_CV, BURSTGPT_MEAN_GAP_S};
     use super::*;
     use std::sync::OnceLock;
 
@@ -302,14 +300,68 @@ mod tests {
     }
 
     #[test]
-    fn inter_arrivals_have_burstgpt_mean_and_cv_at_1m() {
+    fn inter_arrivals_have_burstgpt_mean_and_cv_and_no_ties_at_1m() {
         let w = million();
         assert_eq!(w.arrival_s[0], 0.0);
         assert!(w.arrival_s.windows(2).all(|p| p[0] <= p[1]), "arrivals go back in time");
         let gaps = w.arrival_s.windows(2).map(|p| p[1] - p[0]);
-        let (mean, sd) = mean_sd(gaps);
-        assert!(within(mean, BURSTGPT_MEAN_GAP_S, 0.10), "mean gap {mean}");
+        let (mean, sd) = mean_sd(gaps.clone());
+        assert!(within(mean, BURSTGPT_MEAN_GAP_S, 0.05), "mean gap {mean}");
         assert!(within(sd / mean, BURSTGPT_GAP_CV, 0.20), "gap CV {}", sd / mean);
+        // Bursts, not ties: the Gamma renewal process this replaced had 85% of gaps at 0.
+        let zero = gaps.clone().filter(|&g| g == 0.0).count();
+        assert!(zero < (MILLION - 1) / 100, "{zero} gaps of exactly 0");
+        let below_ms = gaps.filter(|&g| g < 1e-3).count();
+        assert!(below_ms < (MILLION - 1) / 100, "{below_ms} gaps below 1 ms");
+    }
+
+    /// Requests per window of `window_s` trace seconds, from 0 to the last arrival.
+    fn counts_per_window(w: &Workload, window_s: f64) -> Vec<u32> {
+        let mut counts = vec![0; (w.arrival_s[w.len() - 1] / window_s) as usize + 1];
+        for &a in &w.arrival_s {
+            counts[(a / window_s) as usize] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn arrivals_come_in_bursts_many_times_the_mean_rate() {
+        // In 10 s windows: most requests arrive in windows at >= 5x the mean rate, the
+        // busiest 1% of windows run at >= 10x; Poisson arrivals at the same rate never do.
+        let burst_shares = |w: &Workload| {
+            let counts = counts_per_window(w, 10.0);
+            let mean = w.len() as f64 / counts.len() as f64;
+            let in_busy = counts.iter().filter(|&&c| c as f64 >= 5.0 * mean).sum::<u32>();
+            let mut sorted = counts.clone();
+            sorted.sort_unstable();
+            let p99 = sorted[(0.99 * sorted.len() as f64) as usize] as f64 / mean;
+            (in_busy as f64 / w.len() as f64, p99)
+        };
+        let (busy, p99) = burst_shares(million());
+        assert!(busy > 0.7 && p99 >= 10.0, "{busy} of requests in busy windows, p99 window {p99}x");
+        let same_rate = Synthetic::Poisson { rate_rps: 1.0 / BURSTGPT_MEAN_GAP_S };
+        let poisson = generate(same_rate, 200_000, &mut SimRng::new(5));
+        let (busy, p99) = burst_shares(&poisson);
+        assert!(busy < 0.001 && p99 < 3.0, "poisson: {busy} {p99}");
+    }
+
+    #[test]
+    fn arrivals_follow_a_daily_cycle_that_keeps_the_daily_mean() {
+        // 1M requests span ~43 days of trace time. The cycle peaks at ~4 h into the day
+        // and bottoms out at ~16 h (`arrivals`' module doc): hours 1-7 should hold 2.37
+        // times as many requests as hours 13-19, and whole days the mean number.
+        let w = million();
+        let hours = counts_per_window(w, 3600.0);
+        let mut by_hour = [0u64; 24];
+        let days = hours.len() / 24;
+        for (h, &c) in hours[..days * 24].iter().enumerate() {
+            by_hour[h % 24] += c as u64;
+        }
+        let block = |from: usize| (from..from + 6).map(|h| by_hour[h % 24]).sum::<u64>() as f64;
+        let (busiest, quietest) = (block(1), block(13));
+        assert!(within(busiest / quietest, 2.37, 0.15), "{busiest} vs {quietest} requests");
+        let per_day = by_hour.iter().sum::<u64>() as f64 / days as f64;
+        assert!(within(per_day, 86_400.0 / BURSTGPT_MEAN_GAP_S, 0.05), "{per_day} requests a day");
     }
 
     #[test]
