@@ -21,7 +21,8 @@ if [ "$(cargo mutants --version 2>/dev/null || true)" != "cargo-mutants $MUTANTS
 fi
 
 files=(
-  crates/batchlab/src/engine.rs
+  crates/batchlab/src/engine/mod.rs
+  crates/batchlab/src/engine/py_heap.rs
   crates/batchlab/src/sla.rs
   crates/batchlab/src/memory.rs
   crates/batchlab/src/bins.rs
@@ -39,4 +40,5 @@ fi
 
 # Only the core's tests run against a core mutant: the CLI, web and GPU crates have
 # their own suites (and the GPU one needs an adapter).
+mkdir -p target
 cargo mutants --package batchlab "${selection[@]}" --output target/mutants --timeout 30 "$@"
