@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchlab::config::{
-    BinEdgeRule, BinPolicy, Completion, Config, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    BinEdgeRule, BinPolicy, Completion, Config, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs};
@@ -35,6 +35,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "b_fixed" => "--b-fixed",
         "b_min" => "--b-min",
         "b_max" => "--b-max",
+        "memory.rules" => "--memory-rules",
         "memory.m_max_gb" => "--m-max-gb",
         "memory.m_model_gb" => "--m-model-gb",
         "memory.kv_per_token_gb" => "--kv-per-token-gb",
@@ -165,6 +166,10 @@ pub struct ModelArgs {
     #[arg(long, value_name = "ORDER", value_parser = named::<EventOrder>(), help_heading = "Scheduler",
           help = preset_help("Events at one instant: by_instant (one step: completions, arrivals, then dispatch) or one_at_a_time (the original's heap order)", |c| c.event_order.to_string()))]
     pub event_order: Option<EventOrder>,
+
+    #[arg(long, value_name = "RULES", value_parser = named::<MemoryRules>(), help_heading = "Memory",
+          help = preset_help("How b_mem estimates tokens per request: arrived (mean over arrived requests), first (dd5f07f: averages of finished batches), final (f1be833: also at least the running requests, at most each bin's BIN_B_MAX)", |c| c.memory.rules.to_string()))]
+    pub memory_rules: Option<MemoryRules>,
 
     #[arg(long, value_name = "BOOL", help_heading = "Memory",
           help = preset_help("Whether the memory check also cuts the fixed-size batches of static_fifo and multi_bin_fixed", |c| c.memory.check_fixed_batches.to_string()))]
@@ -302,6 +307,7 @@ impl ModelArgs {
         set(&mut c.bin_edge_rule, self.bin_edge_rule);
         set(&mut c.event_order, self.event_order);
         set(&mut c.memory.check_fixed_batches, self.memory_check_fixed);
+        set(&mut c.memory.rules, self.memory_rules);
         set(&mut c.b_static, self.b_static);
         set(&mut c.b_fixed, self.b_fixed);
         set(&mut c.b_min, self.b_min);

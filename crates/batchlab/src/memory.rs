@@ -66,6 +66,57 @@ impl RunningMean {
     }
 }
 
+/// The original's token statistics for b_mem (`MemoryRules::First` and `Final`): moving
+/// averages of each finished batch's mean prompt and mean output tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct BatchTokenAverages {
+    prompt: f64,
+    output: f64,
+}
+
+/// The original's starting estimates and weight (`BatchStatistics`).
+const START_PROMPT_TOKENS: f64 = 300.0;
+const START_OUTPUT_TOKENS: f64 = 200.0;
+const AVERAGE_WEIGHT: f64 = 0.2;
+
+impl Default for BatchTokenAverages {
+    fn default() -> Self {
+        BatchTokenAverages { prompt: START_PROMPT_TOKENS, output: START_OUTPUT_TOKENS }
+    }
+}
+
+impl BatchTokenAverages {
+    /// Feed a finished batch: the sums of its members' prompt and output tokens.
+    pub fn observe(&mut self, prompt_sum: u64, output_sum: u64, size: u32) {
+        if size == 0 {
+            return;
+        }
+        let n = size as f64;
+        self.prompt = AVERAGE_WEIGHT * (prompt_sum as f64 / n) + (1.0 - AVERAGE_WEIGHT) * self.prompt;
+        self.output = AVERAGE_WEIGHT * (output_sum as f64 / n) + (1.0 - AVERAGE_WEIGHT) * self.output;
+    }
+
+    /// Tokens per request, prompt + output.
+    pub fn mean(&self) -> f64 {
+        self.prompt + self.output
+    }
+}
+
+/// The final version's per-bin batch limit (`BIN_B_MAX`), from a bin's edges [lo, hi)
+/// (the last bin's hi is the original's 10,000): a request is taken to hold twice the
+/// bin's midpoint in tokens, hi capped at 4,096, and the memory left after the model and
+/// margin holds that many; clamped to [1, B_max].
+pub fn bin_batch_limit(m: &MemoryConfig, lo: f64, hi: f64, b_max: u32) -> u32 {
+    let midpoint = ((lo + hi.min(4096.0)) / 2.0).floor();
+    let tokens = 2.0 * midpoint;
+    if tokens <= 0.0 {
+        return b_max;
+    }
+    let available = m.m_max_gb - m.m_model_gb - m.margin_gb;
+    let b = (available / (tokens * m.kv_per_token_gb)).trunc();
+    b.clamp(1.0, b_max as f64) as u32
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +165,30 @@ mod tests {
         r.add(2.0);
         r.add(4.0);
         assert_eq!(r.mean(), 3.0);
+    }
+
+    #[test]
+    fn batch_averages_start_at_300_and_200_and_move_by_a_fifth() {
+        let mut a = BatchTokenAverages::default();
+        assert_eq!(a.mean(), 500.0);
+        // A batch of 4 with 400 prompt and 40 output tokens in all: means 100 and 10.
+        a.observe(400, 40, 4);
+        assert_eq!(a.mean(), (0.2 * 100.0 + 0.8 * 300.0) + (0.2 * 10.0 + 0.8 * 200.0));
+        a.observe(1, 1, 0);
+        assert_eq!(a.mean(), 260.0 + 162.0);
+    }
+
+    #[test]
+    fn bin_limits_by_hand() {
+        // Paper memory: 12 - 4 - 1 = 7 GB at 1.875e-4 GB/token = 37,333.3 tokens.
+        let m = Config::preset(Preset::Paper).memory;
+        // One bin [0, 10000): midpoint (0 + 4096) / 2 = 2048, 4096 tokens -> 9.1 -> 9.
+        assert_eq!(bin_batch_limit(&m, 0.0, 10_000.0, 128), 9);
+        // A short bin [1, 10): midpoint 5, 10 tokens -> 3,733 -> B_max.
+        assert_eq!(bin_batch_limit(&m, 1.0, 10.0, 128), 128);
+        // [300, 10000): (300 + 4096) / 2 = 2198 -> 4396 tokens -> 8.49 -> 8.
+        assert_eq!(bin_batch_limit(&m, 300.0, 10_000.0, 128), 8);
+        // An empty bin at 0 has no tokens: B_max.
+        assert_eq!(bin_batch_limit(&m, 0.0, 0.0, 128), 128);
     }
 }

@@ -9,10 +9,10 @@
 
 mod common;
 
-use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, EventOrder, Preset, SchedulerKind, SlaSignal};
+use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, EventOrder, MemoryRules, Preset, SchedulerKind, SlaSignal};
 use batchlab::engine::{simulate, Schedule};
 use batchlab::latency::LatencyModel;
-use batchlab::memory::{MemoryModel, RunningMean};
+use batchlab::memory::{bin_batch_limit, BatchTokenAverages, MemoryModel, RunningMean};
 use batchlab::sla::SlaController;
 use batchlab::workload::Workload;
 use common::exact_model;
@@ -61,7 +61,8 @@ struct Settings {
     safety_fraction: f64,
     d_s: Option<f64>,
     signal_token: bool,
-    /// 0: the preset's controller; 1, 2, 3: the other rules, feed or state.
+    /// 0: the preset's controller and memory rules; 1, 2, 3: the other controller rules,
+    /// feed or state; 4, 5, 6: memory rules arrived, first, final.
     controller_tweak: u8,
     one_at_a_time: bool,
 }
@@ -71,7 +72,7 @@ fn arb_settings() -> impl Strategy<Value = Settings> {
         (prop::sample::select(Preset::ALL.to_vec()), prop::sample::select(SchedulerKind::ALL.to_vec()), 1u32..5, 1u32..6),
         (any::<bool>(), any::<bool>(), 1u32..40, 1u32..130, any::<u32>()),
         (prop_oneof![Just(None), Just(Some(1e-3)), Just(Some(5e-3))], 0.0..0.9f64),
-        (prop_oneof![Just(None), Just(Some(0.01)), Just(Some(0.5)), Just(Some(2.0)), Just(Some(20.0))], any::<bool>(), 0u8..4, any::<bool>()),
+        (prop_oneof![Just(None), Just(Some(0.01)), Just(Some(0.5)), Just(Some(2.0)), Just(Some(20.0))], any::<bool>(), 0u8..7, any::<bool>()),
     )
         .prop_map(|((preset, scheduler, gpus, k), (lq, of, b, b_max, bmin), (kv, sf), (d, sig, tweak, one_at_a_time))| Settings {
             preset,
@@ -111,6 +112,9 @@ impl Settings {
             1 => c.sla.rules = if c.sla.rules == ControllerRules::First { ControllerRules::Final } else { ControllerRules::First },
             2 => c.sla.feed = if c.sla.feed == ControllerFeed::All { ControllerFeed::Limited } else { ControllerFeed::All },
             3 => c.sla.original_state = !c.sla.original_state,
+            4 => c.memory.rules = MemoryRules::Arrived,
+            5 => c.memory.rules = MemoryRules::First,
+            6 => c.memory.rules = MemoryRules::Final,
             _ => {}
         }
         c.event_order = if self.one_at_a_time { EventOrder::OneAtATime } else { EventOrder::ByInstant };
@@ -240,7 +244,27 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
     let dynamic = matches!(c.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic);
     let per_bin = c.scheduler == SchedulerKind::MultiBinDynamic;
     let scope = |bin: usize| if per_bin { bin } else { 0 };
-    let mut controllers = vec![SlaController::new(&c.sla, c.controller_target_s(), c.b_min, c.b_max); if per_bin { k } else { 1 }];
+    // The final version's BIN_B_MAX per bin, from the schedule's own edges.
+    let limits: Vec<u32> = if c.memory.rules == MemoryRules::Final && per_bin {
+        (0..k)
+            .map(|j| {
+                let lo = if j == 0 { s.bins.below_goes_last.unwrap_or(0.0) } else { s.bins.edges[j - 1] };
+                let hi = if j + 1 == k { 10_000.0 } else { s.bins.edges[j] };
+                bin_batch_limit(&c.memory, lo, hi, c.b_max)
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let mut controllers: Vec<SlaController> = (0..if per_bin { k } else { 1 })
+        .map(|j| {
+            let b_max = limits.get(j).copied().unwrap_or(c.b_max);
+            SlaController::new(&c.sla, c.controller_target_s(), c.b_min.min(b_max), b_max)
+        })
+        .collect();
+    let mut averages = vec![BatchTokenAverages::default(); controllers.len()];
+    // Members of the batches dispatched and not yet completed.
+    let mut running = 0u32;
     // Per batch: fewer were queued than its target and memory did not stop it.
     let mut cut_by_queue: Vec<bool> = Vec::new();
     let mem = MemoryModel::new(&c.memory, c.b_min, c.b_max);
@@ -258,6 +282,13 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
         while fed < done.len() && s.batches[done[fed]].end_s <= t {
             let d = &s.batches[done[fed]];
             prop_assert!(done[fed] < bi);
+            running -= d.size;
+            if dynamic {
+                let members = s.members_of(done[fed]);
+                let prompt: u64 = members.iter().map(|&i| w.prompt_tokens[i as usize] as u64).sum();
+                let output: u64 = members.iter().map(|&i| w.output_tokens[i as usize] as u64).sum();
+                averages[scope(d.bin as usize)].observe(prompt, output, d.size);
+            }
             let fed_to_controller = c.sla.feed == ControllerFeed::All || !cut_by_queue[done[fed]];
             if dynamic && fed_to_controller {
                 let signal = match c.sla.signal {
@@ -298,8 +329,16 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
                 for i in (0..n).filter(|&i| w.arrival_s[i] <= t && scope(s.bin_of[i] as usize) == scope(bin)) {
                     mu.add(w.total_tokens(i) as f64);
                 }
+                let b_mem = match c.memory.rules {
+                    MemoryRules::Arrived => mem.batch_cap(mu.mean()),
+                    MemoryRules::First => mem.batch_cap(averages[scope(bin)].mean()),
+                    MemoryRules::Final => mem
+                        .batch_cap(averages[scope(bin)].mean())
+                        .max(running.min(c.b_max))
+                        .min(limits.get(bin).copied().unwrap_or(c.b_max)),
+                };
                 let b_sla = controllers[scope(bin)].b_sla();
-                mem.batch_cap(mu.mean()).min(b_sla).max(c.b_min)
+                b_mem.min(b_sla)
             }
         } as usize;
         // Stop at the first member that does not fit; the first always goes.
@@ -316,6 +355,7 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
             expected.push(r as u32);
         }
         cut_by_queue.push(expected.len() < target && !memory_full);
+        running += batch.size;
         prop_assert_eq!(s.members_of(bi), &expected[..], "batch {} at t = {}, target {}", bi, t, target);
     }
     Ok(())
@@ -346,6 +386,9 @@ proptest! {
         let w = workload(&trace);
         let m = exact_model(0.06, 0.00574, 0.316);
         let mut c = settings.config();
+        // Except under the final version's memory rules, whose single bin [0, 10000) is
+        // capped at its BIN_B_MAX (9 with the paper's memory) as in f1be833.
+        prop_assume!(c.memory.rules != MemoryRules::Final);
         c.k_bins = 1;
         c.scheduler = SchedulerKind::MultiBinDynamic;
         let a = simulate(&w, &c, &m);

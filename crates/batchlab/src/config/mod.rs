@@ -157,8 +157,21 @@ impl Default for Semantics {
 /// step (the token model's `context_ref_tokens`).
 pub const DEFAULT_CONTEXT_REF_TOKENS: f64 = 1024.0;
 
+named_enum! {
+    /// How the memory cap b_mem estimates a request's tokens, and what else bounds it.
+    pub enum MemoryRules for "memory.rules" {
+        /// The running mean of (prompt + output) over the requests that have arrived in the scope.
+        Arrived = "arrived",
+        /// The first version: moving averages (weight 0.2) of each finished batch's mean prompt and output, from 300 and 200 tokens.
+        First = "first",
+        /// The final version: the first version's averages; b_mem at least the requests running on the GPUs; each bin capped at its BIN_B_MAX (from the bin's edges and the memory), which also bounds the bin's controller.
+        Final = "final",
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MemoryConfig {
+    pub rules: MemoryRules,
     pub m_max_gb: f64,
     pub m_model_gb: f64,
     pub kv_per_token_gb: f64,
@@ -222,6 +235,7 @@ pub const FIELDS: &[&str] = &[
     "b_fixed",
     "b_min",
     "b_max",
+    "memory.rules",
     "memory.m_max_gb",
     "memory.m_model_gb",
     "memory.kv_per_token_gb",
@@ -307,6 +321,7 @@ impl Config {
             b_min: 1,
             b_max: 128,
             memory: MemoryConfig {
+                rules: MemoryRules::Final,
                 m_max_gb: 12.0,
                 m_model_gb: 4.0,
                 kv_per_token_gb: 1.875e-4,
@@ -352,6 +367,7 @@ impl Config {
             // SLA or memory limited, so it cannot ratchet down.
             Preset::FirstResults | Preset::Compat => Config {
                 memory: MemoryConfig {
+                    rules: if preset == Preset::Compat { MemoryRules::First } else { MemoryRules::Arrived },
                     m_model_gb: 2.0,
                     kv_per_token_gb: 5e-6,
                     check_fixed_batches: preset == Preset::FirstResults,

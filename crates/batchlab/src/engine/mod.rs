@@ -23,9 +23,9 @@ use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
 use crate::bins::Bins;
-use crate::config::{Completion, Config, ControllerFeed, EventOrder, SchedulerKind, SlaSignal};
+use crate::config::{Completion, Config, ControllerFeed, EventOrder, MemoryRules, SchedulerKind, SlaSignal};
 use crate::latency::LatencyModel;
-use crate::memory::{MemoryModel, RunningMean};
+use crate::memory::{bin_batch_limit, BatchTokenAverages, MemoryModel, RunningMean};
 use crate::sla::SlaController;
 use crate::timeseries::{Sampler, TimeSeries};
 use crate::workload::Workload;
@@ -116,7 +116,12 @@ struct Engine<'a> {
     queued: usize,
     /// One controller and one running token mean per scope (1 global, or one per bin).
     controllers: Vec<SlaController>,
+    /// Tokens per request for b_mem, per scope: over arrived requests (`MemoryRules::Arrived`)
+    /// or the original's averages over finished batches (`First`, `Final`).
     mu: Vec<RunningMean>,
+    batch_averages: Vec<BatchTokenAverages>,
+    /// `MemoryRules::Final` with bins: each bin's BIN_B_MAX; empty otherwise.
+    bin_limits: Vec<u32>,
     /// Per batch: the queue held fewer requests than its target (and memory did not stop it).
     cut_by_queue: Vec<bool>,
     /// Members of the batches running now.
@@ -145,6 +150,13 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
     let scopes = if cfg.scheduler == SchedulerKind::MultiBinDynamic { k } else { 1 };
     let gpus = cfg.gpus as usize;
     let horizon = w.arrival_s.last().copied().unwrap_or(0.0);
+    let bin_limits = bin_limits(&bins, cfg);
+    let controllers = (0..scopes)
+        .map(|j| {
+            let b_max = bin_limits.get(j).copied().unwrap_or(cfg.b_max);
+            SlaController::new(&cfg.sla, cfg.controller_target_s(), cfg.b_min.min(b_max), b_max)
+        })
+        .collect();
     let mut e = Engine {
         w,
         cfg,
@@ -153,8 +165,10 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
         bin_of,
         queues: vec![VecDeque::new(); k],
         queued: 0,
-        controllers: vec![SlaController::new(&cfg.sla, cfg.controller_target_s(), cfg.b_min, cfg.b_max); scopes],
+        controllers,
         mu: vec![RunningMean::default(); scopes],
+        batch_averages: vec![BatchTokenAverages::default(); scopes],
+        bin_limits,
         cut_by_queue: Vec::new(),
         running_requests: 0,
         next_bin: 0,
@@ -171,6 +185,23 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
     s.bin_of = e.bin_of;
     s.timeseries = sampler.finish();
     s
+}
+
+/// The final version's per-bin limits (`MemoryRules::Final`, multi-bin dynamic): from
+/// each bin's edges, the first bin starting at the smallest sampled prediction (0 with
+/// exact edges) and the last ending at the original's 10,000.
+fn bin_limits(bins: &Bins, cfg: &Config) -> Vec<u32> {
+    if cfg.memory.rules != MemoryRules::Final || cfg.scheduler != SchedulerKind::MultiBinDynamic {
+        return Vec::new();
+    }
+    let k = bins.k();
+    (0..k)
+        .map(|j| {
+            let lo = if j == 0 { bins.below_goes_last.unwrap_or(0.0) } else { bins.edges[j - 1] };
+            let hi = if j + 1 == k { 10_000.0 } else { bins.edges[j] };
+            bin_batch_limit(&cfg.memory, lo, hi, cfg.b_max)
+        })
+        .collect()
 }
 
 impl Engine<'_> {
@@ -244,8 +275,18 @@ impl Engine<'_> {
         self.idle.push(Reverse(r.gpu));
         let b = self.s.batches[r.batch as usize];
         self.running_requests -= b.size;
+        if !self.cfg.scheduler.is_dynamic() {
+            return;
+        }
+        if self.cfg.memory.rules != MemoryRules::Arrived {
+            let members = self.s.members_of(r.batch as usize);
+            let prompt: u64 = members.iter().map(|&i| self.w.prompt_tokens[i as usize] as u64).sum();
+            let output: u64 = members.iter().map(|&i| self.w.output_tokens[i as usize] as u64).sum();
+            let scope = self.scope_of_bin(b.bin as usize);
+            self.batch_averages[scope].observe(prompt, output, b.size);
+        }
         let fed = self.cfg.sla.feed == ControllerFeed::All || !self.cut_by_queue[r.batch as usize];
-        if fed && matches!(self.cfg.scheduler, SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic) {
+        if fed {
             let signal = match self.cfg.sla.signal {
                 SlaSignal::TokenTime => b.step_s,
                 SlaSignal::BatchLatency => b.end_s - b.start_s,
@@ -277,7 +318,16 @@ impl Engine<'_> {
             SchedulerKind::MultiBinFixed => self.cfg.b_fixed,
             SchedulerKind::DynamicNoBins | SchedulerKind::MultiBinDynamic => {
                 let scope = self.scope_of_bin(bin);
-                let b_mem = self.memory.batch_cap(self.mu[scope].mean());
+                let b_mem = match self.cfg.memory.rules {
+                    MemoryRules::Arrived => self.memory.batch_cap(self.mu[scope].mean()),
+                    MemoryRules::First => self.memory.batch_cap(self.batch_averages[scope].mean()),
+                    MemoryRules::Final => {
+                        // At least the requests running on the GPUs, at most the bin's limit.
+                        let raw = self.memory.batch_cap(self.batch_averages[scope].mean());
+                        let b = raw.max(self.running_requests.min(self.cfg.b_max));
+                        b.min(self.bin_limits.get(bin).copied().unwrap_or(self.cfg.b_max))
+                    }
+                };
                 // Both are at least B_min: b_mem is clamped, b_SLA's interval bounded.
                 b_mem.min(self.controllers[scope].b_sla())
             }

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests (included with `mod common;`).
 #![allow(dead_code)]
 
-use batchlab::config::{BinEdgeRule, Config, EventOrder, LatencyMode, Preset, SchedulerKind, Synthetic};
+use batchlab::config::{BinEdgeRule, Config, EventOrder, MemoryRules, LatencyMode, Preset, SchedulerKind, Synthetic};
 use batchlab::engine::Schedule;
 use batchlab::error::Error;
 use batchlab::latency::{CalibrationGrid, CalibrationPoint, LatencyModel};
@@ -58,7 +58,8 @@ pub fn workload(rows: &[(f64, u32, u32)]) -> Workload {
 }
 
 /// The paper preset with BatchLab's own rules, the ones the hand-worked schedules
-/// follow: each instant as one step, exact bin edges, memory checked for every batch.
+/// follow: each instant as one step, exact bin edges, memory checked for every batch,
+/// b_mem from the mean over arrived requests.
 pub fn config(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
     let mut c = Config {
         scheduler,
@@ -69,6 +70,7 @@ pub fn config(scheduler: SchedulerKind, gpus: u32, k: u32) -> Config {
         ..Config::preset(Preset::Paper)
     };
     c.memory.check_fixed_batches = true;
+    c.memory.rules = MemoryRules::Arrived;
     c
 }
 
