@@ -129,7 +129,7 @@ pub fn run(args: StressArgs) -> CliResult<()> {
 
 /// Runs done / total, requests simulated, elapsed, on stderr; hidden when stderr is not a
 /// terminal (pipes and logs get only the final summary).
-fn progress_bar(total: u64) -> ProgressBar {
+pub fn progress_bar(total: u64) -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }

@@ -8,6 +8,7 @@
 mod cmd_bench;
 mod cmd_fit;
 mod cmd_run;
+mod cmd_paper;
 mod cmd_stress;
 mod error;
 mod options;
@@ -36,6 +37,9 @@ enum Command {
     Run(cmd_run::RunArgs),
     /// Run the three-step stress plan (up to 34 runs); write its 4 CSVs and analysis JSON.
     Stress(cmd_stress::StressArgs),
+    /// Run the final paper's study (step-1 grid and step-2 comparison at loads x100, x10,
+    /// x1); write its CSVs with the published columns.
+    Paper(cmd_paper::PaperArgs),
     /// Fit the latency model to a calibration grid and show how well it fits.
     FitCalibration(cmd_fit::FitArgs),
     /// Time workload generation, simulation and the token pass (CPU and GPU) of a large
@@ -65,6 +69,7 @@ fn main() -> ExitCode {
     let outcome: Result<(), CliError> = match cli.command {
         Command::Run(args) => cmd_run::run(args),
         Command::Stress(args) => cmd_stress::run(args),
+        Command::Paper(args) => cmd_paper::run(args),
         Command::FitCalibration(args) => cmd_fit::run(args),
         Command::Bench(args) => cmd_bench::run(args),
     };

@@ -67,6 +67,9 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "plan.max_requests" => "--max-requests",
         "plan.max_gpus" => "--max-gpus",
         "plan.best_gpu_count" => "--best-gpu-count",
+        "study.loads" => "--loads",
+        "study.max_requests" => "--max-requests",
+        "study.max_gpus" => "--max-gpus",
         _ => return None,
     })
 }

@@ -157,6 +157,8 @@ fn bad_options_name_the_option() {
     assert_usage_error(&batchlab(&["stress", "--max-gpus", "0"]), &["--max-gpus"]);
     assert_usage_error(&batchlab(&["stress", "--step1-only", "--step2-only"]), &["--step"]);
     assert_usage_error(&batchlab(&["bench", "--repeat", "0"]), &["--repeat"]);
+    assert_usage_error(&batchlab(&["paper", "--loads", "100,7"]), &["--loads", "'7'"]);
+    assert_usage_error(&batchlab(&["paper", "--max-gpus", "0"]), &["--max-gpus"]);
     // Absurd sizes are refused before anything is allocated (no out-of-memory abort).
     assert_usage_error(&batchlab(&["run", "--gpus", "4000000000"]), &["--gpus", "at most"]);
     assert_usage_error(&batchlab(&["run", "--k", "4000000000"]), &["--k", "at most"]);
@@ -278,6 +280,23 @@ fn stress_writes_five_files_with_the_plans_rows_and_is_deterministic() {
 }
 
 #[test]
+fn paper_writes_each_loads_grid_and_comparison() {
+    let dir = TempDir::new("paper");
+    let out = dir.path("out");
+    let o = batchlab(&["paper", "--max-requests", "1000", "--max-gpus", "2", "--loads", "100,1", "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
+    // Per load: 1 size x 2 GPU counts x 6 K grid runs, 4 methods.
+    for folder in ["stress_test_final", "stress_test_ultra_low_load"] {
+        assert_eq!(read(&out.join(folder).join("step1_grid_search.csv")).lines().count(), 1 + 12, "{folder}");
+        let step2 = read(&out.join(folder).join("step2_comparison.csv"));
+        assert_eq!(step2.lines().count(), 1 + 4, "{folder}");
+        assert!(step2.contains("1. Static FIFO (1 GPU),static_fifo,1,1,"), "{step2}");
+    }
+    assert!(!out.join("stress_test_low_load").exists());
+    assert!(stdout(&o).contains("Step 2 at x100 load:"), "{}", stdout(&o));
+}
+
+#[test]
 fn run_csv_has_the_plans_columns() {
     let dir = TempDir::new("columns");
     let out = dir.path("out");
@@ -293,7 +312,7 @@ fn run_csv_has_the_plans_columns() {
 
 #[test]
 fn help_explains_every_command() {
-    for cmd in ["run", "stress", "fit-calibration", "bench"] {
+    for cmd in ["run", "stress", "paper", "fit-calibration", "bench"] {
         let o = batchlab(&[cmd, "--help"]);
         assert_ok(&o);
         assert!(stdout(&o).contains("Usage: batchlab"), "{cmd}");

@@ -29,6 +29,7 @@ pub mod rng;
 pub mod run;
 pub mod session;
 pub mod sla;
+pub mod study;
 mod stats;
 mod timeseries;
 pub mod token;

@@ -15,7 +15,9 @@ use crate::config::{Config, Preset, SchedulerKind};
 use crate::error::Result;
 use crate::latency::{CalibrationGrid, LatencyModel};
 use crate::plan::{run_plan_with, Hooks, PlanResult, PlanSpec, Progress};
+use crate::report::study::study_files;
 use crate::report::{plan_files, run_csv, run_json};
+use crate::study::{run_study, StudyResult, StudySpec};
 use crate::run::{simulate_run_with, RunResult};
 use crate::token::{TokenDevice, TokenPass};
 use crate::workload::{build, parse_trace, Source, TraceData, Workload};
@@ -82,6 +84,13 @@ pub struct PlanOutput {
     /// Step 2's saturation point and the key findings of the analysis.
     pub saturation_gpus: Option<u32>,
     pub findings: Vec<String>,
+}
+
+/// A finished study with its files (paths relative to the output folder).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StudyOutput {
+    pub result: StudyResult,
+    pub files: Vec<(String, String)>,
 }
 
 /// The answer to a `Job`.
@@ -204,6 +213,15 @@ impl Session {
         let files = plan_files(&result, prefix);
         let analysis = analyse(&result);
         Ok(PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files })
+    }
+
+    /// The final paper's study (`study`), with its files (`<load folder>/step1_grid_search.csv`,
+    /// `<load folder>/step2_comparison.csv`). Its metrics come from the schedule alone (the
+    /// final version's definitions), so it needs no token pass.
+    pub fn study(&self, preset: Preset, spec: &StudySpec, hooks: Hooks<'_>) -> Result<StudyOutput> {
+        let result = run_study(self.source(&spec.base), &self.calibration(preset), spec, hooks)?;
+        let files = study_files(&result.loads);
+        Ok(StudyOutput { result, files })
     }
 
     /// Check the configuration, then build its workload and latency model.

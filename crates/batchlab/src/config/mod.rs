@@ -268,6 +268,9 @@ pub const FIELDS: &[&str] = &[
     "plan.max_requests",
     "plan.max_gpus",
     "plan.best_gpu_count",
+    "study.loads",
+    "study.max_requests",
+    "study.max_gpus",
 ];
 
 /// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and

@@ -17,6 +17,7 @@ use crate::run::RunResult;
 
 pub mod human;
 pub mod metrics_table;
+pub mod study;
 
 use metrics_table::{FIT, METRICS, WALL_TIME};
 
