@@ -6,7 +6,6 @@
 //! messages of [`protocol`]. Everything but the two glue modules is plain Rust, tested
 //! natively with `cargo test -p batchlab-web`.
 
-pub mod charts;
 pub mod jobs;
 pub mod protocol;
 pub mod state;

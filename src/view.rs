@@ -9,7 +9,7 @@ use batchlab::run::RunResult;
 use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
 
-use crate::charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
+use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
 use crate::protocol::{PlanOutput, TokenPassInfo};
 
 /// A chart ready to show and download.
@@ -190,6 +190,7 @@ pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
         log_y: false,
         series,
         marker: None,
+        ..Default::default()
     };
     charts.push(Chart {
         file_name: "queue_length.svg".into(),
@@ -217,6 +218,7 @@ pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
                 log_y: false,
                 series: tbt,
                 marker: None,
+                ..Default::default()
             }),
         });
     }
@@ -256,7 +258,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
         };
         let lat = series(|r| r.metrics.latency_mean_s);
         let log_y = needs_log(lat.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
-        let chart = |title, y_label, log_y, series| LineChart { title, x_label: "requests N", y_label, log_x: true, log_y, series, marker: None };
+        let chart = |title, y_label, log_y, series| LineChart { title, x_label: "requests N", y_label, log_x: true, log_y, series, marker: None, ..Default::default() };
         charts.push(Chart {
             file_name: "step1_throughput.svg".into(),
             svg: line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps))),
@@ -282,6 +284,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
                     Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
                 ],
                 marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
+                ..Default::default()
             }),
         });
     }
@@ -302,6 +305,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
                     Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
                 ],
                 marker: None,
+                ..Default::default()
             }),
         });
         charts.push(Chart {
@@ -317,6 +321,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
                     Series { name: "p99".into(), points: pts(|r| r.metrics.latency_p99_s) },
                 ],
                 marker: None,
+                ..Default::default()
             }),
         });
     }

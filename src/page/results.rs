@@ -11,7 +11,7 @@ use crate::protocol::{PlanOutput, RunOutput};
 use crate::view::{bins_table, plan_charts, plan_table, run_charts, summary_table, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
-    format!(r#"<button type="button" data-download="{index}">{}</button>"#, crate::charts::escape(label))
+    format!(r#"<button type="button" data-download="{index}">{}</button>"#, batchlab_charts::escape(label))
 }
 
 /// Figures with a download button each; returns their HTML and adds them to `downloads`.

@@ -1,6 +1,7 @@
 //! `batchlab paper`: the final paper's study (see `batchlab::study`) with a progress bar;
 //! writes each load's `step1_grid_search.csv` and `step2_comparison.csv` into
-//! OUT/<the original's folder for that load>/ and prints step 2.
+//! OUT/<the original's folder for that load>/, figure 5's two CSVs and the five figures
+//! (SVG, `batchlab_charts::study`) into OUT/figures/, and prints step 2.
 
 use std::time::Instant;
 
@@ -94,7 +95,8 @@ pub fn run(args: PaperArgs) -> CliResult<()> {
         print_table(&columns, rows);
     }
     say!();
-    for path in write_files(&args.out, &out.files)? {
+    let figures = batchlab_charts::study::study_figures(&out.result);
+    for path in write_files(&args.out, &out.files)?.into_iter().chain(write_files(&args.out, &figures)?) {
         say!("Wrote {}", path.display());
     }
     Ok(())

@@ -293,6 +293,9 @@ fn paper_writes_each_loads_grid_and_comparison() {
         assert!(step2.contains("1. Static FIFO (1 GPU),static_fifo,1,1,"), "{step2}");
     }
     assert!(!out.join("stress_test_low_load").exists());
+    for f in ["sensitivity_analysis.csv", "multi_seed_variance.csv", "fig1_throughput_vs_gpu.svg", "fig5_sensitivity_variance.svg"] {
+        assert!(out.join("figures").join(f).exists(), "{f}");
+    }
     assert!(stdout(&o).contains("Step 2 at x100 load:"), "{}", stdout(&o));
 }
 

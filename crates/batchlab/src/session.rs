@@ -220,7 +220,7 @@ impl Session {
     /// final version's definitions), so it needs no token pass.
     pub fn study(&self, preset: Preset, spec: &StudySpec, hooks: Hooks<'_>) -> Result<StudyOutput> {
         let result = run_study(self.source(&spec.base), &self.calibration(preset), spec, hooks)?;
-        let files = study_files(&result.loads);
+        let files = study_files(&result);
         Ok(StudyOutput { result, files })
     }
 

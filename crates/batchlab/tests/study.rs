@@ -22,6 +22,8 @@ fn python_rounding_as_the_published_files_print_it() {
     assert_eq!(python_round(59.6513, 2), "59.65");
     assert_eq!(python_round(7.0, 2), "7.0");
     assert_eq!(python_round(12.345678, 1), "12.3");
+    assert_eq!(batchlab::report::study::python_repr(2.8400000000000003), "2.8400000000000003");
+    assert_eq!(batchlab::report::study::python_repr(270.0), "270.0");
 }
 
 #[test]
@@ -79,8 +81,8 @@ fn a_small_study_has_the_published_shape() {
     spec.max_requests = 1_000;
     spec.max_gpus = 4;
     spec.loads = [true, false, true];
-    // 2 loads x 1 size x (3 GPU counts x 6 K + 4 methods)
-    assert_eq!(spec.run_count(), 2 * (3 * 6 + 4));
+    // 2 loads x 1 size x (3 GPU counts x 6 K + 4 methods), then 5 K, 5 GPU counts, 5 seeds.
+    assert_eq!(spec.run_count(), 2 * (3 * 6 + 4) + 15);
     let mut seen = 0;
     let r = run_study(
         Source::Synthetic(Synthetic::BurstGpt),
@@ -130,14 +132,29 @@ fn a_small_study_has_the_published_shape() {
          gpu_utilization_pct,execution_time_s,completed_requests"
     );
     assert!(step2.lines().nth(4).unwrap().contains(",\"4. Multi-Bin Dynamic (Optimal: "), "{step2}");
-    let names: Vec<String> = study_files(&r.loads).into_iter().map(|f| f.0).collect();
+    let names: Vec<String> = study_files(&r).into_iter().map(|f| f.0).collect();
     assert_eq!(
         names,
         [
             "stress_test_final/step1_grid_search.csv",
             "stress_test_final/step2_comparison.csv",
             "stress_test_ultra_low_load/step1_grid_search.csv",
-            "stress_test_ultra_low_load/step2_comparison.csv"
+            "stress_test_ultra_low_load/step2_comparison.csv",
+            "figures/sensitivity_analysis.csv",
+            "figures/multi_seed_variance.csv"
         ]
     );
+    // Figure 5's runs: at most the cap, at x10 on 4 GPUs with K = 4 but what varies.
+    let s = r.sensitivity.as_ref().unwrap();
+    let shape = |runs: &[StudyRun]| runs.iter().map(|r| (r.result.config.gpus, r.result.config.k_bins, r.result.config.seed)).collect::<Vec<_>>();
+    assert_eq!(shape(&s.k_runs), [(4, 1, 42), (4, 2, 42), (4, 4, 42), (4, 8, 42), (4, 16, 42)]);
+    assert_eq!(shape(&s.gpu_runs), [(1, 4, 42), (2, 4, 42), (4, 4, 42), (8, 4, 42), (16, 4, 42)]);
+    assert_eq!(shape(&s.seed_runs), [(4, 4, 0), (4, 4, 1), (4, 4, 2), (4, 4, 3), (4, 4, 4)]);
+    assert!(s.k_runs.iter().all(|r| r.result.config.requests == 1000 && r.rps_scaling == 10.0));
+    // K = 4 on 4 GPUs with the base seed is the same run in both sweeps.
+    let key = |r: &StudyRun| (r.result.metrics.latency_mean_s, r.result.metrics.batch_count, r.final_metrics);
+    assert_eq!(key(&s.k_runs[2]), key(&s.gpu_runs[2]));
+    let seeds = batchlab::report::study::seeds_csv(s);
+    assert_eq!(seeds.lines().next().unwrap(), "seed,request_sla_pct,throughput_tok_s,p95_latency_s,p99_latency_s,avg_latency_s");
+    assert!(seeds.lines().nth(1).unwrap().starts_with("0,"));
 }

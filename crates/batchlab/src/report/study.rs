@@ -4,10 +4,12 @@
 //! empty so that the files are the same on every machine, and `execution_time_s` (the
 //! run's wall time, rounded to 0.1 s) is the only cell that varies.
 
-use crate::study::{round_to, LoadResult, StudyRun};
+use crate::study::{round_to, LoadResult, Sensitivity, StudyResult, StudyRun};
 
 pub const STEP1_FILE: &str = "step1_grid_search.csv";
 pub const STEP2_FILE: &str = "step2_comparison.csv";
+pub const SENSITIVITY_FILE: &str = "figures/sensitivity_analysis.csv";
+pub const SEEDS_FILE: &str = "figures/multi_seed_variance.csv";
 
 /// Python's `round(x, digits)` as the published files print it: the nearest value with
 /// that many decimals, printed in the shortest form that reads back the same (`96.1`,
@@ -20,6 +22,17 @@ pub fn python_round(x: f64, digits: usize) -> String {
     if s.contains(['.', 'e']) { s } else { format!("{s}.0") }
 }
 
+
+/// `x` as Python's `repr` prints a float: the shortest form that reads back the same,
+/// with `.0` on whole numbers (Python switches to exponents below 1e-4 and from 1e16;
+/// no study value gets there).
+pub fn python_repr(x: f64) -> String {
+    if !x.is_finite() {
+        return python_round(x, 0);
+    }
+    let s = format!("{x}");
+    if s.contains(['.', 'e']) { s } else { format!("{s}.0") }
+}
 
 /// The columns both files share after their first ones, as (name, cell).
 fn metric_cells(r: &StudyRun) -> Vec<(&'static str, String)> {
@@ -112,12 +125,54 @@ pub fn step2_csv(load: &LoadResult) -> String {
     write(rows, &["timestamp", "num_requests", "method", "scheduler_type", "num_gpus", "k_bins"])
 }
 
+/// Figure 5's K and GPU runs (`figures/sensitivity_analysis.csv`, unrounded as
+/// published; `avg_batch_size` holds the runs' mean batch size, where the published file
+/// has 0, a key its metrics did not have).
+pub fn sensitivity_csv(s: &Sensitivity) -> String {
+    let mut out = String::from("parameter,value,request_sla_pct,throughput_tok_s,p95_latency_s,avg_batch_size\n");
+    let k = s.k_runs.iter().map(|r| ("K_BINS", r.result.config.k_bins, r));
+    let g = s.gpu_runs.iter().map(|r| ("NUM_GPUS", r.result.config.gpus, r));
+    for (parameter, value, r) in k.chain(g) {
+        let m = &r.result.metrics;
+        out += &format!(
+            "{parameter},{value},{},{},{},{}\n",
+            python_repr(m.request_sla_violation_rate * 100.0),
+            python_repr(m.throughput_tokens_per_s),
+            python_repr(m.latency_p95_s),
+            python_repr(m.batch_size_mean)
+        );
+    }
+    out
+}
+
+/// Figure 5's seed runs (`figures/multi_seed_variance.csv`, unrounded as published).
+pub fn seeds_csv(s: &Sensitivity) -> String {
+    let mut out = String::from("seed,request_sla_pct,throughput_tok_s,p95_latency_s,p99_latency_s,avg_latency_s\n");
+    for r in &s.seed_runs {
+        let m = &r.result.metrics;
+        out += &format!(
+            "{},{},{},{},{},{}\n",
+            r.result.config.seed,
+            python_repr(m.request_sla_violation_rate * 100.0),
+            python_repr(m.throughput_tokens_per_s),
+            python_repr(m.latency_p95_s),
+            python_repr(m.latency_p99_s),
+            python_repr(m.latency_mean_s)
+        );
+    }
+    out
+}
+
 /// Every file of the study: (path relative to the output folder, contents).
-pub fn study_files(loads: &[LoadResult]) -> Vec<(String, String)> {
+pub fn study_files(study: &StudyResult) -> Vec<(String, String)> {
     let mut files = Vec::new();
-    for load in loads {
+    for load in &study.loads {
         files.push((format!("{}/{STEP1_FILE}", load.folder), step1_csv(load)));
         files.push((format!("{}/{STEP2_FILE}", load.folder), step2_csv(load)));
+    }
+    if let Some(s) = &study.sensitivity {
+        files.push((SENSITIVITY_FILE.to_string(), sensitivity_csv(s)));
+        files.push((SEEDS_FILE.to_string(), seeds_csv(s)));
     }
     files
 }

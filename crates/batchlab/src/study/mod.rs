@@ -29,6 +29,15 @@ pub const STUDY_K: [u32; 6] = [1, 2, 4, 8, 16, 32];
 /// Step 2's threshold on the request-SLA violation rate, percent.
 pub const OPTIMAL_MAX_REQUEST_SLA_PCT: f64 = 5.0;
 
+/// Figure 5's runs (`generate_analysis_plots.py`): 10,000 requests at x10 load on 4 GPUs
+/// with K = 4, varying K, then the GPU count, then the seed.
+pub const SENSITIVITY_REQUESTS: usize = 10_000;
+pub const SENSITIVITY_RPS: f64 = 10.0;
+pub const SENSITIVITY_GPUS_AND_K: (u32, u32) = (4, 4);
+pub const SENSITIVITY_K: [u32; 5] = [1, 2, 4, 8, 16];
+pub const SENSITIVITY_GPUS: [u32; 5] = [1, 2, 4, 8, 16];
+pub const SENSITIVITY_SEEDS: [u64; 5] = [0, 1, 2, 3, 4];
+
 /// What to run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudySpec {
@@ -38,13 +47,15 @@ pub struct StudySpec {
     pub max_gpus: u32,
     /// Which of `STUDY_LOADS` to run.
     pub loads: [bool; 3],
+    /// Also figure 5's sensitivity and seed runs.
+    pub sensitivity: bool,
     /// Everything else; its `load` is replaced by each study load.
     pub base: Config,
 }
 
 impl StudySpec {
     pub fn new(base: Config) -> Self {
-        StudySpec { max_requests: 1_000_000, max_gpus: 100, loads: [true; 3], base }
+        StudySpec { max_requests: 1_000_000, max_gpus: 100, loads: [true; 3], sensitivity: true, base }
     }
 
     pub fn sizes(&self) -> Vec<usize> {
@@ -56,10 +67,11 @@ impl StudySpec {
         STUDY_GPUS.iter().copied().filter(|&g| g <= self.max_gpus).collect()
     }
 
-    /// Runs in all: per load, the grid and four methods per request count.
+    /// Runs in all: per load, the grid and four methods per request count; then figure 5's.
     pub fn run_count(&self) -> usize {
         let loads = self.loads.iter().filter(|&&l| l).count();
-        loads * self.sizes().len() * (self.gpus().len() * STUDY_K.len() + 4)
+        let sensitivity = if self.sensitivity { SENSITIVITY_K.len() + SENSITIVITY_GPUS.len() + SENSITIVITY_SEEDS.len() } else { 0 };
+        loads * self.sizes().len() * (self.gpus().len() * STUDY_K.len() + 4) + sensitivity
     }
 
     pub fn validate(&self) -> Result<()> {
@@ -132,11 +144,62 @@ pub struct LoadResult {
     pub comparison: Vec<StudyRun>,
 }
 
+/// Figure 5's runs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Sensitivity {
+    /// K in `SENSITIVITY_K`.
+    pub k_runs: Vec<StudyRun>,
+    /// GPUs in `SENSITIVITY_GPUS`.
+    pub gpu_runs: Vec<StudyRun>,
+    /// Seeds in `SENSITIVITY_SEEDS` (the workload's and the predictor's).
+    pub seed_runs: Vec<StudyRun>,
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyResult {
     pub spec: StudySpec,
     pub workload: String,
     pub loads: Vec<LoadResult>,
+    pub sensitivity: Option<Sensitivity>,
+}
+
+/// Runs one configuration after another, timing each and reporting progress.
+struct Runner<'m, 'h> {
+    model: &'m LatencyModel,
+    name: String,
+    hooks: Hooks<'h>,
+    progress: Progress,
+}
+
+impl Runner<'_, '_> {
+    fn run(&mut self, workload: &Workload, cfg: Config, method: Option<String>) -> Result<StudyRun> {
+        let w = workload.prefix(cfg.requests);
+        let cfg = Config { requests: w.len(), ..cfg };
+        let t0 = (self.hooks.clock)();
+        let (mut result, schedule) = simulate_run_with_schedule(&w, &cfg, self.model, &self.name)?;
+        let final_metrics = FinalMetrics::of(&w, &cfg, self.model, &schedule);
+        result.timeseries = Default::default();
+        result.wall_time_s = (self.hooks.clock)() - t0;
+        let rps = match cfg.load {
+            Load::RpsScaling { factor } => factor,
+            Load::RealTimestamps => 1.0,
+        };
+        let p = &mut self.progress;
+        p.runs_done += 1;
+        p.requests_simulated += w.len() as u64;
+        p.last_label = format!(
+            "x{rps} {} N={} GPUs={} K={} seed {}",
+            method.as_deref().unwrap_or("grid"),
+            w.len(),
+            cfg.gpus,
+            cfg.k_bins,
+            cfg.seed
+        );
+        if !(self.hooks.progress)(p) {
+            return Err(Error::Cancelled);
+        }
+        Ok(StudyRun { rps_scaling: rps, method, result, final_metrics })
+    }
 }
 
 /// Run the study on `source` (trace or synthetic), with `calibration`.
@@ -145,7 +208,8 @@ pub fn run_study(source: Source<'_>, calibration: &CalibrationGrid, spec: &Study
     let model = LatencyModel::new(calibration.clone(), spec.base.latency_mode)?;
     let sizes = spec.sizes();
     let largest = *sizes.iter().max().unwrap();
-    let mut progress = Progress { runs_done: 0, runs_total: spec.run_count(), requests_simulated: 0, last_label: String::new() };
+    let progress = Progress { runs_done: 0, runs_total: spec.run_count(), requests_simulated: 0, last_label: String::new() };
+    let mut r = Runner { model: &model, name: source.describe(), hooks, progress };
     let mut loads = Vec::new();
     for (i, &(rps, folder)) in STUDY_LOADS.iter().enumerate() {
         if !spec.loads[i] {
@@ -153,46 +217,60 @@ pub fn run_study(source: Source<'_>, calibration: &CalibrationGrid, spec: &Study
         }
         let base = Config { load: Load::RpsScaling { factor: rps }, ..spec.base.clone() };
         let workload = build(source, largest, base.load, base.predictor, base.seed)?;
-        let available = workload.len();
-        let mut one = |scheduler, gpus, k, n: usize, method: Option<String>| -> Result<StudyRun> {
-            let w = workload.prefix(n);
-            let cfg = Config { scheduler, gpus, k_bins: k, requests: w.len(), ..base.clone() };
-            let t0 = (hooks.clock)();
-            let (mut result, schedule) = simulate_run_with_schedule(&w, &cfg, &model, &source.describe())?;
-            let final_metrics = FinalMetrics::of(&w, &cfg, &model, &schedule);
-            result.timeseries = Default::default();
-            result.wall_time_s = (hooks.clock)() - t0;
-            progress.runs_done += 1;
-            progress.requests_simulated += w.len() as u64;
-            progress.last_label = format!("x{rps} {} N={} GPUs={gpus} K={k}", method.as_deref().unwrap_or("grid"), w.len());
-            if !(hooks.progress)(&progress) {
-                return Err(Error::Cancelled);
-            }
-            Ok(StudyRun { rps_scaling: rps, method, result, final_metrics })
-        };
+        let at = |scheduler, gpus, k_bins, requests| Config { scheduler, gpus, k_bins, requests, ..base.clone() };
         let mut grid = Vec::new();
         for &n in &sizes {
             for gpus in spec.gpus() {
                 for k in STUDY_K {
-                    grid.push(one(SchedulerKind::MultiBinDynamic, gpus, k, n, None)?);
+                    grid.push(r.run(&workload, at(SchedulerKind::MultiBinDynamic, gpus, k, n), None)?);
                 }
             }
         }
         let mut comparison = Vec::new();
         for &n in &sizes {
-            let (gpus, k) = optimal(&grid, n.min(available));
+            let (gpus, k) = optimal(&grid, n.min(workload.len()));
             for (method, scheduler, g, k) in [
                 ("1. Static FIFO (1 GPU)".to_string(), SchedulerKind::StaticFifo, 1, 1),
                 ("2. Dynamic No-Bins (1 GPU)".to_string(), SchedulerKind::DynamicNoBins, 1, 1),
                 ("3. Multi-Bin Dynamic (1 GPU)".to_string(), SchedulerKind::MultiBinDynamic, 1, 8),
                 (format!("4. Multi-Bin Dynamic (Optimal: {gpus} GPUs, {k} bins)"), SchedulerKind::MultiBinDynamic, gpus, k),
             ] {
-                comparison.push(one(scheduler, g, k, n, Some(method))?);
+                comparison.push(r.run(&workload, at(scheduler, g, k, n), Some(method))?);
             }
         }
         loads.push(LoadResult { rps_scaling: rps, folder: folder.to_string(), grid, comparison });
     }
-    Ok(StudyResult { spec: spec.clone(), workload: source.describe(), loads })
+    let sensitivity = if spec.sensitivity { Some(run_sensitivity(&mut r, source, spec)?) } else { None };
+    Ok(StudyResult { spec: spec.clone(), workload: source.describe(), loads, sensitivity })
+}
+
+/// Figure 5's runs, at most `spec.max_requests` requests each.
+fn run_sensitivity(r: &mut Runner<'_, '_>, source: Source<'_>, spec: &StudySpec) -> Result<Sensitivity> {
+    let n = SENSITIVITY_REQUESTS.min(spec.max_requests);
+    let (gpus, k) = SENSITIVITY_GPUS_AND_K;
+    let base = Config {
+        scheduler: SchedulerKind::MultiBinDynamic,
+        gpus,
+        k_bins: k,
+        requests: n,
+        load: Load::RpsScaling { factor: SENSITIVITY_RPS },
+        ..spec.base.clone()
+    };
+    let workload = build(source, n, base.load, base.predictor, base.seed)?;
+    let mut k_runs = Vec::new();
+    for k in SENSITIVITY_K {
+        k_runs.push(r.run(&workload, Config { k_bins: k, ..base.clone() }, None)?);
+    }
+    let mut gpu_runs = Vec::new();
+    for gpus in SENSITIVITY_GPUS {
+        gpu_runs.push(r.run(&workload, Config { gpus, ..base.clone() }, None)?);
+    }
+    let mut seed_runs = Vec::new();
+    for seed in SENSITIVITY_SEEDS {
+        let w = build(source, n, base.load, base.predictor, seed)?;
+        seed_runs.push(r.run(&w, Config { seed, ..base.clone() }, None)?);
+    }
+    Ok(Sensitivity { k_runs, gpu_runs, seed_runs })
 }
 
 /// `x` rounded to `digits` decimals (through its exact decimal expansion), as Python's

@@ -1,7 +1,11 @@
-//! Charts as standalone SVG text: line charts (linear or log axes, optional vertical
-//! marker) and grouped bar charts. Only presentation attributes are used (no `style`),
-//! so the page's strict Content-Security-Policy allows them, and each string is a
-//! complete file the visitor can download as is.
+//! Charts as standalone SVG text, shared by the page and the CLI: line and scatter
+//! charts (linear or log axes, optional vertical marker and horizontal reference lines),
+//! grouped bar charts, and `panels` to set several side by side in one file; `study`
+//! draws the final paper's five figures from a study's results. Only presentation
+//! attributes are used (no `style`), so the page's strict Content-Security-Policy allows
+//! them, and each string is a complete file to download or write as is.
+
+pub mod study;
 
 const W: f64 = 640.0;
 const H: f64 = 320.0;
@@ -99,11 +103,13 @@ impl Axis {
     }
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct Series {
     pub name: String,
     pub points: Vec<(f64, f64)>,
 }
 
+#[derive(Debug, Clone, Default)]
 pub struct LineChart<'a> {
     pub title: &'a str,
     pub x_label: &'a str,
@@ -113,6 +119,10 @@ pub struct LineChart<'a> {
     pub series: Vec<Series>,
     /// A dashed vertical line at x with a label (e.g. the saturation point).
     pub marker: Option<(f64, String)>,
+    /// Dashed horizontal reference lines at y with labels (e.g. SLA targets).
+    pub hlines: Vec<(f64, String)>,
+    /// Points only, no connecting lines.
+    pub scatter: bool,
 }
 
 fn frame(title: &str, x_label: &str, y_label: &str, body: &str) -> String {
@@ -185,7 +195,7 @@ fn axes(x: &Axis, y: &Axis, x_ticks: &[f64]) -> String {
 pub fn line_chart(c: &LineChart<'_>) -> String {
     let all = || c.series.iter().flat_map(|s| s.points.iter());
     let x = Axis::fit(all().map(|p| p.0), c.log_x, false);
-    let y = Axis::fit(all().map(|p| p.1), c.log_y, true);
+    let y = Axis::fit(all().map(|p| p.1).chain(c.hlines.iter().map(|h| h.0)), c.log_y, true);
     // On a log x axis the data's own x values are the clearest ticks (N, GPUs, K).
     let x_ticks: Vec<f64> = if c.log_x {
         let mut v: Vec<f64> = all().map(|p| p.0).filter(|v| *v > 0.0).collect();
@@ -206,8 +216,10 @@ pub fn line_chart(c: &LineChart<'_>) -> String {
             .map(|(px, py)| format!("{:.1},{:.1}", LEFT + x.frac(*px) * pw, TOP + (1.0 - y.frac(*py)) * ph))
             .collect();
         let col = colour(i, n);
-        body += &format!(r##"<polyline fill="none" stroke="{col}" stroke-width="1.6" points="{}"/>"##, pts.join(" "));
-        if pts.len() <= 12 {
+        if !c.scatter {
+            body += &format!(r##"<polyline fill="none" stroke="{col}" stroke-width="1.6" points="{}"/>"##, pts.join(" "));
+        }
+        if c.scatter || pts.len() <= 12 {
             for p in &pts {
                 let (px, py) = p.split_once(',').unwrap_or(("0", "0"));
                 body += &format!(r##"<circle cx="{px}" cy="{py}" r="3" fill="{col}"/>"##);
@@ -225,14 +237,46 @@ pub fn line_chart(c: &LineChart<'_>) -> String {
             escape(label)
         );
     }
+    for (hy, label) in &c.hlines {
+        let py = TOP + (1.0 - y.frac(*hy)) * ph;
+        body += &format!(
+            r##"<line x1="{LEFT}" y1="{py:.1}" x2="{}" y2="{py:.1}" stroke="#555555" stroke-dasharray="5 3"/><text x="{}" y="{:.1}" text-anchor="end">{}</text>"##,
+            LEFT + pw,
+            LEFT + pw - 4.0,
+            py - 3.0,
+            escape(label)
+        );
+    }
     let names: Vec<&str> = c.series.iter().map(|s| s.name.as_str()).collect();
     body += &legend(&names);
     frame(c.title, c.x_label, c.y_label, &body)
 }
 
+/// Charts side by side in one SVG file, under a title (a figure of several panels).
+pub fn panels(title: &str, charts: &[String]) -> String {
+    let head = 28.0;
+    let width = W * charts.len().max(1) as f64;
+    let mut out = format!(
+        r##"<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {h}" width="{width}" height="{h}" font-family="sans-serif" font-size="11" role="img" aria-label="{t}"><rect width="{width}" height="{h}" fill="#ffffff"/><text x="{cx}" y="19" text-anchor="middle" font-size="15" font-weight="bold">{t}</text>"##,
+        h = H + head,
+        cx = width / 2.0,
+        t = escape(title)
+    );
+    for (i, chart) in charts.iter().enumerate() {
+        // A nested <svg> keeps each chart's own coordinates.
+        out += &chart.replacen("<svg ", &format!(r#"<svg x="{}" y="{head}" "#, W * i as f64), 1);
+    }
+    out + "</svg>"
+}
+
 /// Grouped bars: one group per category, one bar per series.
 pub fn bar_chart(title: &str, y_label: &str, categories: &[&str], series: &[(String, Vec<f64>)]) -> String {
-    let y = Axis::fit(series.iter().flat_map(|s| s.1.iter().copied()), false, true);
+    bar_chart_on(title, y_label, categories, series, false)
+}
+
+/// `bar_chart` on a linear or a log y axis (bars then rise from the axis's bottom).
+pub fn bar_chart_on(title: &str, y_label: &str, categories: &[&str], series: &[(String, Vec<f64>)], log_y: bool) -> String {
+    let y = Axis::fit(series.iter().flat_map(|s| s.1.iter().copied()), log_y, true);
     let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut body = axes(&y, &y, &[]);
     let group_w = pw / categories.len().max(1) as f64;
@@ -247,7 +291,7 @@ pub fn bar_chart(title: &str, y_label: &str, categories: &[&str], series: &[(Str
         );
         for (si, (_, values)) in series.iter().enumerate() {
             let v = values.get(ci).copied().unwrap_or(f64::NAN);
-            if !v.is_finite() {
+            if !v.is_finite() || (log_y && v <= 0.0) {
                 continue;
             }
             let top = TOP + (1.0 - y.frac(v)) * ph;
@@ -305,6 +349,7 @@ mod tests {
                 Series { name: "s2".into(), points: vec![(1e3, 3.0), (1e6, 4.0)] },
             ],
             marker: Some((1e4, "saturation".into())),
+            ..Default::default()
         });
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
         assert_eq!(svg.matches("<polyline").count(), 2);
