@@ -34,6 +34,8 @@ pub async fn execute_with(
         // The plan's 14-34 passes stay on the CPU: a software WebGPU adapter (all that
         // headless browsers have) is ~50x slower than the CPU pass.
         Request::Plan { preset, spec } => (Job::Plan { preset, spec }, true),
+        // The study needs no token pass (its metrics come from the schedule).
+        Request::Study { preset, spec } => (Job::Study { preset, spec }, true),
     };
     let mut go_on = |p: &Progress| {
         progress(p);
@@ -49,6 +51,7 @@ pub async fn execute_with(
         Outcome::Checked { lines } => Response::Checked { lines },
         Outcome::Run(out) => Response::Run(out),
         Outcome::Compare(outs) => Response::Compare(outs),
+        Outcome::Study(out) => Response::Study(out),
         Outcome::Plan(mut out) => {
             for run in &mut out.result.runs {
                 if let Ok(r) = &mut run.result {

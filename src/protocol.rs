@@ -14,7 +14,8 @@
 
 use batchlab::config::{Config, Preset};
 use batchlab::plan::{PlanSpec, Progress};
-pub use batchlab::session::{PlanOutput, RunOutput, TokenPassInfo};
+pub use batchlab::session::{PlanOutput, RunOutput, StudyOutput, TokenPassInfo};
+use batchlab::study::StudySpec;
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of the worker.
@@ -41,6 +42,8 @@ pub enum Request {
     /// The stress plan. Its runs carry no time series back (the page plots only their
     /// metrics), which keeps the message small.
     Plan { preset: Preset, spec: PlanSpec },
+    /// The final paper's study (no time series either).
+    Study { preset: Preset, spec: StudySpec },
 }
 
 /// What the worker answers.
@@ -58,6 +61,7 @@ pub enum Response {
     Run(Box<RunOutput>),
     Compare(Vec<RunOutput>),
     Plan(Box<PlanOutput>),
+    Study(Box<StudyOutput>),
     /// A one-line error (bad file, bad setting, or an internal failure). `field`: the
     /// configuration field at fault (`k_bins`), for the page to name and mark its control.
     Error { message: String, field: Option<String> },

@@ -7,6 +7,7 @@
 
 use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind};
 use batchlab::plan::PlanSpec;
+use batchlab::study::StudySpec;
 use batchlab::token::Semantics;
 
 /// E12 mantissas: the request slider moves over 1.0, 1.2, 1.5, ... x 10^k, 12 steps per
@@ -176,6 +177,11 @@ impl UiState {
     /// The paper's plan on the controls' workload settings, capped at `plan_cap`.
     pub fn to_plan_spec(&self) -> PlanSpec {
         PlanSpec { max_requests: self.plan_cap, base: self.to_config(), ..PlanSpec::new(self.preset) }
+    }
+
+    /// The final paper's study under the same cap on requests per run as the plan.
+    pub fn to_study_spec(&self) -> StudySpec {
+        StudySpec { max_requests: self.plan_cap, ..StudySpec::new(self.to_config()) }
     }
 
     pub fn to_fragment(&self) -> String {

@@ -10,7 +10,7 @@ use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
 
 use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
-use crate::protocol::{PlanOutput, TokenPassInfo};
+use crate::protocol::{PlanOutput, StudyOutput, TokenPassInfo};
 
 /// A chart ready to show and download.
 pub struct Chart {
@@ -361,6 +361,36 @@ pub fn plan_table(plan: &PlanOutput) -> String {
             html += &format!("<li>{}</li>", escape(f));
         }
         html += "</ul>";
+    }
+    html
+}
+
+/// The study's step 2 per load (the four methods per request count), and what the
+/// figures can be compared with.
+pub fn study_table(study: &StudyOutput) -> String {
+    let columns = ["throughput_rps", "throughput_tokens_per_s", "latency_mean_s", "latency_p95_s", "request_sla_violation_rate"].map(metric);
+    let r = &study.result;
+    let mut html = String::new();
+    if r.workload.starts_with("synthetic") {
+        html += r#"<p id="study-note">These runs use the synthetic BurstGPT-like workload: only the shapes of the figures compare with the published ones (the original's input, data/BurstGPT_sample.csv, is not in its repository). With your own BurstGPT file the numbers should match.</p>"#;
+    }
+    for load in &r.loads {
+        html += &format!(
+            r#"<table class="study-table"><caption>Step 2 at x{} load: the methods compared</caption><thead><tr><th scope="col">requests</th><th scope="col">method</th>"#,
+            load.rps_scaling
+        );
+        for m in &columns {
+            html += &format!(r#"<th scope="col">{}</th>"#, escape(m.label));
+        }
+        html += "</tr></thead><tbody>";
+        for run in &load.comparison {
+            html += &format!("<tr><td>{}</td><td>{}</td>", run.result.config.requests, escape(run.method.as_deref().unwrap_or("")));
+            for m in &columns {
+                html += &format!("<td>{}</td>", escape(&m.human(&run.result)));
+            }
+            html += "</tr>";
+        }
+        html += "</tbody></table>";
     }
     html
 }

@@ -8,39 +8,39 @@
 use std::cell::RefCell;
 
 use batchlab::config::Preset;
-use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
-use web_sys::{DragEvent, Element, Event, File, HtmlInputElement, HtmlSelectElement, MessageEvent, Worker};
+use web_sys::{DragEvent, Element, Event, File, HtmlInputElement, HtmlSelectElement, Worker};
 
 use crate::protocol::{Request, Response};
 use crate::state::UiState;
-use crate::worker::to_js;
 
 mod controls;
 mod results;
+mod worker_client;
 use controls::{read_state, show_values, write_state};
-use results::{download, show_plan, show_runs};
+use results::{download, show_plan, show_runs, show_study};
+use worker_client::{envelope, restart_worker, send, start_worker};
 
-const WORKER_URL: &str = "./worker-loader.js";
-
-/// The three jobs; a link with `show=<name>` starts one once the page is ready, so a
-/// shared link reproduces a figure.
+/// The four jobs; a link with `show=<name>` starts one once the page is ready, so a
+/// shared link reproduces a figure. The name is also the id of the job's button.
 #[derive(Clone, Copy, PartialEq)]
 enum Job {
     Run,
     Compare,
     Plan,
+    Study,
 }
 
 impl Job {
-    const ALL: [Job; 3] = [Job::Run, Job::Compare, Job::Plan];
+    const ALL: [Job; 4] = [Job::Run, Job::Compare, Job::Plan, Job::Study];
 
     fn name(self) -> &'static str {
         match self {
             Job::Run => "run",
             Job::Compare => "compare",
             Job::Plan => "plan",
+            Job::Study => "study",
         }
     }
 
@@ -49,6 +49,7 @@ impl Job {
             Job::Run => Request::Run { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
             Job::Compare => Request::Compare { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
             Job::Plan => Request::Plan { preset: s.preset, spec: s.to_plan_spec() },
+            Job::Study => Request::Study { preset: s.preset, spec: s.to_study_spec() },
         }
     }
 }
@@ -277,89 +278,6 @@ fn show_files() {
 
 // ----- the worker -----
 
-fn envelope(request: &Request, trace: Option<&File>, calibration: Option<&File>) -> JsValue {
-    let env = Object::new();
-    let req = to_js(request).unwrap_or(JsValue::NULL);
-    let _ = Reflect::set(&env, &"request".into(), &req);
-    let _ = Reflect::set(&env, &"trace".into(), &trace.map_or(JsValue::NULL, |f| f.clone().into()));
-    let _ = Reflect::set(&env, &"calibration".into(), &calibration.map_or(JsValue::NULL, |f| f.clone().into()));
-    env.into()
-}
-
-fn start_worker() {
-    let worker = match Worker::new(WORKER_URL) {
-        Ok(w) => w,
-        Err(e) => return show_error(&format!("cannot start the simulation worker: {e:?}")),
-    };
-    let generation = with(|a| {
-        a.generation += 1;
-        a.generation
-    });
-    let current = move || with(|a| a.generation) == generation;
-    let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-        if !current() {
-            return;
-        }
-        match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
-            Ok(r) => received(r),
-            Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
-        }
-    });
-    worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
-    onmessage.forget();
-    let onerror = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
-        if !current() {
-            return;
-        }
-        let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
-        if !with(|a| a.ready) {
-            // It never started (missing file, no wasm support): retrying would loop.
-            show_error(&format!("cannot start the simulation worker ({why})"));
-            return finish("failed: no simulation worker");
-        }
-        // A panic already reported its own message: keep that one.
-        if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
-            show_error(&format!("internal error: the simulation worker failed ({why}); it was restarted"));
-        }
-        finish("failed: the worker stopped");
-        restart_worker();
-    });
-    worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
-    onerror.forget();
-    with(|a| {
-        a.worker = Some(worker);
-        a.ready = false;
-    });
-}
-
-fn restart_worker() {
-    if let Some(w) = with(|a| a.worker.take()) {
-        w.terminate();
-    }
-    // Work sent to the old worker is gone, a file check included (a run re-parses it).
-    with(|a| {
-        a.pending.clear();
-        a.checking = None;
-    });
-    start_worker();
-}
-
-fn send(env: JsValue) {
-    let now = with(|a| {
-        if a.ready {
-            Some(a.worker.clone())
-        } else {
-            a.pending.push(env.clone());
-            None
-        }
-    });
-    if let Some(Some(w)) = now {
-        if let Err(e) = w.post_message(&env) {
-            show_error(&format!("internal error: cannot send to the worker: {e:?}"));
-        }
-    }
-}
-
 fn submit(job: Job) {
     if with(|a| a.busy_since.is_some()) {
         return;
@@ -381,7 +299,7 @@ fn submit(job: Job) {
 // ----- job lifecycle -----
 
 fn set_busy_ui(busy: bool) {
-    for id in ["run", "compare", "plan"] {
+    for id in Job::ALL.map(Job::name) {
         el(id).unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(busy);
     }
     el("cancel").unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(!busy);
@@ -477,6 +395,7 @@ fn received(r: Response) {
         Response::Run(out) => done(|| show_runs(std::slice::from_ref(&*out))),
         Response::Compare(outs) => done(|| show_runs(&outs)),
         Response::Plan(plan) => done(|| show_plan(&plan)),
+        Response::Study(study) => done(|| show_study(&study)),
         Response::Error { message, field } => {
             let message = match &field {
                 Some(f) => format!("{}: {message}", crate::state::field_words(f)),

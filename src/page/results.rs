@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlElement, Url};
 
 use super::{document, el, with};
-use crate::protocol::{PlanOutput, RunOutput};
-use crate::view::{bins_table, plan_charts, plan_table, run_charts, summary_table, Chart};
+use crate::protocol::{PlanOutput, RunOutput, StudyOutput};
+use crate::view::{bins_table, plan_charts, plan_table, run_charts, study_table, summary_table, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
     format!(r#"<button type="button" data-download="{index}">{}</button>"#, batchlab_charts::escape(label))
@@ -78,6 +78,32 @@ pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
     with(|a| a.downloads = downloads);
     let ok = plan.result.runs.iter().filter_map(|r| r.result.as_ref().ok());
     (plan.result.runs.len(), ok.map(|r| r.metrics.requests_completed).sum())
+}
+
+/// The final paper's study: its five figures, its step-2 tables, and every file.
+pub(super) fn show_study(study: &StudyOutput) -> (usize, u64) {
+    let mut downloads = Vec::new();
+    let charts = batchlab_charts::study::study_figures(&study.result)
+        .into_iter()
+        .map(|(path, svg)| Chart { file_name: path.rsplit('/').next().unwrap_or(&path).to_string(), svg })
+        .collect();
+    let charts = figures(charts, &mut downloads);
+    let mut links = String::new();
+    for (name, text) in &study.files {
+        // "stress_test_final/step1_grid_search.csv" -> "stress_test_final_step1_grid_search.csv"
+        let name = name.replace('/', "_");
+        links += &download_button(downloads.len(), &format!("Download {name}"));
+        downloads.push((name, "text/csv".into(), text.clone()));
+    }
+    el("summary").set_inner_html(&study_table(study));
+    el("token-pass").set_text_content(Some("Token pass: none (the study's metrics come from the schedule)"));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    let r = &study.result;
+    let runs = r.loads.iter().flat_map(|l| l.grid.iter().chain(&l.comparison));
+    let runs: Vec<_> = runs.chain(r.sensitivity.iter().flat_map(|s| s.k_runs.iter().chain(&s.gpu_runs).chain(&s.seed_runs))).collect();
+    (runs.len(), runs.iter().map(|s| s.result.metrics.requests_completed).sum())
 }
 
 pub(super) fn download(name: &str, mime: &str, text: &str) {

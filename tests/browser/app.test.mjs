@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
-  assertSvgChart, cancelRunningJob, chartNumber, cliHas, csvRecords, download, jobsDone, jsonWithoutWallClock, launch, openPage,
+  assertSvgChart, cancelRunningJob, chartNumber, cliHas, csvRecords, download, jobsDone, jsonWithoutWallClock, launch, openPage, parseSvg,
   ROOT, runCli, runJob, seen, setValue, summary, watchPage, withoutWallClock,
 } from "./helpers.mjs";
 
@@ -316,6 +316,45 @@ describe("BatchLab page", () => {
     assert.equal(analysis.text, readFileSync(join(out, `${prefix}_analysis.json`), "utf8"));
     assert.equal(await page.locator("#charts svg").count(), 5, "three paper figures (five charts)");
     assert.equal(await page.locator("#plan-table tbody tr").count(), 24);
+    await close();
+  });
+
+  test("the final paper's study capped at 1,000 requests: five figures and the files equal the CLI's", async () => {
+    const { page, errors, close } = await openPage(env);
+    await page.selectOption("#cap", "1000");
+    await runJob(page, "#study");
+    const out = runCli(["paper", "--preset", "paper", "--max-requests", "1000"]);
+    // The study's wall-clock column, blanked.
+    const withoutExecutionTime = (csv) => {
+      const lines = csv.split("\n");
+      const col = lines[0].split(",").indexOf("execution_time_s");
+      assert.ok(col > 0, "execution_time_s column");
+      return lines.map((line, i) => (i === 0 || line === "" ? line : line.replace(/,[^,]*,([^,]*)$/, ",,$1"))).join("\n");
+    };
+    for (const folder of ["stress_test_final", "stress_test_low_load", "stress_test_ultra_low_load"]) {
+      for (const [name, rows] of [["step1_grid_search", 48], ["step2_comparison", 4]]) {
+        const file = await download(page, `${folder}_${name}.csv`);
+        assert.equal(file.text.trimEnd().split("\n").length, rows + 1, `${folder}/${name}: header + ${rows} rows`);
+        assert.equal(withoutExecutionTime(file.text), withoutExecutionTime(readFileSync(join(out, folder, `${name}.csv`), "utf8")), `${folder}/${name}`);
+      }
+    }
+    for (const name of ["sensitivity_analysis.csv", "multi_seed_variance.csv"]) {
+      const file = await download(page, `figures_${name}`);
+      assert.equal(file.text, readFileSync(join(out, "figures", name), "utf8"), name);
+    }
+    // The five figures: drawn in the page, the same SVG as the CLI's, each one figure
+    // of three panels.
+    assert.equal(await page.locator("#charts figure").count(), 5);
+    for (const name of ["fig1_throughput_vs_gpu", "fig2_sla_pareto_frontier", "fig3_latency_throughput_tradeoff", "fig4_scheduler_comparison", "fig5_sensitivity_variance"]) {
+      const file = await download(page, `${name}.svg`);
+      assert.equal(file.text, readFileSync(join(out, "figures", `${name}.svg`), "utf8"), name);
+      const svg = await parseSvg(page, file.text);
+      assert.equal(svg.parseErrors, 0, name);
+      assert.equal(svg.panels, 3, `${name}: three panels`);
+    }
+    assert.equal(await page.locator(".study-table").count(), 3, "step 2 per load");
+    assert.match(await page.textContent("#study-note"), /only the shapes of the figures compare/);
+    assert.deepEqual(errors, []);
     await close();
   });
 

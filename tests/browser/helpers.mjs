@@ -142,6 +142,8 @@ export async function parseSvg(page, text) {
       width: root.getAttribute("width"),
       height: root.getAttribute("height"),
       label: root.getAttribute("aria-label"),
+      // Charts nested in a figure of several panels.
+      panels: all("svg").length - 1,
       texts: all("text").map((e) => e.textContent),
       // Each polyline's points as [x, y] pairs.
       polylines: all("polyline").map((e) => e.getAttribute("points").trim().split(/\s+/).map((p) => p.split(",").map(Number))),

@@ -51,6 +51,8 @@ pub enum Job {
     Compare { preset: Preset, config: Config },
     /// The three-step stress plan.
     Plan { preset: Preset, spec: PlanSpec },
+    /// The final paper's study.
+    Study { preset: Preset, spec: StudySpec },
 }
 
 /// How a run's token pass went: the device, and the seconds it took (shell's clock).
@@ -101,6 +103,7 @@ pub enum Outcome {
     Run(Box<RunOutput>),
     Compare(Vec<RunOutput>),
     Plan(Box<PlanOutput>),
+    Study(Box<StudyOutput>),
 }
 
 /// The user's files, parsed once; every job runs on them.
@@ -168,6 +171,7 @@ impl Session {
             Job::Check => Outcome::Checked { lines: self.describe_inputs()? },
             Job::Run { preset, config } => Outcome::Run(Box::new(self.run(*preset, config, hooks.clock, token_pass).await?)),
             Job::Compare { preset, config } => Outcome::Compare(self.compare(*preset, config, hooks, token_pass).await?),
+            Job::Study { preset, spec } => Outcome::Study(Box::new(self.study(*preset, spec, hooks)?)),
             Job::Plan { preset, spec } => Outcome::Plan(Box::new(self.plan(*preset, spec, hooks, token_pass, PLAN_PREFIX).await?)),
         })
     }
