@@ -365,30 +365,46 @@ pub fn plan_table(plan: &PlanOutput) -> String {
     html
 }
 
-/// The study's step 2 per load (the four methods per request count), and what the
-/// figures can be compared with.
+/// The study's step 2 per load (the four methods per request count) beside the published
+/// numbers of the same method and request count, and what the two can be compared on.
 pub fn study_table(study: &StudyOutput) -> String {
-    let columns = ["throughput_rps", "throughput_tokens_per_s", "latency_mean_s", "latency_p95_s", "request_sla_violation_rate"].map(metric);
+    use batchlab::study::published::{published, SOURCE};
     let r = &study.result;
     let mut html = String::new();
     if r.workload.starts_with("synthetic") {
         html += r#"<p id="study-note">These runs use the synthetic BurstGPT-like workload: only the shapes of the figures compare with the published ones (the original's input, data/BurstGPT_sample.csv, is not in its repository). With your own BurstGPT file the numbers should match.</p>"#;
     }
+    let pct = |a: f64, b: f64| if b != 0.0 && a.is_finite() && b.is_finite() { format!("{:+.0}%", 100.0 * (a - b) / b) } else { "–".into() };
     for load in &r.loads {
+        let reference = published(&load.folder, 2);
         html += &format!(
-            r#"<table class="study-table"><caption>Step 2 at x{} load: the methods compared</caption><thead><tr><th scope="col">requests</th><th scope="col">method</th>"#,
-            load.rps_scaling
+            concat!(
+                r#"<table class="study-table"><caption>Step 2 at x{} load: the methods compared, and published (source: {})</caption><thead><tr>"#,
+                r#"<th scope="col">requests</th><th scope="col">method</th><th scope="col">throughput</th><th scope="col">published</th><th scope="col">difference</th>"#,
+                r#"<th scope="col">latency mean</th><th scope="col">published</th><th scope="col">request SLA violations</th><th scope="col">published</th><th scope="col">published method</th></tr></thead><tbody>"#
+            ),
+            load.rps_scaling,
+            escape(SOURCE)
         );
-        for m in &columns {
-            html += &format!(r#"<th scope="col">{}</th>"#, escape(m.label));
-        }
-        html += "</tr></thead><tbody>";
-        for run in &load.comparison {
-            html += &format!("<tr><td>{}</td><td>{}</td>", run.result.config.requests, escape(run.method.as_deref().unwrap_or("")));
-            for m in &columns {
-                html += &format!("<td>{}</td>", escape(&m.human(&run.result)));
-            }
-            html += "</tr>";
+        for (i, run) in load.comparison.iter().enumerate() {
+            let m = &run.result.metrics;
+            let number = i % 4 + 1;
+            let p = reference.iter().find(|p| p.num_requests == run.result.config.requests && p.method_number() == Some(number as u32));
+            let value = |c: &str| p.and_then(|p| p.value(c)).unwrap_or(f64::NAN);
+            use batchlab::report::human::{duration, percent, with_unit};
+            html += &format!(
+                "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+                run.result.config.requests,
+                escape(run.method.as_deref().unwrap_or("")),
+                with_unit(m.throughput_rps, "req/s"),
+                with_unit(value("throughput_req_s"), "req/s"),
+                pct(m.throughput_rps, value("throughput_req_s")),
+                duration(m.latency_mean_s),
+                duration(value("avg_latency_s")),
+                percent(m.request_sla_violation_rate),
+                percent(value("request_sla_pct") / 100.0),
+                escape(p.map_or("–", |p| p.method.as_str())),
+            );
         }
         html += "</tbody></table>";
     }

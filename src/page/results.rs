@@ -83,10 +83,18 @@ pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
 /// The final paper's study: its five figures, its step-2 tables, and every file.
 pub(super) fn show_study(study: &StudyOutput) -> (usize, u64) {
     let mut downloads = Vec::new();
-    let charts = batchlab_charts::study::study_figures(&study.result)
-        .into_iter()
-        .map(|(path, svg)| Chart { file_name: path.rsplit('/').next().unwrap_or(&path).to_string(), svg })
-        .collect();
+    // Each figure, then the same figure drawn from the published numbers beside it.
+    let ours = batchlab_charts::study::study_figures(&study.result);
+    let published = batchlab_charts::study::published_figures();
+    let name = |path: &str, prefix: &str| format!("{prefix}{}", path.rsplit('/').next().unwrap_or(path));
+    let mut charts = Vec::new();
+    for (path, svg) in ours {
+        let twin = published.iter().find(|(p, _)| name(p, "") == name(&path, ""));
+        charts.push(Chart { file_name: name(&path, ""), svg });
+        if let Some((p, svg)) = twin {
+            charts.push(Chart { file_name: name(p, "published_"), svg: svg.clone() });
+        }
+    }
     let charts = figures(charts, &mut downloads);
     let mut links = String::new();
     for (name, text) in &study.files {

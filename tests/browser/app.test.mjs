@@ -342,17 +342,25 @@ describe("BatchLab page", () => {
       const file = await download(page, `figures_${name}`);
       assert.equal(file.text, readFileSync(join(out, "figures", name), "utf8"), name);
     }
-    // The five figures: drawn in the page, the same SVG as the CLI's, each one figure
-    // of three panels.
-    assert.equal(await page.locator("#charts figure").count(), 5);
+    // The five figures, each beside the same figure drawn from the published numbers:
+    // drawn in the page, the same SVG as the CLI's, each one figure of three panels.
+    assert.equal(await page.locator("#charts figure").count(), 10);
     for (const name of ["fig1_throughput_vs_gpu", "fig2_sla_pareto_frontier", "fig3_latency_throughput_tradeoff", "fig4_scheduler_comparison", "fig5_sensitivity_variance"]) {
-      const file = await download(page, `${name}.svg`);
-      assert.equal(file.text, readFileSync(join(out, "figures", `${name}.svg`), "utf8"), name);
-      const svg = await parseSvg(page, file.text);
-      assert.equal(svg.parseErrors, 0, name);
-      assert.equal(svg.panels, 3, `${name}: three panels`);
+      for (const [download_name, cli_path] of [[`${name}.svg`, ["figures", `${name}.svg`]], [`published_${name}.svg`, ["figures", "published", `${name}.svg`]]]) {
+        const file = await download(page, download_name);
+        assert.equal(file.text, readFileSync(join(out, ...cli_path), "utf8"), download_name);
+        const svg = await parseSvg(page, file.text);
+        assert.equal(svg.parseErrors, 0, download_name);
+        assert.equal(svg.panels, 3, `${download_name}: three panels`);
+      }
     }
+    assert.match((await parseSvg(page, (await download(page, "published_fig1_throughput_vs_gpu.svg")).text)).label, /^Published \(f1be833\)/);
+    // Step 2 per load, beside the published row of the same method and request count.
     assert.equal(await page.locator(".study-table").count(), 3, "step 2 per load");
+    const first = await page.locator(".study-table").first().locator("tbody tr").first().locator("td").allTextContents();
+    assert.equal(first[1], "1. Static FIFO (1 GPU)");
+    assert.equal(first[3], "0.531 req/s", "published static FIFO at 1,000 requests, x100");
+    assert.equal(first[9], "1. Static FIFO (1 GPU)");
     assert.match(await page.textContent("#study-note"), /only the shapes of the figures compare/);
     assert.deepEqual(errors, []);
     await close();

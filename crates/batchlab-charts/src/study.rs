@@ -53,7 +53,7 @@ fn grid_runs(load: &LoadResult, n: usize, k: u32) -> impl Iterator<Item = &Study
 }
 
 /// Figure 1: throughput against GPUs, one line per K, per load.
-fn throughput_vs_gpus(study: &StudyResult, n: usize) -> String {
+fn throughput_vs_gpus(study: &StudyResult, n: usize, who: &str) -> String {
     let charts: Vec<String> = study
         .loads
         .iter()
@@ -69,12 +69,12 @@ fn throughput_vs_gpus(study: &StudyResult, n: usize) -> String {
             line_chart(&LineChart { title: &title, x_label: "GPUs", y_label: "throughput (tokens/s)", log_x: true, series, ..Default::default() })
         })
         .collect();
-    panels("Throughput vs GPU count", &charts)
+    panels(&format!("{who}Throughput vs GPU count"), &charts)
 }
 
 /// Figure 2: the lowest request-SLA violation rate over K at each GPU count, one line per
 /// request count, with the 5% and 10% targets.
-fn sla_frontier(study: &StudyResult) -> String {
+fn sla_frontier(study: &StudyResult, who: &str) -> String {
     let sizes: Vec<usize> = FIG2_SIZES.iter().copied().filter(|n| study.spec.sizes().contains(n)).collect();
     let sizes = if sizes.is_empty() { study.spec.sizes() } else { sizes };
     let charts: Vec<String> = study
@@ -109,11 +109,11 @@ fn sla_frontier(study: &StudyResult) -> String {
             })
         })
         .collect();
-    panels("Request-SLA violations vs GPU count (best K per GPU count)", &charts)
+    panels(&format!("{who}Request-SLA violations vs GPU count (best K per GPU count)"), &charts)
 }
 
 /// Figure 3: p95 latency against throughput, every GPU count, one colour per K.
-fn latency_throughput(study: &StudyResult, n: usize) -> String {
+fn latency_throughput(study: &StudyResult, n: usize, who: &str) -> String {
     let charts: Vec<String> = study
         .loads
         .iter()
@@ -137,12 +137,12 @@ fn latency_throughput(study: &StudyResult, n: usize) -> String {
             })
         })
         .collect();
-    panels("Latency-throughput trade-off", &charts)
+    panels(&format!("{who}Latency-throughput trade-off"), &charts)
 }
 
 /// Figure 4: step 2's four methods at each load: request-SLA violations, throughput,
 /// p95 latency (log).
-fn scheduler_comparison(study: &StudyResult, n: usize) -> String {
+fn scheduler_comparison(study: &StudyResult, n: usize, who: &str) -> String {
     let labels: Vec<String> = study.loads.iter().map(|l| load_label(l.rps_scaling)).collect();
     let categories: Vec<&str> = labels.iter().map(String::as_str).collect();
     let values = |f: &dyn Fn(&StudyRun) -> f64| -> Vec<(String, Vec<f64>)> {
@@ -163,7 +163,7 @@ fn scheduler_comparison(study: &StudyResult, n: usize) -> String {
         bar_chart_on(&title("throughput"), "tokens/s", &categories, &values(&|r| r.result.metrics.throughput_tokens_per_s), false),
         bar_chart_on(&title("latency"), "p95 latency (s, log)", &categories, &values(&|r| r.result.metrics.latency_p95_s), true),
     ];
-    panels("Scheduler comparison", &charts)
+    panels(&format!("{who}Scheduler comparison"), &charts)
 }
 
 /// The coefficient of variation of `xs`, percent (population standard deviation).
@@ -179,7 +179,7 @@ fn refs(v: &[String]) -> Vec<&str> {
 }
 
 /// Figure 5: sensitivity to K and to the GPU count, and the spread over seeds.
-fn sensitivity(s: &Sensitivity) -> String {
+fn sensitivity(s: &Sensitivity, who: &str) -> String {
     let sla = |r: &StudyRun| r.result.metrics.request_sla_violation_rate * 100.0;
     let k_labels: Vec<String> = s.k_runs.iter().map(|r| format!("K={}", r.result.config.k_bins)).collect();
     let g_labels: Vec<String> = s.gpu_runs.iter().map(|r| format!("{} GPUs", r.result.config.gpus)).collect();
@@ -213,21 +213,35 @@ fn sensitivity(s: &Sensitivity) -> String {
             false,
         ),
     ];
-    panels(&format!("Sensitivity and variance ({} requests, x10 load)", size_label(n)), &charts)
+    panels(&format!("{who}Sensitivity and variance ({} requests, x10 load)", size_label(n)), &charts)
 }
 
 /// The figures the study's runs allow: (path, SVG).
 pub fn study_figures(study: &StudyResult) -> Vec<(String, String)> {
+    figures(study, "")
+}
+
+/// The same five figures drawn from the published numbers (`batchlab::study::published`),
+/// titled as such, at `figures/published/`.
+pub fn published_figures() -> Vec<(String, String)> {
+    let who = "Published (f1be833): ";
+    figures(&batchlab::study::published::study(), who)
+        .into_iter()
+        .map(|(path, svg)| (path.replace("figures/", "figures/published/"), svg))
+        .collect()
+}
+
+fn figures(study: &StudyResult, who: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     if !study.loads.is_empty() {
         let n = representative(study);
-        out.push((FIG1.to_string(), throughput_vs_gpus(study, n)));
-        out.push((FIG2.to_string(), sla_frontier(study)));
-        out.push((FIG3.to_string(), latency_throughput(study, n)));
-        out.push((FIG4.to_string(), scheduler_comparison(study, n)));
+        out.push((FIG1.to_string(), throughput_vs_gpus(study, n, who)));
+        out.push((FIG2.to_string(), sla_frontier(study, who)));
+        out.push((FIG3.to_string(), latency_throughput(study, n, who)));
+        out.push((FIG4.to_string(), scheduler_comparison(study, n, who)));
     }
     if let Some(s) = &study.sensitivity {
-        out.push((FIG5.to_string(), sensitivity(s)));
+        out.push((FIG5.to_string(), sensitivity(s, who)));
     }
     out
 }

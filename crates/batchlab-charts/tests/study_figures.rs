@@ -6,7 +6,7 @@ use batchlab::latency::CalibrationGrid;
 use batchlab::plan::Hooks;
 use batchlab::study::{run_study, StudySpec};
 use batchlab::workload::Source;
-use batchlab_charts::study::{study_figures, FIG1, FIG2, FIG3, FIG4, FIG5};
+use batchlab_charts::study::{published_figures, study_figures, FIG1, FIG2, FIG3, FIG4, FIG5};
 use batchlab_charts::tick_label;
 
 #[test]
@@ -44,4 +44,21 @@ fn five_figures_with_a_panel_per_load() {
     // Figure 5: 5 K bars, 2 x 5 GPU bars, 5 seed bars.
     assert_eq!(fig(FIG5).matches("<title>").count(), 5 + 10 + 5);
     assert!(fig(FIG5).contains("Seeds: SLA CV"));
+}
+
+#[test]
+fn the_published_figures_draw_the_published_numbers() {
+    let figures = published_figures();
+    let names: Vec<&str> = figures.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(names, [FIG1, FIG2, FIG3, FIG4, FIG5].map(|f| f.replace("figures/", "figures/published/")));
+    for (name, svg) in &figures {
+        assert!(svg.contains("Published (f1be833): "), "{name}");
+        assert_eq!(svg.matches("<svg").count(), 4, "{name}: three panels");
+        assert!(!svg.contains("NaN"), "{name}");
+    }
+    // Figure 1 at the published 100K: a line per K in {1, 4, 8, 16} over 8 GPU counts, per load.
+    assert!(figures[0].1.contains("High load (x100) (100K requests)"));
+    assert_eq!(figures[0].1.matches("<polyline").count(), 3 * 4);
+    // Figure 4: the published x100 static FIFO throughput at 100K requests, 498.8 tokens/s.
+    assert!(figures[3].1.contains(&format!("<title>{}</title>", tick_label(498.8))));
 }

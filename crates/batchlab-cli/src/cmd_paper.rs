@@ -1,7 +1,8 @@
 //! `batchlab paper`: the final paper's study (see `batchlab::study`) with a progress bar;
 //! writes each load's `step1_grid_search.csv` and `step2_comparison.csv` into
 //! OUT/<the original's folder for that load>/, figure 5's two CSVs and the five figures
-//! (SVG, `batchlab_charts::study`) into OUT/figures/, and prints step 2.
+//! (SVG, `batchlab_charts::study`) into OUT/figures/ with the same figures drawn from
+//! the published numbers in OUT/figures/published/, and prints step 2.
 
 use std::time::Instant;
 
@@ -95,7 +96,8 @@ pub fn run(args: PaperArgs) -> CliResult<()> {
         print_table(&columns, rows);
     }
     say!();
-    let figures = batchlab_charts::study::study_figures(&out.result);
+    let mut figures = batchlab_charts::study::study_figures(&out.result);
+    figures.extend(batchlab_charts::study::published_figures());
     for path in write_files(&args.out, &out.files)?.into_iter().chain(write_files(&args.out, &figures)?) {
         say!("Wrote {}", path.display());
     }

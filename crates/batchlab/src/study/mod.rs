@@ -19,6 +19,8 @@ use crate::plan::{Hooks, Progress};
 use crate::run::{simulate_run_with_schedule, RunResult};
 use crate::workload::{build, Source, Workload};
 
+pub mod published;
+
 
 /// The loads of the study (RPS scaling factors) and the folder each one's files went to.
 pub const STUDY_LOADS: [(f64, &str); 3] =
