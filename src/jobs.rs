@@ -108,7 +108,7 @@ mod tests {
 
         // The same run straight from the core, as the CLI's `run` does it.
         let source = Source::Synthetic(config.synthetic);
-        let workload = build(source, config.requests, config.load, config.predictor, config.seed).unwrap();
+        let workload = build(source, config.requests, &config).unwrap();
         let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), config.latency_mode).unwrap();
         let mut core = batchlab::simulate_run(&workload, &config, &model, &source.describe()).unwrap();
         assert_eq!(out.result.metrics, core.metrics);

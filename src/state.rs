@@ -126,7 +126,7 @@ impl UiState {
         let (predictor, sigma) = match c.predictor {
             Predictor::Noisy { sigma } => (PredictorChoice::Noisy, sigma),
             Predictor::Oracle => (PredictorChoice::Oracle, 0.5),
-            Predictor::Prompt | Predictor::Trace => (PredictorChoice::Prompt, 0.5),
+            Predictor::Prompt | Predictor::PromptNumpy | Predictor::Trace => (PredictorChoice::Prompt, 0.5),
         };
         UiState {
             preset,
@@ -163,7 +163,11 @@ impl UiState {
             d_sla_token_s: self.d_sla_token_s,
             d_sla_request_s: self.d_sla_request_s,
             predictor: match self.predictor {
-                PredictorChoice::Prompt => Predictor::Prompt,
+                // The preset's prompt predictor: compat and paper draw its noise as the original.
+                PredictorChoice::Prompt => match Config::preset(self.preset).predictor {
+                    Predictor::PromptNumpy => Predictor::PromptNumpy,
+                    _ => Predictor::Prompt,
+                },
                 PredictorChoice::Noisy => Predictor::Noisy { sigma: self.sigma },
                 PredictorChoice::Oracle => Predictor::Oracle,
             },

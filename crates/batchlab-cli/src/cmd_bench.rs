@@ -97,7 +97,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     let mut token_steps = 0u64;
     for _ in 0..args.repeat {
         let t0 = Instant::now();
-        let workload = build(source, config.requests, config.load, config.predictor, config.seed)?;
+        let workload = build(source, config.requests, &config)?;
         let t1 = Instant::now();
         let (result, schedule) = simulate_run_with_schedule(&workload, &config, &model, &source.describe())?;
         let t2 = Instant::now();

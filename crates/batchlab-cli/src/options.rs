@@ -54,6 +54,7 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "calibration" => "--calibration",
         "predictor" => "--predictor",
         "predictor.sigma" => "--predictor-sigma",
+        "keep_zero_output" => "--keep-zero-output",
         "load.factor" => "--rps-scaling",
         "synthetic" => "--synthetic",
         "synthetic.rate_rps" => "--poisson-rate",
@@ -99,6 +100,7 @@ fn preset_help(text: &str, value: impl Fn(&Config) -> String) -> String {
 fn predictor_name(p: &Predictor) -> String {
     match p {
         Predictor::Prompt => "prompt".into(),
+        Predictor::PromptNumpy => "prompt_numpy".into(),
         Predictor::Noisy { sigma } => format!("noisy (sigma {sigma})"),
         Predictor::Oracle => "oracle".into(),
         Predictor::Trace => "trace".into(),
@@ -153,6 +155,10 @@ pub struct ModelArgs {
     #[arg(long, value_name = "SIGMA", allow_negative_numbers = true, help_heading = "Workload",
           help = format!("Log-normal sigma of --predictor noisy; 0 is an oracle (implies --predictor noisy) [default: {DEFAULT_PREDICTOR_SIGMA}]"))]
     pub predictor_sigma: Option<f64>,
+
+    #[arg(long, value_name = "BOOL", help_heading = "Workload",
+          help = preset_help("Whether a trace's rows with 0 output tokens (failed requests) are requests of the run, as the original keeps them", |c| c.keep_zero_output.to_string()))]
+    pub keep_zero_output: Option<bool>,
 
     #[arg(long, value_name = "POLICY", value_parser = named::<BinPolicy>(), help_heading = "Scheduler",
           help = preset_help("Which non-empty bin an idle GPU serves next", |c| c.bin_policy.to_string()))]
@@ -305,6 +311,7 @@ impl ModelArgs {
             (None, None) => c.predictor,
             (kind, sigma) => Predictor::of_kind(kind.unwrap_or(PredictorKind::Noisy), sigma)?,
         };
+        set(&mut c.keep_zero_output, self.keep_zero_output);
         set(&mut c.bin_policy, self.bin_policy);
         set(&mut c.bin_boundary_sample, self.bin_sample);
         set(&mut c.bin_edge_rule, self.bin_edge_rule);

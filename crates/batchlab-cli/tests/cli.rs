@@ -65,7 +65,7 @@ fn run_loads_a_trace_in_the_seed_format() {
     let o = batchlab(&["run", "--trace", &trace, "--out", out.to_str().unwrap()]);
     assert_ok(&o);
     let text = stdout(&o);
-    assert!(text.contains("4 of 4 rows loaded"), "{text}");
+    assert!(text.contains("4 rows loaded"), "{text}");
     let (header, rows) = csv_rows(&read(&out.join("run.csv")));
     assert_eq!(column(&header, &rows[0], "requests"), "4");
     assert_eq!(column(&header, &rows[0], "requests_completed"), "4");
@@ -86,10 +86,15 @@ fn run_loads_burstgpt_native_columns_and_reports_a_failed_row() {
     let o = batchlab(&["run", "--trace", &trace, "--out", out.to_str().unwrap()]);
     assert_ok(&o);
     let text = stdout(&o);
-    assert!(text.contains("3 of 4 rows loaded"), "{text}");
+    assert!(text.contains("4 rows loaded"), "{text}");
     // The failed request (0 response tokens) is data row 2 = spreadsheet row 3.
-    assert!(text.contains("skipped 1 row(s)"), "{text}");
+    assert!(text.contains("1 row(s) with 0 output tokens"), "{text}");
     assert!(text.contains("first at row 3"), "{text}");
+    // The paper preset keeps it, as the original does; --keep-zero-output false leaves it out.
+    let (header, rows) = csv_rows(&read(&out.join("run.csv")));
+    assert_eq!(column(&header, &rows[0], "requests_completed"), "4");
+    let o = batchlab(&["run", "--trace", &trace, "--keep-zero-output", "false", "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
     let (header, rows) = csv_rows(&read(&out.join("run.csv")));
     assert_eq!(column(&header, &rows[0], "requests_completed"), "3");
 }

@@ -33,7 +33,7 @@ fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (f64, T) {
 fn main() -> Result<(), String> {
     let requests: usize = std::env::args().nth(1).map_or(Ok(1_000_000), |a| a.parse().map_err(|e| format!("requests: {e}")))?;
     let cfg = Config { requests, ..Config::preset(Preset::Paper) };
-    let w = build(Source::Synthetic(cfg.synthetic), requests, cfg.load, cfg.predictor, cfg.seed).map_err(|e| e.to_string())?;
+    let w = build(Source::Synthetic(cfg.synthetic), requests, &cfg).map_err(|e| e.to_string())?;
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).map_err(|e| e.to_string())?;
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "bench").map_err(|e| e.to_string())?;
     let slas = Slas::from_config(&cfg);

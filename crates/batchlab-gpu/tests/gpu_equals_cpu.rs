@@ -111,7 +111,7 @@ fn a_gap_on_a_bucket_edge_and_on_the_sla_threshold_lands_the_same_way() {
 
 fn paper_100k() -> (Workload, Schedule, LatencyModel, Config) {
     let cfg = Config::preset(Preset::Paper);
-    let w = build(Source::Synthetic(Synthetic::BurstGpt), 100_000, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, 42).unwrap();
+    let w = build(Source::Synthetic(Synthetic::BurstGpt), 100_000, &Config { load: Load::RpsScaling { factor: 200.0 }, predictor: Predictor::Prompt, seed: 42, ..Config::default() }).unwrap();
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).unwrap();
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "synthetic burstgpt").unwrap();
     (w, s, model, cfg)

@@ -30,14 +30,14 @@ fn generate(c: &mut Criterion) {
     let cfg = config();
     let source = Source::Synthetic(cfg.synthetic);
     c.bench_function("generate 1M synthetic requests", |b| {
-        b.iter(|| build(source, black_box(cfg.requests), cfg.load, cfg.predictor, cfg.seed).expect("valid workload"))
+        b.iter(|| build(source, black_box(cfg.requests), &cfg).expect("valid workload"))
     });
 }
 
 fn simulate(c: &mut Criterion) {
     let cfg = config();
     let source = Source::Synthetic(cfg.synthetic);
-    let workload = build(source, cfg.requests, cfg.load, cfg.predictor, cfg.seed).expect("valid workload");
+    let workload = build(source, cfg.requests, &cfg).expect("valid workload");
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).expect("built-in grid fits");
     let name = source.describe();
     c.bench_function("simulate 1M requests, multi_bin_dynamic, 4 GPUs, K = 8", |b| {

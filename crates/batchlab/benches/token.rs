@@ -29,7 +29,7 @@ fn token_pass(c: &mut Criterion) {
         ..Config::preset(Preset::Paper)
     };
     let source = Source::Synthetic(cfg.synthetic);
-    let workload = build(source, cfg.requests, cfg.load, cfg.predictor, cfg.seed).expect("valid workload");
+    let workload = build(source, cfg.requests, &cfg).expect("valid workload");
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).expect("built-in grid fits");
     let (_, schedule) = simulate_run_with_schedule(&workload, &cfg, &model, "bench").expect("valid run");
     let slas = Slas::from_config(&cfg);

@@ -267,7 +267,7 @@ pub async fn run_plan_with(
 ) -> Result<PlanResult> {
     spec.validate()?;
     let base = &spec.base;
-    let workload = build(source, spec.largest_n(), base.load, base.predictor, base.seed)?;
+    let workload = build(source, spec.largest_n(), base)?;
     let model = LatencyModel::new(calibration.clone(), base.latency_mode)?;
     let source_requests = workload.len();
     let mut r = Runner {

@@ -5,6 +5,8 @@
 //! the platform's libm, so a seed yields bit-identical numbers natively and in wasm32.
 //! (`sqrt` is exact under IEEE-754 everywhere, so the std one is fine.)
 
+pub mod numpy;
+
 use rand_core::{Rng, SeedableRng};
 use rand_pcg::Pcg64Mcg;
 

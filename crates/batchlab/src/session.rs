@@ -126,14 +126,17 @@ impl Session {
         self.trace.as_ref()
     }
 
-    /// What the files hold: rows loaded and skipped (and why), the grid's fit.
+    /// What the files hold: rows and failed requests, the grid's fit.
     pub fn describe_inputs(&self) -> Result<Vec<String>> {
         let mut lines = Vec::new();
         if let Some(t) = &self.trace {
             let r = &t.report;
-            let mut line = format!("{}: {} of {} rows loaded ({})", t.file, r.rows_loaded, r.rows_read, r.columns);
-            for s in &r.skipped {
-                line.push_str(&format!("; skipped {} row(s): {} (first at row {})", s.count, s.reason, s.first_row));
+            let mut line = format!("{}: {} rows loaded ({})", t.file, r.rows_read, r.columns);
+            if let Some(z) = &r.zero_output {
+                line.push_str(&format!(
+                    "; {} row(s) with 0 output tokens (failed requests, first at row {}): runs keep them only with keep_zero_output",
+                    z.count, z.first_row
+                ));
             }
             lines.push(line);
         }
@@ -232,7 +235,7 @@ impl Session {
     fn prepare(&self, preset: Preset, config: &Config) -> Result<(Workload, LatencyModel)> {
         config.validate()?;
         let model = LatencyModel::new(self.calibration(preset), config.latency_mode)?;
-        let workload = build(self.source(config), config.requests, config.load, config.predictor, config.seed)?;
+        let workload = build(self.source(config), config.requests, config)?;
         Ok((workload, model))
     }
 }

@@ -70,7 +70,7 @@ fn setup(c: &Case) -> (Workload, Config, LatencyModel) {
         predictor: Predictor::Trace,
         ..Config::preset(preset)
     };
-    let w = build(Source::Trace(&trace), c.requests, cfg.load, cfg.predictor, cfg.seed).unwrap();
+    let w = build(Source::Trace(&trace), c.requests, &cfg).unwrap();
     let model = LatencyModel::new(CalibrationGrid::for_preset(preset), cfg.latency_mode).unwrap();
     (w, cfg, model)
 }

@@ -31,7 +31,7 @@ fn a_run_is_the_cores_run_with_its_files_and_the_clock_times_it() {
     let out = now(session.run(Preset::Paper, &config, &clock, CpuTokenPass)).unwrap();
 
     let source = Source::Synthetic(config.synthetic);
-    let w = build(source, config.requests, config.load, config.predictor, config.seed).unwrap();
+    let w = build(source, config.requests, &config).unwrap();
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), config.latency_mode).unwrap();
     let mut core = batchlab::simulate_run(&w, &config, &model, &source.describe()).unwrap();
     // Clock reads: 1 (start), 2 and 3 around the token pass, 4 (end).
@@ -46,7 +46,7 @@ fn a_run_is_the_cores_run_with_its_files_and_the_clock_times_it() {
 fn a_short_trace_runs_every_request_it_holds_and_says_so_in_the_config() {
     let session = Session::open(&Inputs { trace: Some(trace_file(40)), calibration: None }).unwrap();
     let lines = session.describe_inputs().unwrap();
-    assert!(lines.len() == 1 && lines[0].starts_with("t.csv: 40 of 40 rows loaded"), "{lines:?}");
+    assert!(lines.len() == 1 && lines[0].starts_with("t.csv: 40 rows loaded"), "{lines:?}");
     let config = Config { requests: 1_000, ..Config::preset(Preset::Paper) };
     let out = now(session.run(Preset::Paper, &config, &|| 0.0, CpuTokenPass)).unwrap();
     assert_eq!(out.result.config.requests, 40);

@@ -4,7 +4,7 @@
 mod common;
 
 use batchlab::latency::CalibrationGrid;
-use batchlab::config::{Load, Predictor, Preset, SchedulerKind, Synthetic};
+use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind, Synthetic};
 use batchlab::engine::simulate;
 use batchlab::latency::LatencyModel;
 use batchlab::plan::{run_plan, Hooks, PlanSpec};
@@ -47,7 +47,7 @@ fn multi_bin_matches_closed_form_batch_time() {
 }
 
 fn synthetic(n: usize) -> Workload {
-    build(Source::Synthetic(Synthetic::BurstGpt), n, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, 42).unwrap()
+    build(Source::Synthetic(Synthetic::BurstGpt), n, &Config { load: Load::RpsScaling { factor: 200.0 }, predictor: Predictor::Prompt, seed: 42, ..Config::default() }).unwrap()
 }
 
 fn paper_model() -> LatencyModel {

@@ -13,117 +13,12 @@ use crate::error::{Error, Result};
 mod controller;
 mod named;
 mod scheduling;
+mod workload;
 pub use controller::{ControllerFeed, ControllerRules, SlaControllerConfig, SlaSignal};
 pub use scheduling::{BinEdgeRule, BinPolicy, Completion, EventOrder, SchedulerKind};
+pub use workload::{Load, Predictor, PredictorKind, Synthetic, SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA, NUMPY_MAX_SEED};
 pub(crate) use named::named_enum;
 pub use named::Named;
-
-/// Who decides a request's bin: an estimate of its output length.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Predictor {
-    /// `clamp(floor(1.5 * prompt^0.7 * LogNormal(0, 0.1)), 1, 4096)` — the original's.
-    Prompt,
-    /// `max(1, round(output * LogNormal(0, sigma)))`.
-    Noisy { sigma: f64 },
-    /// The true output length.
-    Oracle,
-    /// The trace's own `predicted_output_tokens` column (error if it has none).
-    Trace,
-}
-
-named_enum! {
-    /// The kinds of predictor, without their parameter.
-    pub enum PredictorKind for "predictor" {
-        /// From the prompt length only: clamp(floor(1.5 prompt^0.7 LogNormal(0, 0.1)), 1, 4096).
-        Prompt = "prompt",
-        /// The true output length times LogNormal(0, sigma).
-        Noisy = "noisy",
-        /// The true output length.
-        Oracle = "oracle",
-        /// The trace's predicted_output_tokens column.
-        Trace = "trace",
-    }
-}
-
-/// Sigma of the noisy predictor when none is given (CLI and page).
-pub const DEFAULT_PREDICTOR_SIGMA: f64 = 0.5;
-
-impl Predictor {
-    pub fn kind(self) -> PredictorKind {
-        match self {
-            Predictor::Prompt => PredictorKind::Prompt,
-            Predictor::Noisy { .. } => PredictorKind::Noisy,
-            Predictor::Oracle => PredictorKind::Oracle,
-            Predictor::Trace => PredictorKind::Trace,
-        }
-    }
-
-    /// The predictor of `kind`; `sigma` is the noisy one's parameter (default
-    /// `DEFAULT_PREDICTOR_SIGMA`) and an error for any other kind.
-    pub fn of_kind(kind: PredictorKind, sigma: Option<f64>) -> Result<Predictor> {
-        Ok(match (kind, sigma) {
-            (PredictorKind::Noisy, sigma) => Predictor::Noisy { sigma: sigma.unwrap_or(DEFAULT_PREDICTOR_SIGMA) },
-            (_, Some(_)) => return Err(Error::field("predictor.sigma", "applies only to the noisy predictor")),
-            (PredictorKind::Prompt, None) => Predictor::Prompt,
-            (PredictorKind::Oracle, None) => Predictor::Oracle,
-            (PredictorKind::Trace, None) => Predictor::Trace,
-        })
-    }
-}
-
-/// How arrival times of the source are turned into the run's arrival times.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Load {
-    /// Divide every arrival time by `factor` (200 in the original stress test).
-    RpsScaling { factor: f64 },
-    /// Keep the source's timestamps.
-    RealTimestamps,
-}
-
-/// The synthetic sources (a trace file is handed to the core separately, as bytes).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", tag = "kind")]
-pub enum Synthetic {
-    /// BurstGPT-like: bursty arrivals with a daily cycle, heavy-tailed correlated token counts (default).
-    BurstGpt,
-    /// Exponential inter-arrivals at `rate_rps` (before load scaling), same token counts.
-    Poisson { rate_rps: f64 },
-}
-
-named_enum! {
-    /// The kinds of synthetic source, without their parameter.
-    pub enum SyntheticKind for "synthetic" {
-        /// Bursty arrivals with a daily cycle, heavy-tailed token counts, fitted to BurstGPT.
-        BurstGpt = "burstgpt",
-        /// Exponential inter-arrivals at a given rate, same token counts.
-        Poisson = "poisson",
-    }
-}
-
-/// Rate of the Poisson source when none is given: BurstGPT's average (~0.27 req/s over
-/// its 61 days), so the default load scaling gives the usual ~54 req/s.
-pub const DEFAULT_POISSON_RATE: f64 = 0.27;
-
-impl Synthetic {
-    pub fn kind(self) -> SyntheticKind {
-        match self {
-            Synthetic::BurstGpt => SyntheticKind::BurstGpt,
-            Synthetic::Poisson { .. } => SyntheticKind::Poisson,
-        }
-    }
-
-    /// The source of `kind`; `rate_rps` is the Poisson one's parameter (default
-    /// `DEFAULT_POISSON_RATE`) and an error for BurstGPT.
-    pub fn of_kind(kind: SyntheticKind, rate_rps: Option<f64>) -> Result<Synthetic> {
-        match (kind, rate_rps) {
-            (SyntheticKind::Poisson, rate) => Ok(Synthetic::Poisson { rate_rps: rate.unwrap_or(DEFAULT_POISSON_RATE) }),
-            (SyntheticKind::BurstGpt, Some(_)) => Err(Error::field("synthetic.rate_rps", "applies only to the poisson source")),
-            (SyntheticKind::BurstGpt, None) => Ok(Synthetic::BurstGpt),
-        }
-    }
-}
 
 named_enum! {
     /// How the service time of a batch is computed from the calibration grid.
@@ -207,6 +102,10 @@ pub struct Config {
     pub event_order: EventOrder,
     pub latency_mode: LatencyMode,
     pub predictor: Predictor,
+    /// Whether a trace's rows with 0 output tokens (failed requests) are requests of the
+    /// run, as the original keeps them (they take part in batches and in the predictor's
+    /// stream), or are left out. Traces only: synthetic requests have at least one token.
+    pub keep_zero_output: bool,
     pub load: Load,
     pub synthetic: Synthetic,
     pub requests: usize,
@@ -255,6 +154,7 @@ pub const FIELDS: &[&str] = &[
     "calibration",
     "predictor",
     "predictor.sigma",
+    "keep_zero_output",
     "load.factor",
     "synthetic",
     "synthetic.rate_rps",
@@ -351,7 +251,9 @@ impl Config {
             // The presets that copy the original take its events as it did.
             event_order: EventOrder::OneAtATime,
             latency_mode: LatencyMode::Fit,
-            predictor: Predictor::Prompt,
+            // The original's predictions, numpy's stream included, on all its rows.
+            predictor: Predictor::PromptNumpy,
+            keep_zero_output: true,
             // `step1_grid_search.py` and `step2_comparison.py` scale arrivals by 100.
             load: Load::RpsScaling { factor: 100.0 },
             synthetic: Synthetic::BurstGpt,
@@ -390,6 +292,10 @@ impl Config {
                     feed: if preset == Preset::Compat { ControllerFeed::All } else { ControllerFeed::Limited },
                 },
                 d_sla_request_s: 1.0,
+                // first-results draws its noise from the run's own generator and leaves
+                // failed requests out.
+                predictor: if preset == Preset::Compat { Predictor::PromptNumpy } else { Predictor::Prompt },
+                keep_zero_output: preset == Preset::Compat,
                 event_order: if preset == Preset::Compat { EventOrder::OneAtATime } else { EventOrder::ByInstant },
                 ..paper
             },
@@ -477,6 +383,12 @@ impl Config {
         }
         if let Predictor::Noisy { sigma } = self.predictor {
             non_negative("predictor.sigma", sigma)?;
+        }
+        if self.predictor == Predictor::PromptNumpy && self.seed > NUMPY_MAX_SEED {
+            return Err(Error::field(
+                "seed",
+                format!("must be at most {NUMPY_MAX_SEED} with the prompt_numpy predictor, as numpy's (got {})", self.seed),
+            ));
         }
         if let Synthetic::Poisson { rate_rps } = self.synthetic {
             positive("synthetic.rate_rps", rate_rps)?;

@@ -91,7 +91,7 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
             "predictor",
             match c.predictor {
                 Predictor::Noisy { sigma } => format!("{}:{}", c.predictor.kind(), f(sigma)),
-                Predictor::Prompt | Predictor::Oracle | Predictor::Trace => c.predictor.kind().to_string(),
+                Predictor::Prompt | Predictor::PromptNumpy | Predictor::Oracle | Predictor::Trace => c.predictor.kind().to_string(),
             },
         ),
         ("calibration", text(&r.calibration)),

@@ -6,7 +6,7 @@ use super::plan::{batch_segments, batch_total_s, Constants};
 use super::*;
 use crate::bins::Bins;
 use crate::latency::CalibrationGrid;
-use crate::config::{LatencyMode, Load, Predictor, Preset, Synthetic};
+use crate::config::{Config, LatencyMode, Load, Predictor, Preset, Synthetic};
 use crate::engine::Batch;
 use crate::run::simulate_run_with_schedule;
 use crate::stats::percentiles;
@@ -149,7 +149,7 @@ fn requests_without_output_or_gaps_and_the_request_sla() {
 fn paper_run(n: usize, seed: u64, mode: LatencyMode) -> (Workload, Schedule, LatencyModel, Config) {
     let mut cfg = Config::preset(Preset::Paper);
     cfg.latency_mode = mode;
-    let w = build(Source::Synthetic(Synthetic::BurstGpt), n, Load::RpsScaling { factor: 200.0 }, Predictor::Prompt, seed).unwrap();
+    let w = build(Source::Synthetic(Synthetic::BurstGpt), n, &Config { load: Load::RpsScaling { factor: 200.0 }, predictor: Predictor::Prompt, seed, ..Config::default() }).unwrap();
     let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), mode).unwrap();
     let (_, s) = simulate_run_with_schedule(&w, &cfg, &model, "t").unwrap();
     (w, s, model, cfg)

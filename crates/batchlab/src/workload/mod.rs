@@ -13,11 +13,11 @@ pub mod predictor;
 pub mod synthetic;
 pub mod trace;
 
-use crate::config::{Load, Predictor, Synthetic};
+use crate::config::{Config, Load, Predictor, Synthetic};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
-pub use trace::{parse_trace, ImportReport, SkippedRows, TraceData};
+pub use trace::{parse_trace, ImportReport, TraceData, ZeroOutputRows};
 
 /// The requests of one run, as flat arrays indexed by request id, sorted by arrival.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -74,31 +74,23 @@ impl Source<'_> {
     }
 }
 
-/// Build the first `n` requests of `source`, scaled by `load`, with predictions from
-/// `predictor`, all randomness drawn from one generator seeded with `seed`.
-pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, seed: u64) -> Result<Workload> {
+/// Build the first `n` requests of `source` as `config` says: its load scaling, its
+/// predictor, its seed (all randomness is drawn from one generator seeded with it, but
+/// `prompt_numpy`'s, seeded with it too), and for a trace whether rows with 0 output
+/// tokens are requests (`keep_zero_output`) or are left out (then the first request
+/// left arrives at 0 and the first `n` others are taken).
+pub fn build(source: Source<'_>, n: usize, config: &Config) -> Result<Workload> {
     if n == 0 {
         return Err(Error::field("requests", "must be at least 1 (got 0)"));
     }
-    let mut rng = SimRng::new(seed);
+    let mut rng = SimRng::new(config.seed);
     let mut w = match source {
-        Source::Trace(t) => {
-            if t.arrival_s.is_empty() {
-                return Err(Error::input(&t.file, None, None, "the trace has no usable request"));
-            }
-            let n = n.min(t.arrival_s.len());
-            Workload {
-                arrival_s: t.arrival_s[..n].to_vec(),
-                prompt_tokens: t.prompt_tokens[..n].to_vec(),
-                output_tokens: t.output_tokens[..n].to_vec(),
-                predicted_output_tokens: Vec::new(),
-            }
-        }
+        Source::Trace(t) => from_trace(t, n, config.keep_zero_output)?,
         Source::Synthetic(kind) => synthetic::generate(kind, n, &mut rng),
     };
-    w.predicted_output_tokens = match (predictor, source) {
+    w.predicted_output_tokens = match (config.predictor, source) {
         (Predictor::Trace, Source::Trace(t)) => match &t.predicted_output_tokens {
-            Some(p) => p[..w.len()].to_vec(),
+            Some(p) => rows_of(t, n, config.keep_zero_output).map(|i| p[i]).collect(),
             None => {
                 return Err(Error::field(
                     "predictor",
@@ -109,9 +101,9 @@ pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, see
         (Predictor::Trace, Source::Synthetic(_)) => {
             return Err(Error::field("predictor", "'trace' needs a trace file with a predicted_output_tokens column"))
         }
-        (p, _) => predictor::predict_all(p, &w.prompt_tokens, &w.output_tokens, &mut rng),
+        (p, _) => predictor::predict_all(p, &w.prompt_tokens, &w.output_tokens, &mut rng, config.seed),
     };
-    if let Load::RpsScaling { factor } = load {
+    if let Load::RpsScaling { factor } = config.load {
         for a in &mut w.arrival_s {
             *a /= factor;
         }
@@ -119,9 +111,40 @@ pub fn build(source: Source<'_>, n: usize, load: Load, predictor: Predictor, see
     Ok(w)
 }
 
+/// The indices of the rows of `t` that make the first `n` requests.
+fn rows_of(t: &TraceData, n: usize, keep_zero_output: bool) -> impl Iterator<Item = usize> + '_ {
+    (0..t.arrival_s.len()).filter(move |&i| keep_zero_output || t.output_tokens[i] > 0).take(n)
+}
+
+/// The first `n` requests of a trace, its rows with 0 output tokens kept or left out.
+fn from_trace(t: &TraceData, n: usize, keep_zero_output: bool) -> Result<Workload> {
+    let rows: Vec<usize> = rows_of(t, n, keep_zero_output).collect();
+    let Some(&first) = rows.first() else {
+        return Err(Error::field(
+            "keep_zero_output",
+            format!("is off, and all {} rows of {} have 0 output tokens (failed requests)", t.arrival_s.len(), t.file),
+        ));
+    };
+    // Arrivals count from the first row of the file; from the first request when rows
+    // before it were left out (a subtraction only then, so other arrivals stay exact).
+    let start = t.arrival_s[first];
+    let arrival = |i: usize| if start == 0.0 { t.arrival_s[i] } else { t.arrival_s[i] - start };
+    Ok(Workload {
+        arrival_s: rows.iter().map(|&i| arrival(i)).collect(),
+        prompt_tokens: rows.iter().map(|&i| t.prompt_tokens[i]).collect(),
+        output_tokens: rows.iter().map(|&i| t.output_tokens[i]).collect(),
+        predicted_output_tokens: Vec::new(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A configuration that builds with these values (the rest is the default's).
+    fn cfg(load: Load, predictor: Predictor, seed: u64) -> Config {
+        Config { load, predictor, seed, keep_zero_output: false, ..Config::default() }
+    }
 
     #[test]
     fn a_built_workload_is_a_prefix_of_a_longer_one_predictions_included() {
@@ -129,11 +152,14 @@ mod tests {
             .expect("valid trace");
         let sources = [Source::Synthetic(Synthetic::BurstGpt), Source::Synthetic(Synthetic::Poisson { rate_rps: 3.0 })];
         for source in sources.into_iter().chain([Source::Trace(&trace)]) {
-            for predictor in [Predictor::Prompt, Predictor::Noisy { sigma: 0.5 }, Predictor::Oracle] {
-                let long = build(source, 3000, Load::RealTimestamps, predictor, 5).unwrap();
-                let short = build(source, 3, Load::RealTimestamps, predictor, 5).unwrap();
-                assert_eq!(long.prefix(3), short, "{} {predictor:?}", source.describe());
-                assert_eq!(long.predicted_output_tokens.len(), long.len());
+            for predictor in [Predictor::Prompt, Predictor::PromptNumpy, Predictor::Noisy { sigma: 0.5 }, Predictor::Oracle] {
+                for keep_zero_output in [false, true] {
+                    let c = Config { keep_zero_output, ..cfg(Load::RealTimestamps, predictor, 5) };
+                    let long = build(source, 3000, &c).unwrap();
+                    let short = build(source, 3, &c).unwrap();
+                    assert_eq!(long.prefix(3), short, "{} {predictor:?}", source.describe());
+                    assert_eq!(long.predicted_output_tokens.len(), long.len());
+                }
             }
         }
     }
@@ -141,24 +167,52 @@ mod tests {
     #[test]
     fn rps_scaling_divides_arrivals_and_trace_predictions_come_from_the_file() {
         let trace = parse_trace(b"time,prompt,output,predicted_output\n10,1,5,6\n12,2,7,8\n", "t.csv").unwrap();
-        let scaled = build(Source::Trace(&trace), 10, Load::RpsScaling { factor: 4.0 }, Predictor::Trace, 1).unwrap();
+        let scaled = build(Source::Trace(&trace), 10, &cfg(Load::RpsScaling { factor: 4.0 }, Predictor::Trace, 1)).unwrap();
         assert_eq!(scaled.arrival_s, vec![0.0, 0.5]);
         assert_eq!(scaled.predicted_output_tokens, vec![6, 8]);
     }
 
     #[test]
+    fn zero_output_rows_are_kept_or_left_out_as_configured() {
+        let trace = parse_trace(b"time,prompt,output,predicted_output\n10,1,0,6\n12,2,7,8\n13,3,0,9\n15,4,5,10\n", "t.csv").unwrap();
+        let keep = Config { keep_zero_output: true, ..cfg(Load::RealTimestamps, Predictor::Trace, 1) };
+        let all = build(Source::Trace(&trace), 10, &keep).unwrap();
+        assert_eq!(all.arrival_s, vec![0.0, 2.0, 3.0, 5.0]);
+        assert_eq!(all.output_tokens, vec![0, 7, 0, 5]);
+        assert_eq!(all.predicted_output_tokens, vec![6, 8, 9, 10]);
+        // Left out: the first request left arrives at 0; the first n are of those left.
+        let some = build(Source::Trace(&trace), 2, &Config { keep_zero_output: false, ..keep }).unwrap();
+        assert_eq!(some.arrival_s, vec![0.0, 3.0]);
+        assert_eq!((some.prompt_tokens, some.output_tokens), (vec![2, 4], vec![7, 5]));
+        assert_eq!(some.predicted_output_tokens, vec![8, 10]);
+        // The predictor's stream runs over the requests of the run: with the failed rows
+        // kept, request 1 takes the second draw; left out, the first.
+        let numpy = |keep_zero_output| {
+            let c = Config { keep_zero_output, ..cfg(Load::RealTimestamps, Predictor::PromptNumpy, 42) };
+            build(Source::Trace(&trace), 10, &c).unwrap().predicted_output_tokens
+        };
+        let (kept, left) = (numpy(true), numpy(false));
+        assert_eq!(kept.len(), 4);
+        assert_eq!(left, predictor::predict_all(Predictor::PromptNumpy, &[2, 4], &[7, 5], &mut SimRng::new(42), 42));
+        // A trace of failed requests only has nothing to run without them.
+        let failed = parse_trace(b"time,prompt,output\n1,2,0\n2,3,0\n", "f.csv").unwrap();
+        let e = build(Source::Trace(&failed), 10, &cfg(Load::RealTimestamps, Predictor::Prompt, 1)).unwrap_err();
+        assert_eq!(e.to_string(), "keep_zero_output: is off, and all 2 rows of f.csv have 0 output tokens (failed requests)");
+    }
+
+    #[test]
     fn trace_predictor_errors_name_the_option_and_the_file() {
         // Synthetic requests have no predictions to read.
-        let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
+        let e = build(Source::Synthetic(Synthetic::BurstGpt), 10, &cfg(Load::RealTimestamps, Predictor::Trace, 1)).unwrap_err();
         assert_eq!(e.to_string(), "predictor: 'trace' needs a trace file with a predicted_output_tokens column");
         // A trace without the column: the message names the file that lacks it.
         let trace = parse_trace(b"time,prompt,output\n0,1,5\n", "plain.csv").unwrap();
-        let e = build(Source::Trace(&trace), 10, Load::RealTimestamps, Predictor::Trace, 1).unwrap_err();
+        let e = build(Source::Trace(&trace), 10, &cfg(Load::RealTimestamps, Predictor::Trace, 1)).unwrap_err();
         assert_eq!(
             e.to_string(),
             "predictor: 'trace' needs a predicted_output_tokens column, which plain.csv lacks"
         );
-        let e = build(Source::Synthetic(Synthetic::BurstGpt), 0, Load::RealTimestamps, Predictor::Prompt, 1).unwrap_err();
+        let e = build(Source::Synthetic(Synthetic::BurstGpt), 0, &cfg(Load::RealTimestamps, Predictor::Prompt, 1)).unwrap_err();
         assert_eq!(e.to_string(), "requests: must be at least 1 (got 0)");
     }
 }

@@ -6,8 +6,13 @@
 //! seed, a sweep of `noisy` over sigma perturbs every request with the same normal draw
 //! scaled by sigma (common random numbers): the sweep shows the effect of sigma, not of
 //! a reshuffled noise stream.
+//!
+//! `prompt_numpy` draws instead from numpy's legacy generator seeded with the run's seed
+//! (`rng::numpy`), one lognormal per request in id order, and computes the formula as
+//! the original's Python does, so it predicts exactly what the original predicted.
 
 use crate::config::Predictor;
+use crate::rng::numpy::NumpyLegacy;
 use crate::rng::SimRng;
 
 use super::synthetic::normal_pair;
@@ -23,10 +28,16 @@ const PROMPT_MAX_PREDICTION: f64 = 4096.0;
 ///
 /// `Predictor::Trace` takes its values from the trace file, which `workload::build`
 /// handles before it ever calls this; given it here, the answer is the true output
-/// length (the best a trace's own column can be), never a panic.
-pub fn predict_all(p: Predictor, prompt: &[u32], output: &[u32], rng: &mut SimRng) -> Vec<u32> {
+/// length (the best a trace's own column can be), never a panic. `seed` seeds
+/// `prompt_numpy`'s own generator (at most `NUMPY_MAX_SEED`: larger seeds are cut to 32
+/// bits here, and refused by `Config::validate`).
+pub fn predict_all(p: Predictor, prompt: &[u32], output: &[u32], rng: &mut SimRng, seed: u64) -> Vec<u32> {
     match p {
         Predictor::Prompt => with_normals(prompt, rng, predict_from_prompt),
+        Predictor::PromptNumpy => {
+            let mut numpy = NumpyLegacy::new(seed as u32);
+            prompt.iter().map(|&p| predict_as_numpy(p, numpy.lognormal(0.0, PROMPT_NOISE_SIGMA))).collect()
+        }
         Predictor::Noisy { sigma } => with_normals(output, rng, |tokens, z| noisy(tokens, sigma, z)),
         Predictor::Oracle | Predictor::Trace => output.to_vec(),
     }
@@ -52,6 +63,13 @@ fn predict_from_prompt(prompt_tokens: u32, z: f64) -> u32 {
     let exponent = PROMPT_EXPONENT * libm::log(prompt_tokens as f64) + PROMPT_NOISE_SIGMA * z;
     let guess = PROMPT_COEFF * libm::exp(exponent);
     // Truncating a value clamped to [1, 4096] is its floor (and cheaper than `floor`).
+    guess.clamp(1.0, PROMPT_MAX_PREDICTION) as u32
+}
+
+/// The original's `max(1, min(int(prompt ** 0.7 * 1.5 * noise), 4096))`, operation for
+/// operation (a power, then two products), for a lognormal `noise`.
+fn predict_as_numpy(prompt_tokens: u32, noise: f64) -> u32 {
+    let guess = libm::pow(prompt_tokens as f64, PROMPT_EXPONENT) * PROMPT_COEFF * noise;
     guess.clamp(1.0, PROMPT_MAX_PREDICTION) as u32
 }
 
@@ -96,11 +114,11 @@ mod tests {
     fn noisy_with_sigma_zero_is_the_oracle_exactly() {
         let prompt: Vec<u32> = (0..5000).map(|i| 1 + i * 7 % 3000).collect();
         let output: Vec<u32> = (0..5000).map(|i| 1 + (i * 7919) % 7315).collect();
-        let noisy0 = predict_all(Predictor::Noisy { sigma: 0.0 }, &prompt, &output, &mut SimRng::new(11));
-        let oracle = predict_all(Predictor::Oracle, &prompt, &output, &mut SimRng::new(11));
+        let noisy0 = predict_all(Predictor::Noisy { sigma: 0.0 }, &prompt, &output, &mut SimRng::new(11), 11);
+        let oracle = predict_all(Predictor::Oracle, &prompt, &output, &mut SimRng::new(11), 11);
         assert_eq!(noisy0, output);
         assert_eq!(oracle, output);
-        let trace = predict_all(Predictor::Trace, &prompt, &output, &mut SimRng::new(11));
+        let trace = predict_all(Predictor::Trace, &prompt, &output, &mut SimRng::new(11), 11);
         assert_eq!(trace, output);
     }
 
@@ -111,19 +129,19 @@ mod tests {
         let mut rng = SimRng::new(42);
         let (pair0, pair1) = (normal_pair(&mut rng), normal_pair(&mut rng));
         let zs = [pair0.0, pair0.1, pair1.0, pair1.1];
-        let by_prompt = predict_all(Predictor::Prompt, &prompt, &output, &mut SimRng::new(42));
+        let by_prompt = predict_all(Predictor::Prompt, &prompt, &output, &mut SimRng::new(42), 42);
         let expected: Vec<u32> = prompt.iter().zip(&zs).map(|(&p, &z)| predict_from_prompt(p, z)).collect();
         assert_eq!(by_prompt[..4], expected[..]);
         assert_eq!(by_prompt.len(), 5);
         // The prefix property: predicting fewer requests gives the first ones unchanged.
-        let fewer = predict_all(Predictor::Prompt, &prompt[..3], &output[..3], &mut SimRng::new(42));
+        let fewer = predict_all(Predictor::Prompt, &prompt[..3], &output[..3], &mut SimRng::new(42), 42);
         assert_eq!(fewer[..], by_prompt[..3]);
-        let by_noise = predict_all(Predictor::Noisy { sigma: 0.3 }, &prompt, &output, &mut SimRng::new(42));
+        let by_noise = predict_all(Predictor::Noisy { sigma: 0.3 }, &prompt, &output, &mut SimRng::new(42), 42);
         let expected: Vec<u32> = output.iter().zip(&zs).map(|(&o, &z)| noisy(o, 0.3, z)).collect();
         assert_eq!(by_noise[..4], expected[..]);
         // The oracle consumes nothing from the stream.
         let mut rng = SimRng::new(42);
-        predict_all(Predictor::Oracle, &prompt, &output, &mut rng);
+        predict_all(Predictor::Oracle, &prompt, &output, &mut rng, 42);
         assert_eq!(rng.next_u64(), SimRng::new(42).next_u64());
     }
 
@@ -131,7 +149,7 @@ mod tests {
     fn noisy_predictions_spread_with_sigma() {
         let output = vec![100u32; 20_000];
         let spread = |sigma: f64| {
-            let p = predict_all(Predictor::Noisy { sigma }, &output, &output, &mut SimRng::new(5));
+            let p = predict_all(Predictor::Noisy { sigma }, &output, &output, &mut SimRng::new(5), 5);
             p.iter().map(|&x| (x as f64 - 100.0).abs()).sum::<f64>() / p.len() as f64
         };
         let (a, b, c) = (spread(0.0), spread(0.2), spread(0.8));

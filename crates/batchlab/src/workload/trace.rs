@@ -8,8 +8,8 @@
 //! optional offset `+hh:mm`, `+hhmm` or `+hh`), decided by the first data row. Rows
 //! must be in arrival order (an earlier timestamp is an error naming its row: the
 //! importer never reorders); ties keep row order (BurstGPT stamps whole seconds).
-//! Failed requests (0 response tokens) are skipped and counted in the report, never
-//! dropped silently.
+//! Failed requests (0 response tokens) are kept, counted in the report: whether a run
+//! includes them is the configuration's choice (`keep_zero_output`, see `workload::build`).
 //!
 //! Rows are counted as a spreadsheet shows them: the header is row 1. The import
 //! streams records through one reused `csv::ByteRecord` and parses fields in place, so
@@ -19,33 +19,34 @@ use csv::{ByteRecord, ErrorKind, ReaderBuilder, Trim};
 
 use crate::error::{Error, Result};
 
-/// A parsed trace: requests in row order, arrival times normalised to start at 0.
+/// A parsed trace: every row in order, arrival times measured from the first row's.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TraceData {
     /// The file name, used in every error and report.
     pub file: String,
     pub arrival_s: Vec<f64>,
     pub prompt_tokens: Vec<u32>,
+    /// 0 for a failed request (BurstGPT logs them).
     pub output_tokens: Vec<u32>,
     pub predicted_output_tokens: Option<Vec<u32>>,
     pub report: ImportReport,
 }
 
-/// What the import did: how many rows, which columns, what it skipped and why.
+/// What the import found: how many rows, which columns, how many failed requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {
     pub rows_read: usize,
-    pub rows_loaded: usize,
-    pub skipped: Vec<SkippedRows>,
+    /// Rows with 0 output tokens (failed requests), if any.
+    pub zero_output: Option<ZeroOutputRows>,
     /// e.g. "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', ..."
     pub columns: String,
 }
 
+/// The rows of a trace with 0 output tokens.
 #[derive(Debug, Clone, PartialEq)]
-pub struct SkippedRows {
-    pub reason: String,
+pub struct ZeroOutputRows {
     pub count: usize,
-    /// 1-based row number (header = row 1) of the first row skipped for this reason.
+    /// 1-based row number (header = row 1) of the first of them.
     pub first_row: usize,
 }
 
@@ -80,8 +81,6 @@ const PREDICTED_NAMES: &[&str] = &["predicted_output_tokens", "predicted_output_
 /// prompt + output always fits the u32 of `Workload::total_tokens`.
 const MAX_TOKENS: u64 = 100_000_000;
 
-const FAILED_REQUEST: &str = "failed request (0 response tokens)";
-
 /// Parse a trace CSV held in memory. `file` names it in errors.
 pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
     let mut reader = ReaderBuilder::new().has_headers(true).flexible(false).trim(Trim::All).from_reader(bytes);
@@ -96,10 +95,10 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
 
     let mut data = TraceData { file: file.to_string(), ..Default::default() };
     let mut predicted = columns.predicted.map(|_| Vec::new());
-    let mut failed: Option<SkippedRows> = None;
+    let mut failed: Option<ZeroOutputRows> = None;
     let mut format: Option<TimeFormat> = None;
     let mut previous: Option<(f64, usize)> = None; // (timestamp, its row)
-    let mut first_loaded: Option<f64> = None;
+    let mut first: Option<f64> = None;
     let mut record = ByteRecord::new();
     let mut row = 1;
     loop {
@@ -136,12 +135,10 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
         let output = tokens(columns.output)?;
         let guess = columns.predicted.map(tokens).transpose()?;
         if output == 0 {
-            let first = || SkippedRows { reason: FAILED_REQUEST.to_string(), count: 0, first_row: row };
-            failed.get_or_insert_with(first).count += 1;
-            continue;
+            failed.get_or_insert(ZeroOutputRows { count: 0, first_row: row }).count += 1;
         }
 
-        let arrival = time - *first_loaded.get_or_insert(time);
+        let arrival = time - *first.get_or_insert(time);
         if !arrival.is_finite() {
             return Err(Error::input(
                 file,
@@ -158,19 +155,9 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
         }
     }
 
-    data.report.rows_loaded = data.arrival_s.len();
-    data.report.skipped.extend(failed);
+    data.report.zero_output = failed;
     if data.report.rows_read == 0 {
         return Err(Error::input(file, None, None, "no data rows after the header"));
-    }
-    if data.report.rows_loaded == 0 {
-        let why: Vec<String> = data.report.skipped.iter().map(|s| format!("{} x {}", s.count, s.reason)).collect();
-        return Err(Error::input(
-            file,
-            None,
-            None,
-            format!("no usable row: all {} data rows were skipped ({})", data.report.rows_read, why.join(", ")),
-        ));
     }
     data.report.columns = columns.describe(format.unwrap_or(TimeFormat::Seconds));
     data.predicted_output_tokens = predicted;
@@ -480,8 +467,8 @@ mod tests {
         assert_eq!(t.prompt_tokens, vec![100, 5, 6]);
         assert_eq!(t.output_tokens, vec![20, 7, 8]);
         assert_eq!(t.predicted_output_tokens, None);
-        assert_eq!((t.report.rows_read, t.report.rows_loaded), (3, 3));
-        assert!(t.report.skipped.is_empty());
+        assert_eq!(t.report.rows_read, 3);
+        assert_eq!(t.report.zero_output, None);
         assert_eq!(
             t.report.columns,
             "arrival <- 'arrival_time' (seconds), prompt <- 'prompt_length', output <- 'output_length'"
@@ -489,7 +476,7 @@ mod tests {
     }
 
     #[test]
-    fn burstgpt_columns_are_detected_and_failed_requests_reported() {
+    fn burstgpt_columns_are_detected_and_failed_requests_kept_and_counted() {
         let csv = "Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n\
                    5,ChatGPT,472,18,490,Conversation log\n\
                    5,GPT-4,1020,0,1020,API log\n\
@@ -497,11 +484,11 @@ mod tests {
                    9,ChatGPT,0,0,0,API log\n\
                    9,GPT-4,0,3,3,API log\n";
         let t = parse(csv).unwrap();
-        assert_eq!(t.arrival_s, vec![0.0, 2.0, 4.0]);
-        assert_eq!(t.prompt_tokens, vec![472, 300, 0]);
-        assert_eq!(t.output_tokens, vec![18, 12, 3]);
-        assert_eq!((t.report.rows_read, t.report.rows_loaded), (5, 3));
-        assert_eq!(t.report.skipped, vec![SkippedRows { reason: FAILED_REQUEST.to_string(), count: 2, first_row: 3 }]);
+        assert_eq!(t.arrival_s, vec![0.0, 0.0, 2.0, 4.0, 4.0]);
+        assert_eq!(t.prompt_tokens, vec![472, 1020, 300, 0, 0]);
+        assert_eq!(t.output_tokens, vec![18, 0, 12, 0, 3]);
+        assert_eq!(t.report.rows_read, 5);
+        assert_eq!(t.report.zero_output, Some(ZeroOutputRows { count: 2, first_row: 3 }));
         assert_eq!(
             t.report.columns,
             "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', output <- 'Response tokens'; \
@@ -599,10 +586,9 @@ mod tests {
         );
         let e = error("time,prompt,total_tokens\n1,2,3\n");
         assert!(e.starts_with("t.csv, row 1: no output-tokens column: found 'time', 'prompt', 'total_tokens'"), "{e}");
-        assert_eq!(
-            error("time,prompt,output\n1,2,0\n2,3,0\n"),
-            "t.csv: no usable row: all 2 data rows were skipped (2 x failed request (0 response tokens))"
-        );
+        // Rows that are all failed requests are a trace (a run may leave them out).
+        let t = parse("time,prompt,output\n1,2,0\n2,3,0\n").unwrap();
+        assert_eq!(t.report.zero_output, Some(ZeroOutputRows { count: 2, first_row: 2 }));
     }
 
     #[test]
@@ -668,7 +654,7 @@ mod tests {
         // 14:00+02:00 is 12:00 UTC: the same instant, a tie, kept in row order.
         let t = parse("timestamp,prompt,output\n2023-05-10 12:00:00Z,1,1\n2023-05-10 14:00:00+02:00,2,2\n").unwrap();
         assert_eq!((t.arrival_s, t.prompt_tokens), (vec![0.0, 0.0], vec![1, 2]));
-        // Failed rows (0 output tokens) are checked for order too, before being skipped.
+        // Failed rows (0 output tokens) are checked for order too.
         let e = error("timestamp,prompt,output\n2023-05-10 12:00:00,1,1\n2023-05-10 11:59:59,1,0\n");
         assert!(e.starts_with("t.csv, row 3, column 'timestamp': timestamp '2023-05-10 11:59:59' is earlier"), "{e}");
     }
@@ -701,7 +687,7 @@ mod tests {
                 }
             };
             let mut tokens = || match rng.below(40) {
-                0 => "0".to_string(), // a failed request: skipped
+                0 => "0".to_string(), // a failed request: kept, counted
                 1 => "-3".to_string(),
                 2 => "1.5".to_string(),
                 3 => String::new(),
@@ -744,10 +730,9 @@ mod tests {
                         assert_eq!(t.arrival_s[0], 0.0, "normalised to start at 0");
                         assert!(t.arrival_s.iter().all(|a| a.is_finite()));
                         assert!(t.arrival_s.windows(2).all(|p| p[0] <= p[1]), "sorted");
-                        assert!(t.output_tokens.iter().all(|&o| o > 0), "failed requests skipped");
-                        let skipped: usize = t.report.skipped.iter().map(|s| s.count).sum();
-                        assert_eq!(t.report.rows_loaded, n);
-                        assert_eq!(t.report.rows_loaded + skipped, t.report.rows_read);
+                        let zeros = t.output_tokens.iter().filter(|&&o| o == 0).count();
+                        assert_eq!(t.report.zero_output.as_ref().map_or(0, |z| z.count), zeros, "failed requests counted");
+                        assert_eq!(t.report.rows_read, n);
                         assert!(t.report.rows_read <= rows, "{} rows read of {rows}", t.report.rows_read);
                     }
                     Err(e) => {
@@ -778,7 +763,7 @@ mod tests {
         let start = std::time::Instant::now();
         let t = parse_trace(csv.as_bytes(), "big.csv").unwrap();
         let took = start.elapsed();
-        println!("{} MB, {} rows loaded in {took:?}", csv.len() / 1_000_000, t.report.rows_loaded);
+        println!("{} MB, {} rows loaded in {took:?}", csv.len() / 1_000_000, t.arrival_s.len());
         assert_eq!(t.report.rows_read, 1_400_000);
     }
 }
