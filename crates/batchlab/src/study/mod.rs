@@ -218,7 +218,7 @@ pub fn run_study(source: Source<'_>, calibration: &CalibrationGrid, spec: &Study
             continue;
         }
         let base = Config { load: Load::RpsScaling { factor: rps }, ..spec.base.clone() };
-        let workload = build(source, largest, base.load, base.predictor, base.seed)?;
+        let workload = build(source, largest, &base)?;
         let at = |scheduler, gpus, k_bins, requests| Config { scheduler, gpus, k_bins, requests, ..base.clone() };
         let mut grid = Vec::new();
         for &n in &sizes {
@@ -258,7 +258,7 @@ fn run_sensitivity(r: &mut Runner<'_, '_>, source: Source<'_>, spec: &StudySpec)
         load: Load::RpsScaling { factor: SENSITIVITY_RPS },
         ..spec.base.clone()
     };
-    let workload = build(source, n, base.load, base.predictor, base.seed)?;
+    let workload = build(source, n, &base)?;
     let mut k_runs = Vec::new();
     for k in SENSITIVITY_K {
         k_runs.push(r.run(&workload, Config { k_bins: k, ..base.clone() }, None)?);
@@ -269,7 +269,7 @@ fn run_sensitivity(r: &mut Runner<'_, '_>, source: Source<'_>, spec: &StudySpec)
     }
     let mut seed_runs = Vec::new();
     for seed in SENSITIVITY_SEEDS {
-        let w = build(source, n, base.load, base.predictor, seed)?;
+        let w = build(source, n, &Config { seed, ..base.clone() })?;
         seed_runs.push(r.run(&w, Config { seed, ..base.clone() }, None)?);
     }
     Ok(Sensitivity { k_runs, gpu_runs, seed_runs })
