@@ -76,7 +76,7 @@ fn a_small_plan_equals_the_native_cli() {
 fn a_trace_run_equals_the_native_cli() {
     let trace = InputFile { name: "burstgpt_sample.csv".into(), bytes: include_bytes!("browser/fixtures/burstgpt_sample.csv").to_vec() };
     let session = Session::open(&Inputs { trace: Some(trace), calibration: None }).unwrap();
-    assert_eq!(session.trace().unwrap().report.rows_loaded, 597);
+    assert_eq!(session.trace().unwrap().report.rows_read, 600);
     let config = Config {
         requests: 1_000,
         gpus: 2,

@@ -9,7 +9,6 @@ use std::time::Instant;
 use batchlab::config::Preset;
 use batchlab::plan::{Hooks, Progress};
 use batchlab::report::metrics_table::metric;
-use batchlab::session::Session;
 use batchlab::study::{StudySpec, STUDY_LOADS};
 use clap::Args;
 
@@ -61,10 +60,7 @@ pub fn run(args: PaperArgs) -> CliResult<()> {
     spec.loads = parse_loads(&args.loads)?;
     spec.validate()?;
     options::validate(&spec.base)?;
-    let session = Session::open(&args.model.inputs()?)?;
-    for line in session.describe_inputs()? {
-        say!("{line}");
-    }
+    let session = args.model.open_session()?;
     let source = session.source(&spec.base).describe();
     say!("The final paper's study: {} run(s) on {source}, preset {preset}, seed {}.", spec.run_count(), spec.base.seed);
     if preset != Preset::Paper {

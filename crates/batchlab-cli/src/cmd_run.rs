@@ -7,7 +7,6 @@ use batchlab::config::{Config, Load, Preset, SchedulerKind};
 use batchlab::metrics::BinStats;
 use batchlab::report::{human, metrics_table};
 use batchlab::run::RunResult;
-use batchlab::session::Session;
 use batchlab::token::now;
 use clap::Args;
 
@@ -58,10 +57,7 @@ pub fn run(args: RunArgs) -> CliResult<()> {
     set(&mut config.k_bins, args.k);
     // Check the options before reading a possibly large trace.
     options::validate(&config)?;
-    let session = Session::open(&args.model.inputs()?)?;
-    for line in session.describe_inputs()? {
-        say!("{line}");
-    }
+    let session = args.model.open_session()?;
     // Look for a GPU (slow, once) before the clock starts: the wall time is the run's.
     backend.prepare()?;
     let started = Instant::now();

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use batchlab::plan::{Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
-use batchlab::session::{Session, PLAN_PREFIX};
+use batchlab::session::PLAN_PREFIX;
 use batchlab::token::now;
 use batchlab::report::metrics_table::metric;
 use clap::Args;
@@ -82,10 +82,7 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     // Check the options before reading a possibly large trace.
     spec.validate()?;
     options::validate(&spec.base)?;
-    let session = Session::open(&args.model.inputs()?)?;
-    for line in session.describe_inputs()? {
-        say!("{line}");
-    }
+    let session = args.model.open_session()?;
     let source = session.source(&spec.base).describe();
     say!("Stress plan: {} run(s) on {source}, preset {preset}, seed {}.", spec.run_count(), spec.base.seed);
     // Look for the GPU now, once for every run, and before the progress bar owns stderr.

@@ -8,7 +8,7 @@ use batchlab::config::{
     BinEdgeRule, BinPolicy, Completion, Config, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
-use batchlab::session::{InputFile, Inputs};
+use batchlab::session::{InputFile, Inputs, Session};
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::Args;
 
@@ -355,5 +355,14 @@ impl ModelArgs {
             }
         };
         Ok(Inputs { trace: read(&self.trace)?, calibration: read(&self.calibration)? })
+    }
+
+    /// Read and parse the files given, and say what they hold.
+    pub fn open_session(&self) -> CliResult<Session> {
+        let session = Session::open(&self.inputs()?)?;
+        for line in session.describe_inputs()? {
+            crate::output::say!("{line}");
+        }
+        Ok(session)
     }
 }

@@ -88,7 +88,7 @@ fn run_loads_burstgpt_native_columns_and_reports_a_failed_row() {
     let text = stdout(&o);
     assert!(text.contains("4 rows loaded"), "{text}");
     // The failed request (0 response tokens) is data row 2 = spreadsheet row 3.
-    assert!(text.contains("1 row(s) with 0 output tokens"), "{text}");
+    assert!(text.contains("1 of them with 0 output tokens"), "{text}");
     assert!(text.contains("first at row 3"), "{text}");
     // The paper preset keeps it, as the original does; --keep-zero-output false leaves it out.
     let (header, rows) = csv_rows(&read(&out.join("run.csv")));

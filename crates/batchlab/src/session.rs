@@ -134,7 +134,7 @@ impl Session {
             let mut line = format!("{}: {} rows loaded ({})", t.file, r.rows_read, r.columns);
             if let Some(z) = &r.zero_output {
                 line.push_str(&format!(
-                    "; {} row(s) with 0 output tokens (failed requests, first at row {}): runs keep them only with keep_zero_output",
+                    "; {} of them with 0 output tokens (failed requests, first at row {})",
                     z.count, z.first_row
                 ));
             }

@@ -82,47 +82,48 @@ fn write(rows: Vec<Vec<(&'static str, String)>>, empty_header: &[&str]) -> Strin
     out
 }
 
-/// `step1_grid_search.csv` of one load (the published one drops `avg_tbt_ms` only in step 2).
-pub fn step1_csv(load: &LoadResult) -> String {
-    let rows = load
-        .grid
+/// A file of `runs`: each row its leading cells (`lead`), then the shared metric cells
+/// without `skip`.
+fn runs_csv(runs: &[StudyRun], lead: impl Fn(&StudyRun) -> Vec<(&'static str, String)>, skip: &str, empty_header: &[&str]) -> String {
+    let rows = runs
         .iter()
         .map(|r| {
-            let c = &r.result.config;
-            let mut cells = vec![
-                ("timestamp", String::new()),
-                ("num_requests", c.requests.to_string()),
-                ("num_gpus", c.gpus.to_string()),
-                ("k_bins", c.k_bins.to_string()),
-                ("scheduler", c.scheduler.to_string()),
-            ];
-            cells.extend(metric_cells(r));
+            let mut cells = vec![("timestamp", String::new())];
+            cells.extend(lead(r));
+            cells.extend(metric_cells(r).into_iter().filter(|c| c.0 != skip));
             cells
         })
         .collect();
-    write(rows, &["timestamp", "num_requests", "num_gpus", "k_bins", "scheduler"])
+    write(rows, empty_header)
 }
 
-/// `step2_comparison.csv` of one load.
+/// `step1_grid_search.csv` of one load.
+pub fn step1_csv(load: &LoadResult) -> String {
+    let lead = |r: &StudyRun| {
+        let c = &r.result.config;
+        vec![
+            ("num_requests", c.requests.to_string()),
+            ("num_gpus", c.gpus.to_string()),
+            ("k_bins", c.k_bins.to_string()),
+            ("scheduler", c.scheduler.to_string()),
+        ]
+    };
+    runs_csv(&load.grid, lead, "", &["timestamp", "num_requests", "num_gpus", "k_bins", "scheduler"])
+}
+
+/// `step2_comparison.csv` of one load (the published one has no `avg_tbt_ms`).
 pub fn step2_csv(load: &LoadResult) -> String {
-    let rows = load
-        .comparison
-        .iter()
-        .map(|r| {
-            let c = &r.result.config;
-            let mut cells = vec![
-                ("timestamp", String::new()),
-                ("num_requests", c.requests.to_string()),
-                ("method", r.method.clone().unwrap_or_default()),
-                ("scheduler_type", c.scheduler.to_string()),
-                ("num_gpus", c.gpus.to_string()),
-                ("k_bins", c.k_bins.to_string()),
-            ];
-            cells.extend(metric_cells(r).into_iter().filter(|c| c.0 != "avg_tbt_ms"));
-            cells
-        })
-        .collect();
-    write(rows, &["timestamp", "num_requests", "method", "scheduler_type", "num_gpus", "k_bins"])
+    let lead = |r: &StudyRun| {
+        let c = &r.result.config;
+        vec![
+            ("num_requests", c.requests.to_string()),
+            ("method", r.method.clone().unwrap_or_default()),
+            ("scheduler_type", c.scheduler.to_string()),
+            ("num_gpus", c.gpus.to_string()),
+            ("k_bins", c.k_bins.to_string()),
+        ]
+    };
+    runs_csv(&load.comparison, lead, "avg_tbt_ms", &["timestamp", "num_requests", "method", "scheduler_type", "num_gpus", "k_bins"])
 }
 
 /// Figure 5's K and GPU runs (`figures/sensitivity_analysis.csv`, unrounded as
