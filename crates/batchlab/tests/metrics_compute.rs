@@ -223,3 +223,25 @@ fn token_sla_can_bind_exactly_when_the_slowest_step_exceeds_it() {
     assert!(bind(0.0288, 1.0), "28.8 ms < 28.9 ms");
     assert!(!bind(0.0289, 1.0), "28.9 ms > 28.887 ms");
 }
+
+#[test]
+fn a_latency_equal_to_the_request_sla_meets_it() {
+    // Latency 3 s against a 3 s request SLA: not a violation (strictly greater violates,
+    // as in both versions of the original); 2.999 s violates.
+    let w = workload(&[(0.0, 10, 20)]);
+    let s = schedule(1, 1, &[], &[0], &[(0, 0, 1.0, 3.0, &[0])]);
+    let m = |sla| compute(&w, &Config { d_sla_request_s: sla, ..paper() }, &exact_model(0.5, 0.01, 0.0), &s).0;
+    assert_eq!(m(3.0).request_sla_violation_rate, 0.0);
+    assert_eq!(m(2.999).request_sla_violation_rate, 1.0);
+}
+
+#[test]
+fn a_schedule_of_no_duration_reports_zero_rates_not_infinities() {
+    // One empty request served in no time at its arrival (a model with alpha = 0 would do
+    // it): the makespan is 0, and per-second rates are 0, not 0/0.
+    let w = workload(&[(5.0, 0, 0)]);
+    let s = schedule(1, 1, &[], &[0], &[(0, 0, 5.0, 5.0, &[0])]);
+    let (m, _) = compute(&w, &paper(), &exact_model(0.5, 0.01, 0.0), &s);
+    assert_eq!(m.makespan_s, 0.0);
+    assert_eq!((m.throughput_rps, m.throughput_tokens_per_s, m.gpu_util_mean), (0.0, 0.0, 0.0));
+}
