@@ -28,6 +28,16 @@ pub const STEP1_CONFIGS: [(SchedulerKind, u32); 5] = [
 pub const DEFAULT_STEP3_GPUS: u32 = 4;
 pub const COMPAT_STEP3_GPUS: u32 = 32;
 
+crate::config::named_enum! {
+    /// How the plan picks step 3's GPU count when none is given.
+    pub enum BestGpuRule for "plan.best_gpu_rule" {
+        /// The step-2 run with the highest capacity under SLA; ties to fewer GPUs.
+        Step2TiesToFewer = "step2_ties_to_fewer",
+        /// As dd5f07f: among every successful multi_bin_dynamic run with 1,000,000 requests and K = 8 (step 1's included, in plan order), the first with the highest capacity; none (a smaller cap) gives the default.
+        Original = "original",
+    }
+}
+
 /// What to run. `PlanSpec::new(Preset::Paper)` is the full 34-run plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PlanSpec {
@@ -48,6 +58,8 @@ pub struct PlanSpec {
     pub bins_cached_per_k: bool,
     /// Step 3's GPU count when step 2 did not run or none of its runs succeeded.
     pub default_step3_gpus: u32,
+    /// How step 3's GPU count is chosen when none is given (`compat`: the original's rule).
+    pub best_gpu_rule: BestGpuRule,
     /// Everything else (preset values, seed, load, predictor, SLAs).
     pub base: Config,
 }
@@ -63,6 +75,7 @@ impl PlanSpec {
             k_bins: base.k_bins,
             bins_cached_per_k: preset == Preset::Compat,
             default_step3_gpus: if preset == Preset::Compat { COMPAT_STEP3_GPUS } else { DEFAULT_STEP3_GPUS },
+            best_gpu_rule: if preset == Preset::Compat { BestGpuRule::Original } else { BestGpuRule::Step2TiesToFewer },
             base,
         }
     }
@@ -297,6 +310,10 @@ pub async fn run_plan_with(
     }
     let (best, origin) = match spec.best_gpu_count {
         Some(g) => (g, "given".to_string()),
+        None if spec.best_gpu_rule == BestGpuRule::Original => match best_gpus_as_the_original(&r.runs) {
+            Some(g) => (g, "the original's rule: best 1M-request K = 8 run by capacity under SLA".to_string()),
+            None => (spec.default_step3_gpus, format!("default {} (no 1M-request K = 8 run)", spec.default_step3_gpus)),
+        },
         None if spec.steps[1] => match best_gpus_by_capacity(&r.runs) {
             Some(g) => (g, "best of step 2 by capacity under SLA".to_string()),
             None => (spec.default_step3_gpus, format!("default {} (no step-2 run succeeded)", spec.default_step3_gpus)),
@@ -331,6 +348,25 @@ pub fn best_gpus_by_capacity(runs: &[PlanRun]) -> Option<u32> {
         }
         if best.is_none_or(|(bc, bg)| c > bc || (c == bc && g < bg)) {
             best = Some((c, g));
+        }
+    }
+    best.map(|(_, g)| g)
+}
+
+/// dd5f07f's choice of step 3's GPU count: among the successful multi_bin_dynamic runs
+/// with exactly 1,000,000 requests and K = 8 (steps 1 and 2), in plan order, the first
+/// with the highest capacity under SLA (Python's `max`).
+pub fn best_gpus_as_the_original(runs: &[PlanRun]) -> Option<u32> {
+    let mut best: Option<(f64, u32)> = None;
+    for run in runs {
+        let Ok(res) = &run.result else { continue };
+        let c = &res.config;
+        if c.scheduler != SchedulerKind::MultiBinDynamic || c.requests != 1_000_000 || c.k_bins != 8 {
+            continue;
+        }
+        let capacity = res.metrics.capacity_under_sla_rps;
+        if best.is_none_or(|(b, _)| capacity > b) {
+            best = Some((capacity, c.gpus));
         }
     }
     best.map(|(_, g)| g)

@@ -7,7 +7,7 @@ mod common;
 
 use batchlab::analysis::{analyse, trend, Analysis, Trend};
 use batchlab::config::{Preset, SchedulerKind};
-use batchlab::plan::{best_gpus_by_capacity, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
+use batchlab::plan::{best_gpus_as_the_original, best_gpus_by_capacity, BestGpuRule, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
 use batchlab::run::RunResult;
 
 /// A successful run with the given configuration and headline metrics.
@@ -57,6 +57,29 @@ fn best_gpu_count_ignores_other_steps_failed_runs_and_missing_capacities() {
     assert_eq!(best_gpus_by_capacity(&runs), Some(2));
     assert_eq!(best_gpus_by_capacity(&runs[..4]), None);
     assert_eq!(best_gpus_by_capacity(&[]), None);
+}
+
+#[test]
+fn compat_picks_step_3s_gpus_as_the_original() {
+    assert_eq!(PlanSpec::new(Preset::Compat).best_gpu_rule, BestGpuRule::Original);
+    assert_eq!(PlanSpec::new(Preset::Paper).best_gpu_rule, BestGpuRule::Step2TiesToFewer);
+    let at = |step, gpus, k, n, cap| run(step, SchedulerKind::MultiBinDynamic, gpus, k, n, 10.0, 1.0, cap);
+    let runs = vec![
+        at(1, 4, 8, 1_000_000, 9.0),  // step 1's 1M runs count
+        at(2, 2, 8, 1_000_000, 9.0),  // a tie: the first in plan order stays
+        at(2, 8, 8, 100_000, 50.0),   // not 1M requests
+        at(3, 16, 4, 1_000_000, 60.0), // not K = 8
+        run(1, SchedulerKind::StaticFifo, 1, 1, 1_000_000, 10.0, 1.0, 70.0),
+        failed(2, "step2 GPUs=32"),
+    ];
+    assert_eq!(best_gpus_as_the_original(&runs), Some(4));
+    // With a cap below 1M no run qualifies: the caller falls back to 32 GPUs.
+    assert_eq!(best_gpus_as_the_original(&runs[2..]), None);
+    let mut spec = PlanSpec::new(Preset::Compat);
+    (spec.steps, spec.max_requests, spec.max_gpus) = ([false, true, true], 300, 2);
+    let plan = common::plan_failing(Preset::Compat, &spec, &|_| false);
+    assert_eq!(plan.best_gpu_count, Some(32));
+    assert!(plan.best_gpu_count_origin.contains("no 1M-request K = 8 run"), "{}", plan.best_gpu_count_origin);
 }
 
 /// A tiny plan over the synthetic source whose token pass fails on the calls `fail`
