@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::{LatencyMode, Preset};
+use crate::csv_input::{Field, Rows, Table};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -55,10 +56,13 @@ const RTX4080_SECONDS: [[f64; 5]; 6] = [
     [1.04, 2.01, 3.95, 7.83, 15.59],
 ];
 
-/// Header names accepted for each column (compared case-insensitively), canonical first.
-const BATCH_NAMES: [&str; 2] = ["batch_size", "batch"];
-const LENGTH_NAMES: [&str; 2] = ["max_seq_len", "seq_len"];
-const LATENCY_NAMES: [&str; 4] = ["mean_latency_sec", "latency", "latency_s", "mean_latency_s"];
+/// The grid CSV's columns and their accepted spellings, canonical first (compared by
+/// `csv_input`'s one header rule: case, spaces and punctuation ignored).
+const GRID_FIELDS: [Field; 3] = [
+    Field { spellings: &["batch_size", "batch"], required: true },
+    Field { spellings: &["max_seq_len", "seq_len"], required: true },
+    Field { spellings: &["mean_latency_sec", "latency", "latency_s", "mean_latency_s"], required: true },
+];
 
 /// Below this `1 - r^2` between the two centred regressors (L and L(b-1)/b), the
 /// normal equations are treated as singular: the grid cannot separate beta from gamma.
@@ -108,43 +112,20 @@ impl CalibrationGrid {
     /// and extra columns allowed), then check that it can be fitted. The grid's name is
     /// `file`.
     pub fn parse_csv(bytes: &[u8], file: &str) -> Result<Self> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .trim(csv::Trim::All)
-            .from_reader(bytes);
-        let mut records = reader.byte_records();
-
-        let csv_error = |e: csv::Error| {
-            let row = e.position().map(|p| p.line() as usize);
-            Error::input(file, row, None, format!("unreadable CSV: {e}"))
-        };
-        let header = match records.next() {
-            Some(r) => r.map_err(csv_error)?,
-            None => return Err(empty_file(file)),
-        };
-        if header.iter().all(|f| f.is_empty()) {
-            return Err(empty_file(file));
-        }
-        let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).to_string()).collect();
-        let batch_col = find_column(&names, &BATCH_NAMES, file)?;
-        let length_col = find_column(&names, &LENGTH_NAMES, file)?;
-        let latency_col = find_column(&names, &LATENCY_NAMES, file)?;
+        let (mut table, columns) = Table::open(bytes, file, &GRID_FIELDS, Rows::Ragged)?;
+        let [batch_col, length_col, latency_col] = [0, 1, 2].map(|i| columns[i].unwrap_or_default());
 
         let mut points = Vec::new();
         let mut first_row_of: BTreeMap<(u32, u32), usize> = BTreeMap::new();
-        for (index, record) in records.enumerate() {
-            let record = record.map_err(csv_error)?;
-            // The record's line as a spreadsheet numbers it (header = 1); index + 2 if unknown.
-            let row = record.position().map_or(index + 2, |p| p.line() as usize);
-            let cell = |col: usize| Cell { file, row, column: &names[col], bytes: record.get(col) };
+        let mut record = csv::ByteRecord::new();
+        while let Some(row) = table.next_row(&mut record)? {
+            let cell = |col: usize| table.cell(&record, row, col);
             let batch_size = cell(batch_col).positive_integer()?;
             let max_seq_len = cell(length_col).positive_integer()?;
             let latency_s = cell(latency_col).number()?;
             if !(latency_s.is_finite() && latency_s > 0.0) {
-                let column = &names[latency_col];
-                return Err(Error::input(file, Some(row), Some(column), format!("latency must be a positive finite number of seconds, got {latency_s}")));
+                return Err(cell(latency_col)
+                    .error(format!("latency must be a positive finite number of seconds, got {latency_s}")));
             }
             if let Some(first) = first_row_of.insert((batch_size, max_seq_len), row) {
                 return Err(Error::input(
@@ -294,69 +275,6 @@ impl CalibrationGrid {
             return Err(fail("the least-squares fit is not finite".into()));
         }
         Ok(LatencyFit { alpha_s: alpha, beta_s: beta, gamma, r2 })
-    }
-}
-
-fn empty_file(file: &str) -> Error {
-    Error::input(file, None, None, "empty file: expected a header with batch_size, max_seq_len, mean_latency_sec")
-}
-
-/// Index of the one header column named by any of `accepted` (case-insensitive).
-fn find_column(names: &[String], accepted: &[&str], file: &str) -> Result<usize> {
-    let matches: Vec<usize> = (0..names.len())
-        .filter(|&i| accepted.iter().any(|a| names[i].eq_ignore_ascii_case(a)))
-        .collect();
-    match matches.as_slice() {
-        [i] => Ok(*i),
-        [] => {
-            let also = accepted[1..].join(", ");
-            let found = names.iter().map(|n| format!("'{n}'")).collect::<Vec<_>>().join(", ");
-            Err(Error::input(
-                file,
-                Some(1),
-                Some(accepted[0]),
-                format!("missing column (also accepted: {also}); found {found}"),
-            ))
-        }
-        [a, b, ..] => Err(Error::input(
-            file,
-            Some(1),
-            Some(accepted[0]),
-            format!("columns '{}' and '{}' both give it; keep one", names[*a], names[*b]),
-        )),
-    }
-}
-
-/// One field of a data row, with what an error about it must name.
-struct Cell<'a> {
-    file: &'a str,
-    row: usize,
-    column: &'a str,
-    bytes: Option<&'a [u8]>,
-}
-
-impl Cell<'_> {
-    fn error(&self, msg: String) -> Error {
-        Error::input(self.file, Some(self.row), Some(self.column), msg)
-    }
-
-    fn number(&self) -> Result<f64> {
-        let bytes = self.bytes.unwrap_or_default();
-        if bytes.is_empty() {
-            return Err(self.error("missing value".into()));
-        }
-        let text = std::str::from_utf8(bytes).map_err(|_| self.error("not valid UTF-8".into()))?;
-        text.parse::<f64>().map_err(|_| self.error(format!("not a number: '{text}'")))
-    }
-
-    /// A positive integer; "8.0" is accepted (spreadsheets and pandas write integers so).
-    fn positive_integer(&self) -> Result<u32> {
-        let v = self.number()?;
-        if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
-            Ok(v as u32)
-        } else {
-            Err(self.error(format!("must be a positive integer, got {v}")))
-        }
     }
 }
 
@@ -690,7 +608,8 @@ mod tests {
         assert!(err("\n \n").starts_with("cal.csv: empty file"));
         assert_eq!(
             err("batch_size,seq,mean_latency_sec\n1,128,0.8\n"),
-            "cal.csv, row 1, column 'max_seq_len': missing column (also accepted: seq_len); found 'batch_size', 'seq', 'mean_latency_sec'"
+            "cal.csv, row 1, column 'max_seq_len': missing column; found 'batch_size', 'seq', 'mean_latency_sec'; \
+             accepted spellings (case, spaces and punctuation ignored): max_seq_len, seq_len"
         );
         assert!(err("batch_size,max_seq_len,latency,latency_s\n").contains("columns 'latency' and 'latency_s' both give it"));
         assert_eq!(
@@ -706,7 +625,7 @@ mod tests {
         assert!(err(&format!("{head}1,128,0\n")).starts_with("cal.csv, row 2, column 'mean_latency_sec': latency must be a positive finite"));
         assert!(err(&format!("{head}1,128,inf\n")).starts_with("cal.csv, row 2, column 'mean_latency_sec': latency must be a positive finite"));
         assert!(err(&format!("{head}1,128,NaN\n")).starts_with("cal.csv, row 2, column 'mean_latency_sec': latency must be a positive finite"));
-        assert_eq!(err(&format!("{head}1,128\n")), "cal.csv, row 2, column 'mean_latency_sec': missing value");
+        assert_eq!(err(&format!("{head}1,128\n")), "cal.csv, row 2, column 'mean_latency_sec': missing value: expected a number");
         assert_eq!(
             err(&format!("{head}1,128,0.8\n2,128,0.9\n1,128,0.81\n")),
             "cal.csv, row 4: duplicate point batch_size 1, max_seq_len 128 (first at row 2)"

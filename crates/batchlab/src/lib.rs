@@ -18,6 +18,7 @@
 pub mod analysis;
 pub mod bins;
 pub mod config;
+mod csv_input;
 pub mod engine;
 pub mod error;
 pub mod latency;

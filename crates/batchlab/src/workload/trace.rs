@@ -2,21 +2,23 @@
 //!
 //! Accepts the seed's own columns (`arrival_time,prompt_length,output_length`),
 //! BurstGPT's release columns (`Timestamp,Model,Request tokens,Response tokens,Total
-//! tokens,Log Type`) and other common spellings; header names are matched ignoring
-//! case, spaces, '_' and '-', and unknown columns are ignored. Timestamps are seconds
-//! (a float) or date-times (`2023-05-10 12:34:56`, `2023-05-10T12:34:56.5Z`, with an
-//! optional offset `+hh:mm`, `+hhmm` or `+hh`), decided by the first data row. Rows
+//! tokens,Log Type`) and other common spellings, matched by `csv_input`'s header rule
+//! (case, spaces and punctuation ignored; two columns for one role are an error), and
+//! unknown columns are ignored. Timestamps are seconds (a float) or date-times
+//! (`2023-05-10 12:34:56`, `2023-05-10T12:34:56.5Z`, with an optional offset `+hh:mm`,
+//! `+hhmm` or `+hh`; see `csv_input::date_time`), decided by the first data row. Rows
 //! must be in arrival order (an earlier timestamp is an error naming its row: the
 //! importer never reorders); ties keep row order (BurstGPT stamps whole seconds).
 //! Failed requests (0 response tokens) are kept, counted in the report: whether a run
 //! includes them is the configuration's choice (`keep_zero_output`, see `workload::build`).
 //!
-//! Rows are counted as a spreadsheet shows them: the header is row 1. The import
+//! Rows are numbered by the line they start on: the header is row 1. The import
 //! streams records through one reused `csv::ByteRecord` and parses fields in place, so
 //! a 1.4M-row BurstGPT file costs no allocation per row.
 
-use csv::{ByteRecord, ErrorKind, ReaderBuilder, Trim};
+use csv::ByteRecord;
 
+use crate::csv_input::{self, Cell, Field, Rows, Table};
 use crate::error::{Error, Result};
 
 /// A parsed trace: every row in order, arrival times measured from the first row's.
@@ -50,8 +52,8 @@ pub struct ZeroOutputRows {
     pub first_row: usize,
 }
 
-/// Accepted header spellings per role, in order of preference, written as documented;
-/// they are compared after `normalise_name`, so "Request tokens" = "request_tokens".
+/// Accepted header spellings per role, canonical first, written as documented; they
+/// are compared by `csv_input`'s header rule, so "Request tokens" = "request_tokens".
 const ARRIVAL_NAMES: &[&str] =
     &["arrival_time", "arrival_s", "arrival_timestamp", "arrival", "timestamp", "time", "time_s"];
 const PROMPT_NAMES: &[&str] = &[
@@ -77,19 +79,22 @@ const OUTPUT_NAMES: &[&str] = &[
 ];
 const PREDICTED_NAMES: &[&str] = &["predicted_output_tokens", "predicted_output_length", "predicted_output"];
 
+/// The roles, in the order of `Columns`.
+const FIELDS: [Field; 4] = [
+    Field { spellings: ARRIVAL_NAMES, required: true },
+    Field { spellings: PROMPT_NAMES, required: true },
+    Field { spellings: OUTPUT_NAMES, required: true },
+    Field { spellings: PREDICTED_NAMES, required: false },
+];
+
 /// Largest token count believed: far beyond any context window, and small enough that
 /// prompt + output always fits the u32 of `Workload::total_tokens`.
-const MAX_TOKENS: u64 = 100_000_000;
+const MAX_TOKENS: u32 = 100_000_000;
 
 /// Parse a trace CSV held in memory. `file` names it in errors.
 pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
-    let mut reader = ReaderBuilder::new().has_headers(true).flexible(false).trim(Trim::All).from_reader(bytes);
-    let header = match reader.byte_headers() {
-        Ok(h) if h.iter().any(|f| !f.is_empty()) => h.clone(),
-        Ok(_) => return Err(Error::input(file, None, None, "the file is empty: expected a header row")),
-        Err(e) => return Err(Error::input(file, Some(1), None, format!("unreadable header row: {e}"))),
-    };
-    let columns = Columns::detect(&header, file)?;
+    let (mut table, found) = Table::open(bytes, file, &FIELDS, Rows::Rectangular)?;
+    let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
     let col_name = |i: usize| Some(names[i].as_str());
 
@@ -100,19 +105,13 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
     let mut previous: Option<(f64, usize)> = None; // (timestamp, its row)
     let mut first: Option<f64> = None;
     let mut record = ByteRecord::new();
-    let mut row = 1;
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(file, row + 1, &e)),
-        }
-        row += 1;
+    while let Some(row) = table.next_row(&mut record)? {
         data.report.rows_read += 1;
 
+        let cell = |i: usize| table.cell(&record, row, i);
         let stamp = record.get(columns.arrival).unwrap_or_default();
         let fmt = *format.get_or_insert_with(|| TimeFormat::of(stamp));
-        let time = fmt.parse(stamp).map_err(|m| Error::input(file, Some(row), col_name(columns.arrival), m))?;
+        let time = fmt.parse(&cell(columns.arrival))?;
         if let Some((before, before_row)) = previous {
             if time < before {
                 return Err(Error::input(
@@ -128,9 +127,7 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
         }
         previous = Some((time, row));
 
-        let tokens = |i: usize| {
-            parse_tokens(record.get(i).unwrap_or_default()).map_err(|m| Error::input(file, Some(row), col_name(i), m))
-        };
+        let tokens = |i: usize| cell(i).tokens(MAX_TOKENS);
         let prompt = tokens(columns.prompt)?;
         let output = tokens(columns.output)?;
         let guess = columns.predicted.map(tokens).transpose()?;
@@ -164,15 +161,6 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
     Ok(data)
 }
 
-fn csv_error(file: &str, row: usize, e: &csv::Error) -> Error {
-    match e.kind() {
-        ErrorKind::UnequalLengths { expected_len, len, .. } => {
-            Error::input(file, Some(row), None, format!("ragged row: {len} fields where the header has {expected_len}"))
-        }
-        _ => Error::input(file, Some(row), None, format!("unreadable CSV: {e}")),
-    }
-}
-
 /// Which header column plays which role, and the header as spelled (for messages).
 struct Columns {
     names: Vec<String>,
@@ -183,33 +171,15 @@ struct Columns {
 }
 
 impl Columns {
-    fn detect(header: &ByteRecord, file: &str) -> Result<Columns> {
-        let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-        let normalised: Vec<String> = names.iter().map(|n| normalise_name(n)).collect();
-        let find =
-            |accepted: &[&str]| accepted.iter().find_map(|a| normalised.iter().position(|h| *h == normalise_name(a)));
-        let required = |role: &str, accepted: &[&str]| {
-            find(accepted).ok_or_else(|| {
-                let found: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
-                Error::input(
-                    file,
-                    Some(1),
-                    None,
-                    format!(
-                        "no {role} column: found {}; accepted spellings (case, spaces, '_' and '-' ignored): {}",
-                        found.join(", "),
-                        accepted.join(", ")
-                    ),
-                )
-            })
-        };
-        Ok(Columns {
-            arrival: required("arrival-time", ARRIVAL_NAMES)?,
-            prompt: required("prompt-tokens", PROMPT_NAMES)?,
-            output: required("output-tokens", OUTPUT_NAMES)?,
-            predicted: find(PREDICTED_NAMES),
-            names,
-        })
+    /// From the header's names and the columns `csv_input` matched to `FIELDS`.
+    fn new(names: &[String], found: &[Option<usize>]) -> Columns {
+        Columns {
+            names: names.to_vec(),
+            arrival: found[0].unwrap_or_default(),
+            prompt: found[1].unwrap_or_default(),
+            output: found[2].unwrap_or_default(),
+            predicted: found[3],
+        }
     }
 
     /// "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', output <- ...;
@@ -238,42 +208,6 @@ impl Columns {
     }
 }
 
-/// Lower-case, without spaces, underscores or hyphens: "Request tokens" -> "requesttokens".
-fn normalise_name(name: &str) -> String {
-    name.chars().filter(|c| !matches!(c, ' ' | '_' | '-')).flat_map(char::to_lowercase).collect()
-}
-
-/// A token count: a non-negative whole number ("12", or "12.0" as some exports write it).
-fn parse_tokens(field: &[u8]) -> std::result::Result<u32, String> {
-    let show = || String::from_utf8_lossy(field);
-    if field.is_empty() {
-        return Err("empty value: expected a whole number of tokens".to_string());
-    }
-    let (whole, fraction) = match field.iter().position(|&b| b == b'.') {
-        Some(dot) => (&field[..dot], &field[dot + 1..]),
-        None => (field, &field[field.len()..]),
-    };
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    let unsigned = whole.strip_prefix(b"-").unwrap_or(whole);
-    if !digits(unsigned) || !digits(fraction) || unsigned.len() + fraction.len() == 0 {
-        return Err(format!("not a number of tokens: '{}'", show()));
-    }
-    if whole.first() == Some(&b'-') {
-        return Err(format!("negative token count: '{}'", show()));
-    }
-    if whole.is_empty() || fraction.iter().any(|&b| b != b'0') {
-        return Err(format!("not a whole number of tokens: '{}'", show()));
-    }
-    let mut value: u64 = 0;
-    for &d in whole {
-        value = value * 10 + u64::from(d - b'0');
-        if value > MAX_TOKENS {
-            return Err(format!("implausible token count '{}' (more than {MAX_TOKENS})", show()));
-        }
-    }
-    Ok(value as u32)
-}
-
 /// How a trace writes its timestamps (decided by the first data row).
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum TimeFormat {
@@ -285,7 +219,7 @@ enum TimeFormat {
 
 impl TimeFormat {
     fn of(first: &[u8]) -> TimeFormat {
-        if parse_date_time(first).is_some() {
+        if csv_input::date_time(first).is_some() {
             TimeFormat::DateTime
         } else {
             TimeFormat::Seconds
@@ -293,164 +227,37 @@ impl TimeFormat {
     }
 
     /// Seconds (on the format's own origin; only differences matter).
-    fn parse(self, field: &[u8]) -> std::result::Result<f64, String> {
-        let show = || String::from_utf8_lossy(field);
+    fn parse(self, cell: &Cell) -> Result<f64> {
         match self {
-            TimeFormat::Seconds => {
-                let parsed = std::str::from_utf8(field).ok().and_then(|s| s.parse::<f64>().ok());
-                match parsed {
-                    Some(t) if t.is_finite() => Ok(t),
-                    Some(_) => Err(format!("timestamp is not a finite number: '{}'", show())),
-                    None if parse_date_time(field).is_some() => {
-                        Err(format!("date-time '{}' where the first row gave seconds", show()))
-                    }
-                    None => Err(format!(
-                        "not a timestamp: '{}' (expected seconds, or a date-time like 2023-05-10 12:34:56)",
-                        show()
-                    )),
+            TimeFormat::Seconds => match cell.number() {
+                Ok(t) if t.is_finite() => Ok(t),
+                Ok(_) => Err(cell.error(format!("timestamp is not a finite number: '{}'", cell.show()))),
+                Err(_) if csv_input::date_time(cell.bytes()).is_some() => {
+                    Err(cell.error(format!("date-time '{}' where the first row gave seconds", cell.show())))
                 }
-            }
-            TimeFormat::DateTime => parse_date_time(field).ok_or_else(|| {
-                format!("not a date-time like the first row's (e.g. 2023-05-10 12:34:56): '{}'", show())
-            }),
+                Err(_) => Err(cell.error(format!(
+                    "not a timestamp: '{}' (expected seconds, or a date-time like 2023-05-10 12:34:56)",
+                    cell.show()
+                ))),
+            },
+            TimeFormat::DateTime => cell.date_time("like the first row's (e.g. 2023-05-10 12:34:56)"),
         }
     }
-}
-
-/// Seconds since 1970-01-01T00:00:00Z of `YYYY-MM-DD[T ]hh:mm[:ss[.fff]][Z|±hh[[:]mm]]`
-/// (`T` and `Z` in either case; an offset is `+hh`, `+hhmm` or `+hh:mm`, at most 23:59).
-fn parse_date_time(s: &[u8]) -> Option<f64> {
-    let mut p = Cursor { s, at: 0 };
-    let year = p.number(4)?;
-    p.expect(b'-')?;
-    let month = p.number(2)?;
-    p.expect(b'-')?;
-    let day = p.number(2)?;
-    if !matches!(p.next()?, b'T' | b't' | b' ') {
-        return None;
-    }
-    let hour = p.number(2)?;
-    p.expect(b':')?;
-    let minute = p.number(2)?;
-    let (mut second, mut fraction) = (0, 0.0);
-    if p.peek() == Some(b':') {
-        p.at += 1;
-        second = p.number(2)?;
-        if p.peek() == Some(b'.') {
-            p.at += 1;
-            fraction = p.fraction()?;
-        }
-    }
-    let offset_s = match p.next() {
-        None => 0,
-        Some(b'Z' | b'z') => 0,
-        Some(sign @ (b'+' | b'-')) => {
-            let hours = p.number(2)?;
-            // `+hh`, `+hhmm` or `+hh:mm`; a colon must be followed by the minutes.
-            let minutes = match p.peek() {
-                None => 0,
-                Some(b':') => {
-                    p.at += 1;
-                    p.number(2)?
-                }
-                Some(_) => p.number(2)?,
-            };
-            if hours > 23 || minutes > 59 {
-                return None;
-            }
-            let offset = hours * 3600 + minutes * 60;
-            if sign == b'+' {
-                offset
-            } else {
-                -offset
-            }
-        }
-        Some(_) => return None,
-    };
-    let valid = (1..=12).contains(&month)
-        && (1..=days_in_month(year, month)).contains(&day)
-        && hour <= 23
-        && minute <= 59
-        && second <= 59;
-    if !valid || p.peek().is_some() {
-        return None;
-    }
-    let whole = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second - offset_s;
-    Some(whole as f64 + fraction)
-}
-
-struct Cursor<'a> {
-    s: &'a [u8],
-    at: usize,
-}
-
-impl Cursor<'_> {
-    fn peek(&self) -> Option<u8> {
-        self.s.get(self.at).copied()
-    }
-
-    fn next(&mut self) -> Option<u8> {
-        let b = self.peek()?;
-        self.at += 1;
-        Some(b)
-    }
-
-    fn expect(&mut self, b: u8) -> Option<()> {
-        (self.next()? == b).then_some(())
-    }
-
-    /// Exactly `width` decimal digits.
-    fn number(&mut self, width: usize) -> Option<i64> {
-        let digits = self.s.get(self.at..self.at + width)?;
-        if !digits.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        self.at += width;
-        Some(digits.iter().fold(0, |n, &d| n * 10 + i64::from(d - b'0')))
-    }
-
-    /// The digits after a decimal point, as a fraction of a second (nanosecond resolution).
-    fn fraction(&mut self) -> Option<f64> {
-        let start = self.at;
-        let (mut nanos, mut scale) = (0u64, 1_000_000_000u64);
-        while let Some(d) = self.peek().filter(u8::is_ascii_digit) {
-            if scale > 1 {
-                scale /= 10;
-                nanos += u64::from(d - b'0') * scale;
-            }
-            self.at += 1;
-        }
-        (self.at > start).then_some(nanos as f64 * 1e-9)
-    }
-}
-
-fn is_leap(year: i64) -> bool {
-    year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days from 1970-01-01 to the proleptic Gregorian date (H. Hinnant's days_from_civil).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let shifted_month = (month + 9) % 12; // March = 0
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::csv_input::date_time as parse_date_time;
+
+    /// A token cell's parse, as the message it gives.
+    fn parse_tokens(field: &[u8]) -> std::result::Result<u32, String> {
+        let cell = Cell { file: "t.csv", row: 2, column: "output", bytes: Some(field) };
+        cell.tokens(MAX_TOKENS).map_err(|e| match e {
+            Error::Input { message, .. } => message,
+            e => e.to_string(),
+        })
+    }
 
     fn parse(text: &str) -> Result<TraceData> {
         parse_trace(text.as_bytes(), "t.csv")
@@ -541,7 +348,7 @@ mod tests {
         assert_eq!(parse_tokens(b"-3"), Err("negative token count: '-3'".to_string()));
         assert_eq!(parse_tokens(b"abc"), Err("not a number of tokens: 'abc'".to_string()));
         assert_eq!(parse_tokens(b"1.5"), Err("not a whole number of tokens: '1.5'".to_string()));
-        assert!(parse_tokens(b"").unwrap_err().starts_with("empty value"));
+        assert!(parse_tokens(b"").unwrap_err().starts_with("missing value"));
         assert!(parse_tokens(b"999999999999999999999").unwrap_err().starts_with("implausible"));
         for junk in [".", "-", "1e3", "1.0.0", "+4", "1 2"] {
             assert!(parse_tokens(junk.as_bytes()).is_err(), "{junk}");
@@ -577,15 +384,18 @@ mod tests {
 
     #[test]
     fn empty_headerless_and_unusable_files_are_rejected() {
-        assert_eq!(error(""), "t.csv: the file is empty: expected a header row");
+        assert_eq!(error(""), "t.csv: empty file: expected a header row with arrival_time, prompt_length, output_length");
         assert_eq!(error("arrival_time,prompt_length,output_length\n"), "t.csv: no data rows after the header");
         assert_eq!(
             error("a,b,c\n1,2,3\n"),
-            "t.csv, row 1: no arrival-time column: found 'a', 'b', 'c'; accepted spellings (case, spaces, '_' and '-' \
-             ignored): arrival_time, arrival_s, arrival_timestamp, arrival, timestamp, time, time_s"
+            "t.csv, row 1, column 'arrival_time': missing column; found 'a', 'b', 'c'; accepted spellings (case, spaces \
+             and punctuation ignored): arrival_time, arrival_s, arrival_timestamp, arrival, timestamp, time, time_s"
         );
         let e = error("time,prompt,total_tokens\n1,2,3\n");
-        assert!(e.starts_with("t.csv, row 1: no output-tokens column: found 'time', 'prompt', 'total_tokens'"), "{e}");
+        assert!(
+            e.starts_with("t.csv, row 1, column 'output_length': missing column; found 'time', 'prompt', 'total_tokens'"),
+            "{e}"
+        );
         // Rows that are all failed requests are a trace (a run may leave them out).
         let t = parse("time,prompt,output\n1,2,0\n2,3,0\n").unwrap();
         assert_eq!(t.report.zero_output, Some(ZeroOutputRows { count: 2, first_row: 2 }));

@@ -1,0 +1,308 @@
+//! Reading the CSV files a user gives (calibration grids, traces): one header rule and
+//! one cell parser for all of them, every error one line naming file, row and column.
+//!
+//! **The header rule.** The first non-blank record is the header (a UTF-8 BOM is
+//! stripped; an empty or blank file is rejected). A header name and a field's accepted
+//! spellings are compared after [`normalise`]: lower-case, everything but letters and
+//! digits dropped, so "Request tokens" = "request_tokens" = "REQUEST-TOKENS". Each field
+//! takes the one column whose name equals one of its spellings; two columns that both
+//! match a field are an error naming both (the import never guesses which was meant).
+//! A missing required field is an error listing what was found and what is accepted;
+//! optional fields may be absent; columns no field claims are ignored.
+//!
+//! **Rows** are numbered as a text editor shows them: the line a record starts on (the
+//! header is row 1 unless blank lines precede it). Records are split by the `csv` crate (quotes, CRLF), fields
+//! trimmed, blank lines skipped.
+//!
+//! **Cells** ([`Cell`]) parse numbers, positive integers, token counts and date-times;
+//! date-times go through `jiff` (see [`date_time`]).
+
+use csv::{ByteRecord, ErrorKind, Reader, ReaderBuilder, Trim};
+use jiff::civil::DateTime;
+use jiff::fmt::temporal::{Pieces, PiecesOffset};
+
+use crate::error::{Error, Result};
+
+/// One field an importer reads: its accepted header spellings, the first being the
+/// name errors use.
+#[derive(Debug, Clone, Copy)]
+pub struct Field {
+    pub spellings: &'static [&'static str],
+    pub required: bool,
+}
+
+impl Field {
+    /// The name errors give the field: its first spelling.
+    pub fn name(&self) -> &'static str {
+        self.spellings[0]
+    }
+}
+
+/// Whether every data row must have as many fields as the header.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Rows {
+    /// A row with more or fewer fields is an error ("ragged row").
+    Rectangular,
+    /// Missing trailing fields read as missing values; extra fields are ignored.
+    Ragged,
+}
+
+/// A CSV file being read: its header, then records one at a time.
+pub struct Table<'a> {
+    file: &'a str,
+    /// The file's bytes after the BOM, which record positions count from.
+    bytes: &'a [u8],
+    reader: Reader<&'a [u8]>,
+    /// The header's names as spelled (for messages and reports).
+    names: Vec<String>,
+}
+
+impl<'a> Table<'a> {
+    /// Read the header of `bytes` and match `fields` to its columns: the column of each
+    /// field, `None` for an absent optional one. `file` names the file in errors.
+    pub fn open(bytes: &'a [u8], file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
+        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        let mut reader = ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(rows == Rows::Ragged)
+            .trim(Trim::All)
+            .from_reader(bytes);
+        let mut header = ByteRecord::new();
+        let read = reader.read_byte_record(&mut header).map_err(|e| csv_error(file, bytes, &e))?;
+        if !read || header.iter().all(<[u8]>::is_empty) {
+            let expected: Vec<&str> = fields.iter().filter(|f| f.required).map(Field::name).collect();
+            return Err(Error::input(
+                file,
+                None,
+                None,
+                format!("empty file: expected a header row with {}", expected.join(", ")),
+            ));
+        }
+        let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
+        let row = header.position().map_or(1, |p| line_at(bytes, p));
+        let columns = match_columns(&names, fields).map_err(|(field, msg)| Error::input(file, Some(row), Some(field), msg))?;
+        Ok((Table { file, bytes, reader, names }, columns))
+    }
+
+    /// The header's names as spelled.
+    pub fn names(&self) -> &[String] {
+        &self.names
+    }
+
+    /// Read the next record into `record` (reused: no allocation per row); its row
+    /// number, or `None` at the end of the file.
+    pub fn next_row(&mut self, record: &mut ByteRecord) -> Result<Option<usize>> {
+        match self.reader.read_byte_record(record) {
+            Ok(false) => Ok(None),
+            Ok(true) => Ok(Some(record.position().map_or(0, |p| line_at(self.bytes, p)))),
+            Err(e) => Err(csv_error(self.file, self.bytes, &e)),
+        }
+    }
+
+    /// The cell of `record` (read at `row`) in column `column`.
+    pub fn cell<'r>(&'r self, record: &'r ByteRecord, row: usize, column: usize) -> Cell<'r> {
+        Cell { file: self.file, row, column: &self.names[column], bytes: record.get(column) }
+    }
+}
+
+/// Lower-case letters and digits only: "Request tokens" -> "requesttokens",
+/// "time (s)" -> "times".
+pub fn normalise(name: &str) -> String {
+    name.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
+}
+
+/// The header rule (see the module's documentation): each field's column, or the
+/// field's name and a message.
+fn match_columns(names: &[String], fields: &[Field]) -> std::result::Result<Vec<Option<usize>>, (&'static str, String)> {
+    let normalised: Vec<String> = names.iter().map(|n| normalise(n)).collect();
+    let mut columns = Vec::with_capacity(fields.len());
+    for field in fields {
+        let accepted: Vec<String> = field.spellings.iter().map(|s| normalise(s)).collect();
+        let matches: Vec<usize> = (0..names.len()).filter(|&i| accepted.contains(&normalised[i])).collect();
+        match matches.as_slice() {
+            [] if field.required => {
+                let found: Vec<String> = names.iter().map(|n| format!("'{n}'")).collect();
+                return Err((
+                    field.name(),
+                    format!(
+                        "missing column; found {}; accepted spellings (case, spaces and punctuation ignored): {}",
+                        found.join(", "),
+                        field.spellings.join(", ")
+                    ),
+                ));
+            }
+            [] => columns.push(None),
+            [i] => columns.push(Some(*i)),
+            [a, b, ..] => {
+                return Err((field.name(), format!("columns '{}' and '{}' both give it; keep one", names[*a], names[*b])))
+            }
+        }
+    }
+    Ok(columns)
+}
+
+/// The line a record of `bytes` starts on. `csv` reports where it began reading it,
+/// which is before any blank lines it skipped: count them in.
+fn line_at(bytes: &[u8], p: &csv::Position) -> usize {
+    let mut line = p.line() as usize;
+    for &b in bytes.get(p.byte() as usize..).unwrap_or_default() {
+        match b {
+            b'\n' => line += 1,
+            b'\r' => {}
+            _ => break,
+        }
+    }
+    line
+}
+
+fn csv_error(file: &str, bytes: &[u8], e: &csv::Error) -> Error {
+    let row = e.position().map(|p| line_at(bytes, p));
+    match e.kind() {
+        ErrorKind::UnequalLengths { expected_len, len, .. } => {
+            Error::input(file, row, None, format!("ragged row: {len} fields where the header has {expected_len}"))
+        }
+        _ => Error::input(file, row, None, format!("unreadable CSV: {e}")),
+    }
+}
+
+/// One field of a data row, with what an error about it must name.
+#[derive(Debug, Clone, Copy)]
+pub struct Cell<'a> {
+    pub file: &'a str,
+    pub row: usize,
+    pub column: &'a str,
+    /// `None` when a ragged row has no such field.
+    pub bytes: Option<&'a [u8]>,
+}
+
+impl Cell<'_> {
+    /// An error about this cell.
+    pub fn error(&self, msg: impl Into<String>) -> Error {
+        Error::input(self.file, Some(self.row), Some(self.column), msg)
+    }
+
+    /// The raw bytes ("" when missing).
+    pub fn bytes(&self) -> &[u8] {
+        self.bytes.unwrap_or_default()
+    }
+
+    /// The value as written, for messages.
+    pub fn show(&self) -> std::borrow::Cow<'_, str> {
+        String::from_utf8_lossy(self.bytes())
+    }
+
+    fn missing(&self, expected: &str) -> Error {
+        self.error(format!("missing value: expected {expected}"))
+    }
+
+    /// Any number `f64` reads ("inf" and "NaN" included: callers say what they accept).
+    pub fn number(&self) -> Result<f64> {
+        let bytes = self.bytes();
+        if bytes.is_empty() {
+            return Err(self.missing("a number"));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|_| self.error("not valid UTF-8"))?;
+        text.parse::<f64>().map_err(|_| self.error(format!("not a number: '{text}'")))
+    }
+
+    /// A positive integer that fits a `u32`; "8.0" is accepted (spreadsheets and pandas
+    /// write integers so).
+    pub fn positive_integer(&self) -> Result<u32> {
+        let v = self.number()?;
+        if v.is_finite() && v >= 1.0 && v.fract() == 0.0 && v <= u32::MAX as f64 {
+            Ok(v as u32)
+        } else {
+            Err(self.error(format!("must be a positive integer, got {v}")))
+        }
+    }
+
+    /// A token count: a whole non-negative number of at most `max` ("12", or "12.0" as
+    /// some exports write it; no sign, exponent or spaces).
+    pub fn tokens(&self, max: u32) -> Result<u32> {
+        let field = self.bytes();
+        if field.is_empty() {
+            return Err(self.missing("a whole number of tokens"));
+        }
+        let (whole, fraction) = match field.iter().position(|&b| b == b'.') {
+            Some(dot) => (&field[..dot], &field[dot + 1..]),
+            None => (field, &field[field.len()..]),
+        };
+        let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+        let unsigned = whole.strip_prefix(b"-").unwrap_or(whole);
+        if !digits(unsigned) || !digits(fraction) || unsigned.len() + fraction.len() == 0 {
+            return Err(self.error(format!("not a number of tokens: '{}'", self.show())));
+        }
+        if whole.first() == Some(&b'-') {
+            return Err(self.error(format!("negative token count: '{}'", self.show())));
+        }
+        if whole.is_empty() || fraction.iter().any(|&b| b != b'0') {
+            return Err(self.error(format!("not a whole number of tokens: '{}'", self.show())));
+        }
+        let mut value: u64 = 0;
+        for &d in whole {
+            value = value * 10 + u64::from(d - b'0');
+            if value > u64::from(max) {
+                return Err(self.error(format!("implausible token count '{}' (more than {max})", self.show())));
+            }
+        }
+        Ok(value as u32)
+    }
+
+    /// A date-time ([`date_time`]) as seconds since 1970-01-01T00:00:00Z; `example`
+    /// completes the message "not a date-time ...".
+    pub fn date_time(&self, example: &str) -> Result<f64> {
+        date_time(self.bytes()).ok_or_else(|| self.error(format!("not a date-time {example}: '{}'", self.show())))
+    }
+}
+
+/// Seconds since 1970-01-01T00:00:00Z of an ISO 8601 / RFC 3339 date-time, parsed by
+/// `jiff`: `YYYY-MM-DD`, then `T`, `t` or a space, `hh:mm[:ss[.f]]`, then optionally
+/// `Z`/`z` or an offset `+hh`, `+hhmm`, `+hh:mm` (less than a day); no offset is UTC.
+/// A fraction may have any number of digits: beyond nanoseconds they are truncated.
+/// Also accepted, as jiff reads them: ISO's basic format (`20230510T123456`), a comma
+/// before the fraction, a leap second `:60` (read as `:59`). Rejected: a date without a
+/// time, a bracketed zone annotation (`[Europe/Paris]`: the core carries no time-zone
+/// database), anything after the offset.
+pub fn date_time(bytes: &[u8]) -> Option<f64> {
+    let text = std::str::from_utf8(bytes).ok()?;
+    let mut buffer = [0u8; 64];
+    let text = truncate_fraction(text, &mut buffer)?;
+    let pieces = Pieces::parse(text).ok()?;
+    let time = pieces.time()?;
+    if pieces.time_zone_annotation().is_some() {
+        return None;
+    }
+    let offset_s = match pieces.offset() {
+        None | Some(PiecesOffset::Zulu) => 0,
+        Some(PiecesOffset::Numeric(n)) => n.offset().seconds(),
+        Some(_) => return None,
+    };
+    if offset_s.abs() >= 86_400 {
+        return None;
+    }
+    const EPOCH: DateTime = DateTime::constant(1970, 1, 1, 0, 0, 0, 0);
+    let since_epoch = pieces.date().to_datetime(time).duration_since(EPOCH);
+    let whole = since_epoch.as_secs() - i64::from(offset_s);
+    Some(whole as f64 + f64::from(since_epoch.subsec_nanos()) * 1e-9)
+}
+
+/// `text` with the digits of its fraction of a second beyond the ninth dropped (jiff
+/// reads nanoseconds at most), copied into `buffer` only when there are such digits.
+fn truncate_fraction<'t>(text: &'t str, buffer: &'t mut [u8; 64]) -> Option<&'t str> {
+    let b = text.as_bytes();
+    let Some(point) = b.iter().position(|&c| c == b'.' || c == b',') else {
+        return Some(text);
+    };
+    let digits = b[point + 1..].iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits <= 9 {
+        return Some(text);
+    }
+    let (kept, rest) = (&b[..point + 10], &b[point + 1 + digits..]);
+    let out = buffer.get_mut(..kept.len() + rest.len())?;
+    out[..kept.len()].copy_from_slice(kept);
+    out[kept.len()..].copy_from_slice(rest);
+    std::str::from_utf8(out).ok()
+}
+
+#[cfg(test)]
+mod tests;
