@@ -222,6 +222,11 @@ fn token_sla_can_bind_exactly_when_the_slowest_step_exceeds_it() {
     assert!(bind(0.0200, 1.0), "20 ms < 28.9 ms");
     assert!(bind(0.0288, 1.0), "28.8 ms < 28.9 ms");
     assert!(!bind(0.0289, 1.0), "28.9 ms > 28.887 ms");
+    // A gap exactly at the SLA does not violate it (strictly greater does), so an SLA
+    // equal to the worst gap cannot bind.
+    let worst = worst_token_gap_s(&w, &paper(), &model);
+    assert!(!bind(worst, 0.0), "an SLA of exactly the worst gap {worst}");
+    assert!(bind(worst * (1.0 - 1e-12), 0.0));
 }
 
 #[test]
