@@ -6,7 +6,7 @@
 mod common;
 
 use batchlab::analysis::{analyse, trend, Analysis, Trend};
-use batchlab::config::{Preset, SchedulerKind};
+use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::plan::{best_gpus_as_the_original, best_gpus_by_capacity, BestGpuRule, PlanResult, PlanRun, PlanSpec, DEFAULT_STEP3_GPUS};
 use batchlab::run::RunResult;
 
@@ -249,4 +249,46 @@ fn failed_runs_and_notes_are_reported_once() {
     // Step 3 has no successful run: no section (`null` in the file).
     assert!(a.step3_kbins_sensitivity.is_none());
     assert!(a.to_json().contains("\"step3_kbins_sensitivity\": null"));
+}
+
+#[test]
+fn plan_spec_validation_names_the_field() {
+    let ok = PlanSpec::new(Preset::Paper);
+    ok.validate().unwrap();
+    let field = |s: PlanSpec| s.validate().unwrap_err().field_name().map(str::to_string);
+    assert_eq!(field(PlanSpec { steps: [false; 3], ..ok.clone() }), Some("plan.steps".into()));
+    assert_eq!(field(PlanSpec { max_requests: 0, ..ok.clone() }), Some("plan.max_requests".into()));
+    assert_eq!(field(PlanSpec { max_gpus: 0, ..ok.clone() }), Some("plan.max_gpus".into()));
+    // K of steps 1 and 2 is checked as the configuration's K.
+    assert_eq!(field(PlanSpec { k_bins: 0, ..ok.clone() }), Some("k_bins".into()));
+    // The smallest caps are fine.
+    PlanSpec { max_requests: 1, max_gpus: 1, ..ok }.validate().unwrap();
+}
+
+#[test]
+fn compat_caches_each_ks_edges_from_its_first_run_and_others_sample_their_own() {
+    // Step 1 at N = 1,000 (K = 8) comes first: compat's later K = 8 runs (N = 10,000)
+    // reuse its 1,000 requests; step 3's other K are first met at N = 10,000: min(5,000,
+    // 10,000). paper samples its own bin edges every run (every request, f1be833's rule).
+    let plan = |preset| {
+        let mut spec = PlanSpec::new(preset);
+        (spec.max_requests, spec.max_gpus, spec.best_gpu_count) = (10_000, 2, Some(2));
+        let runs = common::plan_failing(preset, &spec, &|_| false).runs;
+        runs.into_iter()
+            .map(|r| {
+                let c = r.result.unwrap().config;
+                (r.step, c.requests, c.k_bins, c.bin_boundary_sample)
+            })
+            .collect::<Vec<_>>()
+    };
+    let compat = plan(Preset::Compat);
+    let sample = |step, k| compat.iter().filter(|r| r.0 == step && r.2 == k).map(|r| r.3).collect::<Vec<_>>();
+    assert!(compat.iter().filter(|r| r.0 == 1 && r.2 == 8).all(|r| r.3 == 1_000), "{compat:?}");
+    assert!(compat.iter().any(|r| r.0 == 1 && r.1 == 10_000 && r.2 == 8), "{compat:?}");
+    assert_eq!(sample(2, 8), [1_000, 1_000]);
+    assert_eq!(sample(3, 8), [1_000]);
+    assert_eq!((sample(3, 4), sample(3, 32)), (vec![5_000], vec![5_000]));
+    let paper = plan(Preset::Paper);
+    let all = Config::preset(Preset::Paper).bin_boundary_sample;
+    assert!(paper.iter().all(|r| r.3 == all), "{paper:?}");
 }
