@@ -292,3 +292,20 @@ fn compat_caches_each_ks_edges_from_its_first_run_and_others_sample_their_own() 
     let all = Config::preset(Preset::Paper).bin_boundary_sample;
     assert!(paper.iter().all(|r| r.3 == all), "{paper:?}");
 }
+
+#[test]
+fn progress_counts_runs_and_requests_after_each_run() {
+    let mut spec = PlanSpec::new(Preset::Paper);
+    (spec.steps, spec.max_requests, spec.max_gpus) = ([true, true, false], 300, 2);
+    let mut seen = Vec::new();
+    let hooks = batchlab::plan::Hooks { clock: &|| 0.0, progress: &mut |p| {
+        seen.push((p.runs_done, p.runs_total, p.requests_simulated));
+        true
+    } };
+    let grid = batchlab::latency::CalibrationGrid::for_preset(Preset::Paper);
+    batchlab::plan::run_plan(batchlab::workload::Source::Synthetic(batchlab::config::Synthetic::BurstGpt), &grid, &spec, hooks).unwrap();
+    // Step 1 at the cap (four configurations: the 4-GPU one is above max_gpus), step 2
+    // on 1 and 2 GPUs: 6 runs of 300 requests.
+    let want: Vec<(usize, usize, u64)> = (1..=6).map(|i| (i, 6, 300 * i as u64)).collect();
+    assert_eq!(seen, want);
+}
