@@ -339,18 +339,15 @@ pub async fn run_plan_with(
 /// whatever the order of the runs. Failed runs and runs without a capacity (NaN) are
 /// left out; `None` when no step-2 run is left.
 pub fn best_gpus_by_capacity(runs: &[PlanRun]) -> Option<u32> {
-    let mut best: Option<(f64, u32)> = None;
-    for run in runs.iter().filter(|r| r.step == 2) {
-        let Ok(res) = &run.result else { continue };
-        let (c, g) = (res.metrics.capacity_under_sla_rps, res.config.gpus);
-        if c.is_nan() {
-            continue;
-        }
-        if best.is_none_or(|(bc, bg)| c > bc || (c == bc && g < bg)) {
-            best = Some((c, g));
-        }
-    }
-    best.map(|(_, g)| g)
+    runs.iter()
+        .filter(|r| r.step == 2)
+        .filter_map(|r| r.result.as_ref().ok())
+        .map(|res| (res.metrics.capacity_under_sla_rps, res.config.gpus))
+        .filter(|(capacity, _)| !capacity.is_nan())
+        // The highest capacity, then the fewest GPUs: a total order, so the order of the
+        // runs cannot matter.
+        .max_by(|a, b| a.0.total_cmp(&b.0).then(b.1.cmp(&a.1)))
+        .map(|(_, gpus)| gpus)
 }
 
 /// dd5f07f's choice of step 3's GPU count: among the successful multi_bin_dynamic runs
