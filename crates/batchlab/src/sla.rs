@@ -132,12 +132,10 @@ impl SlaController {
         // batches actually had).
         lo = lo.clamp(b_min, b_max);
         hi = hi.clamp(b_min, b_max);
-        if lo > hi {
-            if self.original_state {
-                lo = hi;
-            } else {
-                hi = lo;
-            }
+        if self.original_state {
+            lo = lo.min(hi);
+        } else {
+            hi = hi.max(lo);
         }
         self.b_low = lo as u32;
         self.b_high = hi as u32;
@@ -317,6 +315,55 @@ mod tests {
             (128, 25, 27), (50, 22, 24), (50, 22, 24),
         ];
         assert_eq!(replay(&mut c, &script), want);
+    }
+
+    #[test]
+    fn compat_lowers_b_low_to_b_high_when_the_interval_inverts() {
+        // A script on which the first version's interval inverts (fast, b_avg far above
+        // a shrunken b_high): the original lowers b_low to b_high, giving (46, 46).
+        let mut c = SlaController::new(&Config::preset(Preset::Compat).sla, 1.0, 1, 128);
+        let script = [
+            Batch(5.0, 2, 0), Query, Query, Query, Batch(0.1, 2, 0), Query, Batch(1.0, 1, 0), Query,
+            Batch(1.2, 1, 0), Query, Batch(0.1, 128, 0), Query,
+        ];
+        let want = [(64, 1, 128), (64, 1, 128), (64, 1, 128), (64, 1, 128), (33, 14, 52), (27, 22, 32), (46, 46, 46)];
+        assert_eq!(replay(&mut c, &script), want);
+    }
+
+    #[test]
+    fn paper_grows_from_a_narrow_interval_by_the_final_steps() {
+        // Three slow batches (tau_avg 9.76 ms, inside 10 +- 1 ms): centred on 64 +- 1. Then
+        // fast: b_low = max(b_low, min(int(b_avg) = 64, b_high - 4)) takes b_high - 4 while
+        // the interval is narrow, and b_high grows by 2 per query.
+        let paper = Config::preset(Preset::Paper);
+        let mut c = SlaController::new(&paper.sla, paper.controller_target_s(), 1, 128);
+        let mut script: Vec<Step> = (0..3).map(|_| Batch(0.02, 64, 0)).collect();
+        script.extend((0..6).map(|_| Query));
+        script.extend((0..8).map(|_| Batch(0.005, 64, 0)));
+        script.extend((0..4).map(|_| Query));
+        let want = [
+            (64, 63, 65), (64, 63, 65), (64, 63, 65), (64, 63, 65), (64, 63, 65), (64, 63, 65),
+            (65, 63, 67), (66, 63, 69), (67, 64, 71), (68, 64, 73),
+        ];
+        assert_eq!(replay(&mut c, &script), want);
+    }
+
+    #[test]
+    fn the_final_band_edges_count_as_on_target() {
+        // Final rules, clean state, D = 1, eps = 0.25 (band [0.75, 1.25]), weight 0.5: the
+        // average of a constant signal is that constant. b_avg 64.5 -> 25.5625 after three
+        // batches of 20, int 25. On an edge: centred, (24, 26); just outside: too slow
+        // shrinks b_high to max(25, 1 + 4) = 25 and b_low to max(1 - 2, 1) = 1; too fast
+        // lifts b_low to min(25, 128 - 4) = 25 and b_high to 128.
+        for (signal, want) in [(1.25, (24, 26)), (0.75, (24, 26)), (1.26, (1, 25)), (0.74, (25, 128))] {
+            let mut cfg = Config::preset(Preset::Paper).sla;
+            (cfg.eps_s, cfg.ema_weight, cfg.original_state) = (0.25, 0.5, false);
+            let mut c = SlaController::new(&cfg, 1.0, 1, 128);
+            for _ in 0..3 {
+                c.observe(signal, 20, 0);
+            }
+            assert_eq!(c.interval(), want, "signal {signal}");
+        }
     }
 
     #[test]
