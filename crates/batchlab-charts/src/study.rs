@@ -31,6 +31,8 @@ fn load_label(rps: f64) -> String {
     format!("{level} load (x{rps})")
 }
 
+// `%` rather than `is_multiple_of`: that needs Rust 1.87, above the workspace's 1.85.
+#[allow(clippy::manual_is_multiple_of)]
 fn size_label(n: usize) -> String {
     if n >= 1_000_000 && n % 1_000_000 == 0 {
         format!("{}M", n / 1_000_000)

@@ -48,8 +48,7 @@ fn final_metrics_by_hand() {
 
 /// A grid run with the given GPUs, K and request-SLA violation rate.
 fn grid_run(n: usize, gpus: u32, k: u32, violation_rate: f64) -> StudyRun {
-    let mut result = RunResult::default();
-    result.config = Config { requests: n, gpus, k_bins: k, ..Config::preset(Preset::Paper) };
+    let mut result = RunResult { config: Config { requests: n, gpus, k_bins: k, ..Config::preset(Preset::Paper) }, ..RunResult::default() };
     result.metrics.request_sla_violation_rate = violation_rate;
     StudyRun { rps_scaling: 100.0, method: None, result, final_metrics: Default::default() }
 }

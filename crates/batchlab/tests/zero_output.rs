@@ -13,6 +13,7 @@ use batchlab::workload::Workload;
 /// `n` requests a second apart; every `zero_every`-th has 0 output tokens (and every
 /// fourth of those an empty prompt too: a sequence of length 0).
 fn workload(n: usize, zero_every: usize) -> Workload {
+    #[allow(clippy::manual_is_multiple_of)] // is_multiple_of needs Rust 1.87; the workspace says 1.85
     let zero = |i: usize| i % zero_every == 0;
     Workload {
         arrival_s: (0..n).map(|i| i as f64 * 0.05).collect(),

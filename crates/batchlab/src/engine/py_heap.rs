@@ -51,6 +51,8 @@ impl<T: Copy> PyHeap<T> {
     /// CPython's `_siftup(heap, pos)`: move the smaller child up until a leaf is reached
     /// (the right child when the left is not strictly smaller), put the item there, then
     /// `_siftdown` it back into place.
+    // `!(a < b)` on purpose: heapq's own test, which differs from `a >= b` only for NaN.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
     fn sift_up(&mut self, mut pos: usize) {
         let end = self.items.len();
         let start = pos;

@@ -165,8 +165,7 @@ fn sensitivity() -> Sensitivity {
 
 /// A published row as a run: its configuration and the metrics the file holds.
 fn as_run(r: &PublishedRow, rps: f64, scheduler: SchedulerKind) -> StudyRun {
-    let mut result = RunResult::default();
-    result.config = Config {
+    let config = Config {
         scheduler,
         requests: r.num_requests,
         gpus: r.num_gpus,
@@ -174,6 +173,7 @@ fn as_run(r: &PublishedRow, rps: f64, scheduler: SchedulerKind) -> StudyRun {
         load: Load::RpsScaling { factor: rps },
         ..Config::preset(Preset::Paper)
     };
+    let mut result = RunResult { config, ..RunResult::default() };
     let m = &mut result.metrics;
     let v = |c: &str| r.value(c).unwrap_or(f64::NAN);
     m.requests_completed = r.value("completed_requests").map_or(r.num_requests as u64, |x| x as u64);
