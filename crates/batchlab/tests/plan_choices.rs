@@ -73,6 +73,10 @@ fn compat_picks_step_3s_gpus_as_the_original() {
         failed(2, "step2 GPUs=32"),
     ];
     assert_eq!(best_gpus_as_the_original(&runs), Some(4));
+    // A higher capacity later in the plan wins; a later tie with it does not.
+    let mut more = runs.clone();
+    more.extend([at(2, 16, 8, 1_000_000, 12.0), at(2, 32, 8, 1_000_000, 12.0), at(2, 64, 8, 1_000_000, 11.0)]);
+    assert_eq!(best_gpus_as_the_original(&more), Some(16));
     // With a cap below 1M no run qualifies: the caller falls back to 32 GPUs.
     assert_eq!(best_gpus_as_the_original(&runs[2..]), None);
     let mut spec = PlanSpec::new(Preset::Compat);
