@@ -15,11 +15,14 @@ fn download_button(index: usize, label: &str) -> String {
 }
 
 /// Figures with a download button each; returns their HTML and adds them to `downloads`.
-fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>) -> String {
+/// `wide`: figures of several panels, which scroll sideways on a narrow screen rather
+/// than shrink past reading.
+fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>, wide: bool) -> String {
+    let class = if wide { r#" class="wide""# } else { "" };
     let mut html = String::new();
     for c in charts {
         let i = downloads.len();
-        html += &format!(r#"<figure>{}<figcaption>{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
+        html += &format!(r#"<figure{class}>{}<figcaption>{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
         downloads.push((c.file_name, "image/svg+xml".into(), c.svg));
     }
     html
@@ -28,7 +31,7 @@ fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>) ->
 pub(super) fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
     let results: Vec<_> = outs.iter().map(|o| &o.result).collect();
     let mut downloads = Vec::new();
-    let charts = figures(run_charts(&results), &mut downloads);
+    let charts = figures(run_charts(&results), &mut downloads, false);
     let mut links = String::new();
     for o in outs {
         let stem = if outs.len() == 1 { "run".to_string() } else { format!("run_{}", o.result.config.scheduler.name()) };
@@ -64,7 +67,7 @@ fn token_pass_line(outs: &[RunOutput]) -> String {
 
 pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
     let mut downloads = Vec::new();
-    let charts = figures(plan_charts(plan), &mut downloads);
+    let charts = figures(plan_charts(plan), &mut downloads, false);
     let mut links = String::new();
     for (name, text) in &plan.files {
         let mime = if name.ends_with(".json") { "application/json" } else { "text/csv" };
@@ -95,7 +98,7 @@ pub(super) fn show_study(study: &StudyOutput) -> (usize, u64) {
             charts.push(Chart { file_name: name(p, "published_"), svg: svg.clone() });
         }
     }
-    let charts = figures(charts, &mut downloads);
+    let charts = figures(charts, &mut downloads, true);
     let mut links = String::new();
     for (name, text) in &study.files {
         // "stress_test_final/step1_grid_search.csv" -> "stress_test_final_step1_grid_search.csv"
