@@ -9,8 +9,11 @@
 use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind};
 use batchlab::engine::simulate;
 use batchlab::latency::{CalibrationGrid, LatencyModel};
-use batchlab::run::{simulate_run, RunResult};
+use batchlab::run::simulate_run;
 use batchlab::workload::{build, parse_trace, Source, Workload};
+use common::{compared, worst_difference};
+
+mod common;
 
 const DATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/original");
 
@@ -26,7 +29,6 @@ struct Case {
     original: [f64; 7],
 }
 
-const METRICS: [&str; 7] = ["throughput", "latency mean", "latency p50", "latency p99", "request SLA violations", "batch size mean", "batches"];
 
 fn cases() -> Vec<Case> {
     let text = std::fs::read_to_string(format!("{DATA}/metrics.csv")).unwrap();
@@ -75,32 +77,6 @@ fn setup(c: &Case) -> (Workload, Config, LatencyModel) {
     (w, cfg, model)
 }
 
-fn ours(r: &RunResult) -> [f64; 7] {
-    let m = &r.metrics;
-    [
-        m.throughput_rps,
-        m.latency_mean_s,
-        m.latency_p50_s,
-        m.latency_p99_s,
-        m.request_sla_violation_rate,
-        m.batch_size_mean,
-        m.batch_count as f64,
-    ]
-}
-
-/// The relative differences, worst first, as text.
-fn differences(c: &Case, ours: &[f64; 7]) -> Vec<(f64, String)> {
-    let mut d: Vec<(f64, String)> = (0..7)
-        .map(|i| {
-            let (a, b) = (ours[i], c.original[i]);
-            let rel = if b == 0.0 { a.abs() } else { (a - b).abs() / b.abs() };
-            (rel, format!("{} {a} vs {b}", METRICS[i]))
-        })
-        .collect();
-    d.sort_by(|x, y| y.0.total_cmp(&x.0));
-    d
-}
-
 fn label(c: &Case) -> String {
     format!("{} {} N={} {} GPUs={} K={}", c.version, c.stamps, c.requests, c.scheduler, c.gpus, c.k_bins)
 }
@@ -113,8 +89,8 @@ fn compat_matches_the_first_version() {
     for c in cases().iter().filter(|c| c.version == "compat") {
         let (w, cfg, model) = setup(c);
         let r = simulate_run(&w, &cfg, &model, "original").unwrap();
-        let d = differences(c, &ours(&r));
-        assert!(d[0].0 < 1e-9, "{}: {}", label(c), d[0].1);
+        let (worst, what) = worst_difference(&compared(&r.metrics), &c.original);
+        assert!(worst < 1e-9, "{}: {what}", label(c));
     }
 }
 
@@ -154,7 +130,7 @@ fn paper_matches_the_final_version() {
     for c in cases().iter().filter(|c| c.version == "paper") {
         let (w, cfg, model) = setup(c);
         let r = simulate_run(&w, &cfg, &model, "original").unwrap();
-        let d = differences(c, &ours(&r));
-        assert!(d[0].0 < 1e-9, "{}: {}", label(c), d[0].1);
+        let (worst, what) = worst_difference(&compared(&r.metrics), &c.original);
+        assert!(worst < 1e-9, "{}: {what}", label(c));
     }
 }

@@ -103,3 +103,26 @@ pub fn core_sources() -> Vec<(std::path::PathBuf, String)> {
     files.sort();
     files.into_iter().map(|p| (p.clone(), std::fs::read_to_string(&p).unwrap())).collect()
 }
+
+/// The metrics compared with the original simulator's, in this order (its own keys
+/// differ between its versions).
+pub const COMPARED: [&str; 7] = ["throughput", "latency mean", "latency p50", "latency p99", "request SLA violations", "batch size mean", "batches"];
+
+/// A run's values of `COMPARED`.
+pub fn compared(m: &batchlab::metrics::RunMetrics) -> [f64; 7] {
+    [m.throughput_rps, m.latency_mean_s, m.latency_p50_s, m.latency_p99_s, m.request_sla_violation_rate, m.batch_size_mean, m.batch_count as f64]
+}
+
+/// The largest relative difference between ours and the original's values of
+/// `COMPARED`, and which metric it is ("latency p50 1.5 vs 1.4"). Where the original's
+/// value is 0, ours must be 0 too.
+pub fn worst_difference(ours: &[f64; 7], original: &[f64]) -> (f64, String) {
+    (0..7)
+        .map(|i| {
+            let (a, b) = (ours[i], original[i]);
+            let rel = if b == 0.0 { if a == 0.0 { 0.0 } else { f64::INFINITY } } else { (a - b).abs() / b.abs() };
+            (rel, format!("{} {a} vs the original's {b}", COMPARED[i]))
+        })
+        .max_by(|x, y| x.0.total_cmp(&y.0))
+        .unwrap()
+}
