@@ -54,20 +54,20 @@ fn grid_runs(load: &LoadResult, n: usize, k: u32) -> impl Iterator<Item = &Study
     load.grid.iter().filter(move |r| r.result.config.requests == n && r.result.config.k_bins == k)
 }
 
+/// One series per K of `ks` over the grid runs of `load` with `n` requests, each run a
+/// point `point(run)`, titled with the load and the request count.
+fn per_k(load: &LoadResult, n: usize, ks: &[u32], point: impl Fn(&StudyRun) -> (f64, f64)) -> (String, Vec<Series>) {
+    let series = ks.iter().map(|&k| Series { name: format!("K = {k}"), points: grid_runs(load, n, k).map(&point).collect() }).collect();
+    (format!("{} ({} requests)", load_label(load.rps_scaling), size_label(n)), series)
+}
+
 /// Figure 1: throughput against GPUs, one line per K, per load.
 fn throughput_vs_gpus(study: &StudyResult, n: usize, who: &str) -> String {
     let charts: Vec<String> = study
         .loads
         .iter()
         .map(|load| {
-            let series = FIG1_K
-                .iter()
-                .map(|&k| Series {
-                    name: format!("K = {k}"),
-                    points: grid_runs(load, n, k).map(|r| (r.result.config.gpus as f64, r.result.metrics.throughput_tokens_per_s)).collect(),
-                })
-                .collect();
-            let title = format!("{} ({} requests)", load_label(load.rps_scaling), size_label(n));
+            let (title, series) = per_k(load, n, &FIG1_K, |r| (r.result.config.gpus as f64, r.result.metrics.throughput_tokens_per_s));
             line_chart(&LineChart { title: &title, x_label: "GPUs", y_label: "throughput (tokens/s)", log_x: true, series, ..Default::default() })
         })
         .collect();
@@ -120,14 +120,7 @@ fn latency_throughput(study: &StudyResult, n: usize, who: &str) -> String {
         .loads
         .iter()
         .map(|load| {
-            let series = STUDY_K
-                .iter()
-                .map(|&k| Series {
-                    name: format!("K = {k}"),
-                    points: grid_runs(load, n, k).map(|r| (r.result.metrics.throughput_tokens_per_s, r.result.metrics.latency_p95_s)).collect(),
-                })
-                .collect();
-            let title = format!("{} ({} requests)", load_label(load.rps_scaling), size_label(n));
+            let (title, series) = per_k(load, n, &STUDY_K, |r| (r.result.metrics.throughput_tokens_per_s, r.result.metrics.latency_p95_s));
             line_chart(&LineChart {
                 title: &title,
                 x_label: "throughput (tokens/s)",
