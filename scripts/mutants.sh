@@ -21,7 +21,7 @@ if [ "$(cargo mutants --version 2>/dev/null || true)" != "cargo-mutants $MUTANTS
 fi
 
 files=(
-  crates/batchlab/src/engine/mod.rs
+  crates/batchlab/src/engine/batch.rs
   crates/batchlab/src/engine/py_heap.rs
   crates/batchlab/src/sla.rs
   crates/batchlab/src/memory.rs

@@ -204,7 +204,7 @@ async fn handle(envelope: &JsValue) -> Result<Response, Response> {
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
         serde_wasm_bindgen::from_value(request).map_err(|e| fail(format!("internal error: bad request: {e}")))?;
-    let inputs = Inputs { trace: read_file(envelope, "trace").map_err(fail)?, calibration: read_file(envelope, "calibration").map_err(fail)? };
+    let inputs = Inputs { trace: read_file(envelope, "trace").map_err(fail)?, calibration: read_file(envelope, "calibration").map_err(fail)?, iteration_profile: None };
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));

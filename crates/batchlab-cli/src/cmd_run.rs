@@ -59,14 +59,23 @@ pub fn run(args: RunArgs) -> CliResult<()> {
     options::validate(&config)?;
     let session = args.model.open_session()?;
     // Look for a GPU (slow, once) before the clock starts: the wall time is the run's.
-    backend.prepare()?;
+    // Continuous batching times its tokens in its engine: no token pass, no GPU.
+    let continuous = config.scheduler.is_continuous();
+    if !continuous {
+        backend.prepare()?;
+    }
     let started = Instant::now();
     let clock = move || started.elapsed().as_secs_f64();
     let out = now(session.run(preset, &config, &clock, &mut backend))?;
     if out.result.config.requests < config.requests {
         say!("The source holds {} usable request(s); simulated all of them.", out.result.config.requests);
     }
-    print_summary(&out.result, &format!("{}, {}", backend.describe(), secs(out.token_pass.seconds)));
+    let token_pass = if continuous {
+        "none: the iteration engine timed every token".to_string()
+    } else {
+        format!("{}, {}", backend.describe(), secs(out.token_pass.seconds))
+    };
+    print_summary(&out.result, &token_pass);
     let files = [("run.csv".to_string(), out.csv), ("run.json".to_string(), out.json)];
     for path in write_files(&args.out, &files)? {
         say!("Wrote {}", path.display());
@@ -91,16 +100,38 @@ fn print_summary(r: &RunResult, token_pass: &str) {
     say!();
     say!("Run: {} requests of {} ({load}, seed {})", c.requests, r.workload, c.seed);
     say!("     {}, {} GPU(s){bins}; calibration {}", c.scheduler.name(), c.gpus, r.calibration);
-    say!(
-        "     token model: {}, kappa {}, context ref {} tokens",
-        c.token_semantics.name(),
-        c.token_kappa,
-        c.token_context_ref_tokens
-    );
+    if let Some(m) = r.iteration.as_ref().filter(|_| c.scheduler.is_continuous()) {
+        let it = &c.iteration;
+        let chunked = if it.chunked_prefill { "chunked prefill" } else { "whole prompts" };
+        say!(
+            "     continuous: router {}, at most {} sequences and {} tokens per iteration ({chunked}), KV blocks of {} tokens",
+            it.router.name(),
+            it.max_seqs,
+            it.max_batched_tokens,
+            it.block_tokens
+        );
+        let k = &m.cost;
+        say!(
+            "     iteration cost ({}): {} + {} per prefill token + {} per decoding sequence + {} per context token",
+            m.source,
+            secs(k.c0_s),
+            secs(k.prefill_token_s),
+            secs(k.decode_seq_s),
+            secs(k.context_token_s)
+        );
+        say!("     SLO: TTFT within {}, 99% of gaps within {}", secs(it.ttft_slo_s), secs(it.tbt_slo_s));
+    } else {
+        say!(
+            "     token model: {}, kappa {}, context ref {} tokens",
+            c.token_semantics.name(),
+            c.token_kappa,
+            c.token_context_ref_tokens
+        );
+    }
     say!("     SLA limits: {} per token gap, {} per request", secs(c.d_sla_token_s), secs(c.d_sla_request_s));
     say!();
-    // Every metric, as the page shows it: the run's, the fit's, the wall time.
-    let metrics = metrics_table::all().map(|m| vec![m.label.to_string(), m.human(r)]);
+    // Every metric this run has, as the page shows it: the run's, the fit's, the wall time.
+    let metrics = metrics_table::all().filter(|m| m.applies(r)).map(|m| vec![m.label.to_string(), m.human(r)]);
     let pass = ["token pass".to_string(), token_pass.to_string()];
     print_table(&[("metric", Left), ("value", Left)], metrics.chain([pass.to_vec()]));
     if c.scheduler.uses_bins() && !r.bins.is_empty() {

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchlab::config::{
-    BinEdgeRule, BinPolicy, Completion, Config, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    BinEdgeRule, BinPolicy, Completion, Config, IterationForm, Router, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs, Session};
@@ -64,6 +64,22 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "token_semantics" => "--token-semantics",
         "token_kappa" => "--token-kappa",
         "token_context_ref_tokens" => "--token-context-ref",
+        "iteration.router" => "--router",
+        "iteration.form" => "--iteration-form",
+        "iteration.block_tokens" => "--block-size",
+        "iteration.max_seqs" => "--max-seqs",
+        "iteration.max_batched_tokens" => "--max-batched-tokens",
+        "iteration.chunked_prefill" => "--chunked-prefill",
+        "iteration.watermark" => "--kv-watermark",
+        "iteration.ttft_slo_s" => "--ttft-slo",
+        "iteration.tbt_slo_s" => "--tbt-slo",
+        "iteration.hardware.peak_tflops" => "--peak-tflops",
+        "iteration.hardware.bandwidth_gb_s" => "--bandwidth-gb-s",
+        "iteration.hardware.mfu" => "--mfu",
+        "iteration.hardware.mbu" => "--mbu",
+        "iteration.model.params_b" => "--params-b",
+        "iteration.model.bytes_per_param" => "--bytes-per-param",
+        "iteration_profile" => "--iteration-profile",
         "plan.steps" => "--step1-only/--step2-only/--step3-only",
         "plan.max_requests" => "--max-requests",
         "plan.max_gpus" => "--max-gpus",
@@ -283,6 +299,71 @@ pub struct ModelArgs {
     #[arg(long, value_name = "N", help_heading = "Output",
           help = preset_help("Most points of the sampled time series in run.json", |c| c.timeseries_points.to_string()))]
     pub timeseries_points: Option<usize>,
+
+    #[arg(long, value_name = "ROUTER", value_parser = named::<Router>(), help_heading = "Continuous batching",
+          help = preset_help("Which GPU of its group an arriving request goes to", |c| c.iteration.router.to_string()))]
+    pub router: Option<Router>,
+
+    #[arg(long, value_name = "FORM", value_parser = named::<IterationForm>(), help_heading = "Continuous batching",
+          help = preset_help("How an iteration's compute and memory times combine: sum (linear, as a profile is fitted) or max (overlapped, as a roofline)", |c| c.iteration.form.to_string()))]
+    pub iteration_form: Option<IterationForm>,
+
+    #[arg(long, value_name = "TOKENS", help_heading = "Continuous batching",
+          help = "Split prompts into chunks that fill each iteration's budget of TOKENS after its decodes (Sarathi-style; sets --max-batched-tokens) [default: off: whole prompts]")]
+    pub chunked_prefill: Option<u32>,
+
+    #[arg(long, value_name = "TOKENS", help_heading = "Continuous batching",
+          help = preset_help("Most tokens one iteration processes (a decode is one, a prefill its prompt or chunk); at least --max-seqs", |c| c.iteration.max_batched_tokens.to_string()))]
+    pub max_batched_tokens: Option<u32>,
+
+    #[arg(long, value_name = "N", help_heading = "Continuous batching",
+          help = preset_help("Most sequences running on one GPU", |c| c.iteration.max_seqs.to_string()))]
+    pub max_seqs: Option<u32>,
+
+    #[arg(long, value_name = "TOKENS", help_heading = "Continuous batching",
+          help = preset_help("Tokens per KV-cache block", |c| c.iteration.block_tokens.to_string()))]
+    pub block_size: Option<u32>,
+
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Share of the KV blocks kept free when admitting a request, in [0, 0.5)", |c| c.iteration.watermark.to_string()))]
+    pub kv_watermark: Option<f64>,
+
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("SLO: time to first token at most this, seconds", |c| c.iteration.ttft_slo_s.to_string()))]
+    pub ttft_slo: Option<f64>,
+
+    #[arg(long, value_name = "SECONDS", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("SLO: at least 99% of a request's gaps between tokens at most this, seconds", |c| c.iteration.tbt_slo_s.to_string()))]
+    pub tbt_slo: Option<f64>,
+
+    /// Measured iteration profile CSV (prefill_tokens, decode_seqs, context_tokens,
+    /// seconds); its least-squares fit prices each iteration instead of the roofline.
+    #[arg(long, value_name = "FILE", help_heading = "Continuous batching")]
+    pub iteration_profile: Option<PathBuf>,
+
+    #[arg(long, value_name = "TFLOPS", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: the GPU's dense 16-bit peak, TFLOP/s", |c| c.iteration.hardware.peak_tflops.to_string()))]
+    pub peak_tflops: Option<f64>,
+
+    #[arg(long, value_name = "GB_PER_S", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: the GPU's memory bandwidth, GB/s", |c| c.iteration.hardware.bandwidth_gb_s.to_string()))]
+    pub bandwidth_gb_s: Option<f64>,
+
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: model-FLOPs utilisation of prefill, in (0, 1]", |c| c.iteration.hardware.mfu.to_string()))]
+    pub mfu: Option<f64>,
+
+    #[arg(long, value_name = "FRACTION", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: memory-bandwidth utilisation, in (0, 1]", |c| c.iteration.hardware.mbu.to_string()))]
+    pub mbu: Option<f64>,
+
+    #[arg(long, value_name = "BILLIONS", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: the model's parameters, billions", |c| c.iteration.model.params_b.to_string()))]
+    pub params_b: Option<f64>,
+
+    #[arg(long, value_name = "BYTES", allow_negative_numbers = true, help_heading = "Continuous batching",
+          help = preset_help("Roofline: bytes per parameter", |c| c.iteration.model.bytes_per_param.to_string()))]
+    pub bytes_per_param: Option<f64>,
 }
 
 fn set<T>(target: &mut T, value: Option<T>) {
@@ -343,6 +424,25 @@ impl ModelArgs {
         set(&mut c.memory.margin_gb, self.margin_gb);
         set(&mut c.memory.safety_fraction, self.safety_fraction);
         set(&mut c.timeseries_points, self.timeseries_points);
+        let it = &mut c.iteration;
+        set(&mut it.router, self.router);
+        set(&mut it.form, self.iteration_form);
+        if let Some(tokens) = self.chunked_prefill {
+            it.chunked_prefill = true;
+            it.max_batched_tokens = tokens;
+        }
+        set(&mut it.max_batched_tokens, self.max_batched_tokens);
+        set(&mut it.max_seqs, self.max_seqs);
+        set(&mut it.block_tokens, self.block_size);
+        set(&mut it.watermark, self.kv_watermark);
+        set(&mut it.ttft_slo_s, self.ttft_slo);
+        set(&mut it.tbt_slo_s, self.tbt_slo);
+        set(&mut it.hardware.peak_tflops, self.peak_tflops);
+        set(&mut it.hardware.bandwidth_gb_s, self.bandwidth_gb_s);
+        set(&mut it.hardware.mfu, self.mfu);
+        set(&mut it.hardware.mbu, self.mbu);
+        set(&mut it.model.params_b, self.params_b);
+        set(&mut it.model.bytes_per_param, self.bytes_per_param);
         Ok((preset, c))
     }
 
@@ -354,7 +454,7 @@ impl ModelArgs {
                 None => Ok(None),
             }
         };
-        Ok(Inputs { trace: read(&self.trace)?, calibration: read(&self.calibration)? })
+        Ok(Inputs { trace: read(&self.trace)?, calibration: read(&self.calibration)?, iteration_profile: read(&self.iteration_profile)? })
     }
 
     /// Read and parse the files given, and say what they hold.

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{LatencyMode, Preset};
+use crate::config::{Config, IterationCost, LatencyMode, Preset};
 use crate::csv_input::{Field, Rows, Table};
 use crate::error::{Error, Result};
 
@@ -81,7 +81,27 @@ impl CalibrationGrid {
         match preset {
             Preset::Paper => Self::measured_rtx4080(),
             Preset::FirstResults | Preset::Compat => Self::first_results_synthetic(),
+            Preset::H100Llama => Self::roofline(&Config::preset(preset)),
         }
+    }
+
+    /// A grid for the batch schedulers from the iteration roofline of `cfg`: a batch of
+    /// b sequences of L tokens steps L times (prompts at the decode rate, as the batch
+    /// model has it), each step reading the weights and computing b tokens. The context
+    /// reads are left out: they grow with L squared, which the batch model's linear form
+    /// cannot hold (its fit would need a negative alpha).
+    pub fn roofline(cfg: &Config) -> Self {
+        let c = IterationCost::roofline(cfg);
+        let mut points = Vec::with_capacity(GRID_BATCHES.len() * GRID_LENGTHS.len());
+        for &batch_size in &GRID_BATCHES {
+            for &max_seq_len in &GRID_LENGTHS {
+                let (b, l) = (f64::from(batch_size), f64::from(max_seq_len));
+                let latency_s = l * (c.c0_s + c.decode_seq_s * b);
+                points.push(CalibrationPoint { batch_size, max_seq_len, latency_s });
+            }
+        }
+        let it = &cfg.iteration;
+        CalibrationGrid { name: format!("built-in roofline {} / {} (batch steps)", it.hardware.name, it.model.name), points }
     }
 
     /// Qwen3-1.7B FP16 on an RTX 4080 12 GB, measured by the original authors (MODEL.md §2).

@@ -2,11 +2,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, ControllerRules, SlaSignal};
+use crate::config::{Config, ControllerRules, IterationModel, SlaSignal};
+use crate::engine::iteration::simulate_continuous;
 use crate::engine::{simulate, Schedule};
 use crate::error::{Error, Result};
 use crate::latency::{LatencyFit, LatencyModel};
-use crate::metrics::{compute, worst_token_gap_s, BinStats, RunMetrics};
+use crate::metrics::{compute, continuous, worst_token_gap_s, BinStats, RunMetrics};
 use crate::timeseries::TimeSeries;
 use crate::token::{self, CpuTokenPass, LogHistogram, Slas, TokenDevice, TokenMetrics, TokenModelConfig, TokenPass};
 use crate::workload::Workload;
@@ -19,6 +20,9 @@ pub struct RunResult {
     pub workload: String,
     pub calibration: String,
     pub fit: LatencyFit,
+    /// Continuous batching: the iteration costs the run used and their source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub iteration: Option<IterationModel>,
     pub metrics: RunMetrics,
     pub bins: Vec<BinStats>,
     pub timeseries: TimeSeries,
@@ -39,6 +43,7 @@ impl Default for RunResult {
             workload: String::new(),
             calibration: String::new(),
             fit: LatencyFit { alpha_s: 0.0, beta_s: 0.0, gamma: 0.0, r2: 0.0 },
+            iteration: None,
             metrics: RunMetrics::default(),
             bins: Vec::new(),
             timeseries: TimeSeries::default(),
@@ -62,6 +67,10 @@ pub async fn simulate_run_with(
     workload_name: &str,
     token_pass: &mut impl TokenPass,
 ) -> Result<(RunResult, TokenDevice)> {
+    if config.scheduler.is_continuous() {
+        // The iteration engine times every token itself, on the CPU.
+        return Ok((simulate_continuous_run(workload, config, model, workload_name)?, TokenDevice::default()));
+    }
     let (mut result, schedule) = simulate_run_with_schedule(workload, config, model, workload_name)?;
     let (token_model, slas) = token_inputs(config, model)?;
     let (metrics, device) = token_pass.run(workload, &schedule, &token_model, &slas).await?;
@@ -91,9 +100,9 @@ pub fn simulate_run_with_schedule(
     model: &LatencyModel,
     workload_name: &str,
 ) -> Result<(RunResult, Schedule)> {
-    config.validate()?;
-    if workload.is_empty() {
-        return Err(Error::field("requests", "the workload has no request"));
+    check(workload, config)?;
+    if config.scheduler.is_continuous() {
+        return Err(Error::field("scheduler", "a continuous scheduler times its tokens in its engine: run it with `simulate_run_with`"));
     }
     let schedule = simulate(workload, config, model);
     let (metrics, bins) = compute(workload, config, model, &schedule);
@@ -103,6 +112,7 @@ pub fn simulate_run_with_schedule(
         workload: workload_name.to_string(),
         calibration: model.grid.name.clone(),
         fit: model.fit,
+        iteration: None,
         metrics,
         bins,
         timeseries: schedule.timeseries.clone(),
@@ -111,6 +121,38 @@ pub fn simulate_run_with_schedule(
         wall_time_s: 0.0,
     };
     Ok((result, schedule))
+}
+
+fn check(workload: &Workload, config: &Config) -> Result<()> {
+    config.validate()?;
+    if workload.is_empty() {
+        return Err(Error::field("requests", "the workload has no request"));
+    }
+    Ok(())
+}
+
+/// A continuous run: the iteration engine, priced by the configuration's iteration
+/// profile if it has one, else by the roofline of its hardware and model.
+pub fn simulate_continuous_run(workload: &Workload, config: &Config, model: &LatencyModel, workload_name: &str) -> Result<RunResult> {
+    check(workload, config)?;
+    let iteration = config.iteration.profile.clone().unwrap_or_else(|| IterationModel::roofline(config));
+    let schedule = simulate_continuous(workload, config, &iteration.cost)?;
+    let (mut metrics, bins) = compute(workload, config, model, &schedule);
+    let token = continuous(workload, config, &schedule, &mut metrics);
+    metrics.apply_token(&token);
+    Ok(RunResult {
+        config: config.clone(),
+        workload: workload_name.to_string(),
+        calibration: model.grid.name.clone(),
+        fit: model.fit,
+        iteration: Some(iteration),
+        metrics,
+        bins,
+        timeseries: schedule.timeseries,
+        tbt_histogram: token.tbt_histogram,
+        notes: Vec::new(),
+        wall_time_s: 0.0,
+    })
 }
 
 fn notes(workload: &Workload, config: &Config, model: &LatencyModel, m: &RunMetrics) -> Vec<String> {

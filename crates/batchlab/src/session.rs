@@ -11,7 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
-use crate::config::{Config, Preset, SchedulerKind};
+use crate::config::{Config, IterationModel, Preset, SchedulerKind};
+use crate::iteration_cost::IterationProfile;
 use crate::error::Result;
 use crate::latency::{CalibrationGrid, LatencyModel};
 use crate::plan::{run_plan_with, Hooks, PlanResult, PlanSpec, Progress};
@@ -38,6 +39,8 @@ pub struct InputFile {
 pub struct Inputs {
     pub trace: Option<InputFile>,
     pub calibration: Option<InputFile>,
+    /// A measured iteration profile: its fit prices continuous batching's iterations.
+    pub iteration_profile: Option<InputFile>,
 }
 
 /// What a shell can ask for.
@@ -47,7 +50,7 @@ pub enum Job {
     Check,
     /// One run of `config`. `preset` names the built-in calibration used without a file.
     Run { preset: Preset, config: Config },
-    /// The same workload under each of the four schedulers.
+    /// The same workload under each scheduler.
     Compare { preset: Preset, config: Config },
     /// The three-step stress plan.
     Plan { preset: Preset, spec: PlanSpec },
@@ -111,6 +114,8 @@ pub struct Session {
     trace: Option<TraceData>,
     /// The grid file's name, and the grid.
     calibration: Option<CalibrationGrid>,
+    /// The iteration profile's fit.
+    iteration: Option<IterationModel>,
 }
 
 impl Session {
@@ -118,7 +123,12 @@ impl Session {
     pub fn open(inputs: &Inputs) -> Result<Session> {
         let trace = inputs.trace.as_ref().map(|f| parse_trace(&f.bytes, &f.name)).transpose()?;
         let calibration = inputs.calibration.as_ref().map(|f| CalibrationGrid::parse_csv(&f.bytes, &f.name)).transpose()?;
-        Ok(Session { trace, calibration })
+        let iteration = inputs
+            .iteration_profile
+            .as_ref()
+            .map(|f| IterationProfile::parse_csv(&f.bytes, &f.name)?.fit())
+            .transpose()?;
+        Ok(Session { trace, calibration, iteration })
     }
 
     /// The parsed trace, if one was given.
@@ -150,6 +160,18 @@ impl Session {
                 fit.beta_s * 1e3,
                 fit.gamma,
                 fit.r2
+            ));
+        }
+        if let Some(m) = &self.iteration {
+            let c = &m.cost;
+            lines.push(format!(
+                "{}: iteration cost fit c0 {:.3} ms, {:.4} ms per prefill token, {:.4} ms per decoding sequence, {:.3} µs per context token, R² {:.4}",
+                m.source,
+                c.c0_s * 1e3,
+                c.prefill_token_s * 1e3,
+                c.decode_seq_s * 1e3,
+                c.context_token_s * 1e6,
+                m.r2.unwrap_or(f64::NAN)
             ));
         }
         Ok(lines)
@@ -184,19 +206,19 @@ impl Session {
     pub async fn run(&self, preset: Preset, config: &Config, clock: &dyn Fn() -> f64, token_pass: impl TokenPass) -> Result<RunOutput> {
         let t0 = clock();
         let (workload, model) = self.prepare(preset, config)?;
-        let config = Config { requests: workload.len(), ..config.clone() };
+        let config = self.priced(Config { requests: workload.len(), ..config.clone() });
         let out = timed_run(&workload, &config, &model, &self.source(&config).describe(), clock, token_pass).await?;
         Ok(finish(out, clock() - t0))
     }
 
-    /// The four schedulers on one workload, in `SchedulerKind::ALL` order, with progress
-    /// after each.
+    /// Every scheduler (the four batch ones and the two continuous ones) on one workload,
+    /// in `SchedulerKind::ALL` order, with progress after each.
     pub async fn compare(&self, preset: Preset, config: &Config, hooks: Hooks<'_>, mut token_pass: impl TokenPass) -> Result<Vec<RunOutput>> {
         let (workload, model) = self.prepare(preset, config)?;
         let name = self.source(config).describe();
         let mut outputs = Vec::new();
         for &scheduler in SchedulerKind::ALL {
-            let cfg = Config { scheduler, requests: workload.len(), ..config.clone() };
+            let cfg = self.priced(Config { scheduler, requests: workload.len(), ..config.clone() });
             let t0 = (hooks.clock)();
             let out = timed_run(&workload, &cfg, &model, &name, hooks.clock, &mut token_pass).await?;
             outputs.push(finish(out, (hooks.clock)() - t0));
@@ -229,6 +251,14 @@ impl Session {
         let result = run_study(self.source(&spec.base), &self.calibration(preset), spec, hooks)?;
         let files = study_files(&result);
         Ok(StudyOutput { result, files })
+    }
+
+    /// `config` with the iteration profile's costs, if the user gave a profile.
+    fn priced(&self, mut config: Config) -> Config {
+        if let Some(m) = &self.iteration {
+            config.iteration.profile = Some(m.clone());
+        }
+        config
     }
 
     /// Check the configuration, then build its workload and latency model.

@@ -12,6 +12,12 @@ pub struct TimeSeries {
     pub busy_gpus: Vec<u32>,
     /// `queue_len[bin][sample]`.
     pub queue_len: Vec<Vec<u32>>,
+    /// Continuous batching only (empty otherwise): the share of all GPUs' KV blocks in
+    /// use, and the sequences running.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kv_used: Vec<f32>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub running: Vec<u32>,
 }
 
 pub struct Sampler {
@@ -37,12 +43,27 @@ impl Sampler {
     /// Called before the state changes at time `t`: records the state that held over
     /// every sample time up to `t`.
     pub fn advance(&mut self, t: f64, busy: u32, queues: impl Fn(usize) -> u32) {
+        self.sample_until(t, busy, queues, None::<fn() -> (f32, u32)>);
+    }
+
+    /// `advance`, also recording the KV cache's use and the running sequences (computed
+    /// only when a sample is due).
+    pub fn advance_with(&mut self, t: f64, busy: u32, queues: impl Fn(usize) -> u32, cache: impl Fn() -> (f32, u32)) {
+        self.sample_until(t, busy, queues, Some(cache));
+    }
+
+    fn sample_until(&mut self, t: f64, busy: u32, queues: impl Fn(usize) -> u32, cache: Option<impl Fn() -> (f32, u32)>) {
         while self.next_t <= t {
             let s = &mut self.series;
             s.t_s.push(self.next_t);
             s.busy_gpus.push(busy);
             for (j, q) in s.queue_len.iter_mut().enumerate() {
                 q.push(queues(j));
+            }
+            if let Some(cache) = &cache {
+                let (kv, running) = cache();
+                s.kv_used.push(kv);
+                s.running.push(running);
             }
             self.next_t += self.dt;
             if s.t_s.len() >= self.max_points {
@@ -59,6 +80,8 @@ impl Sampler {
         let s = &mut self.series;
         keep_even(&mut s.t_s);
         keep_even(&mut s.busy_gpus);
+        keep_even(&mut s.kv_used);
+        keep_even(&mut s.running);
         for q in &mut s.queue_len {
             keep_even(q);
         }

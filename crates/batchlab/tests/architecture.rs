@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 /// The core's top-level modules, lowest first.
 const LAYERS: &[&str] = &[
-    "error", "rng", "stats", "timeseries", "config", "csv_input", "latency", "workload", "memory", "sla", "bins", "engine", "token",
+    "error", "rng", "stats", "histogram", "timeseries", "config", "csv_input", "iteration_cost", "latency", "workload", "memory", "sla", "bins", "engine", "token",
     "metrics", "run", "plan", "study", "analysis", "report", "session",
 ];
 

@@ -69,7 +69,7 @@ struct Settings {
 
 fn arb_settings() -> impl Strategy<Value = Settings> {
     (
-        (prop::sample::select(Preset::ALL.to_vec()), prop::sample::select(SchedulerKind::ALL.to_vec()), 1u32..5, 1u32..6),
+        (prop::sample::select(Preset::ALL.to_vec()), prop::sample::select(SchedulerKind::BATCH.to_vec()), 1u32..5, 1u32..6),
         (any::<bool>(), any::<bool>(), 1u32..40, 1u32..130, any::<u32>()),
         (prop_oneof![Just(None), Just(Some(1e-3)), Just(Some(5e-3))], 0.0..0.9f64),
         (prop_oneof![Just(None), Just(Some(0.01)), Just(Some(0.5)), Just(Some(2.0)), Just(Some(20.0))], any::<bool>(), 0u8..7, any::<bool>()),

@@ -11,10 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Error, Result};
 
 mod controller;
+mod iteration;
 mod named;
 mod scheduling;
 mod workload;
 pub use controller::{ControllerFeed, ControllerRules, SlaControllerConfig, SlaSignal};
+pub use iteration::{Hardware, IterationConfig, IterationCost, IterationForm, IterationModel, ModelShape, Router};
 pub use scheduling::{BinEdgeRule, BinPolicy, Completion, EventOrder, SchedulerKind};
 pub use workload::{Load, Predictor, PredictorKind, Synthetic, SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA, NUMPY_MAX_SEED};
 pub(crate) use named::named_enum;
@@ -117,6 +119,9 @@ pub struct Config {
     pub token_semantics: Semantics,
     pub token_kappa: f64,
     pub token_context_ref_tokens: f64,
+    /// Continuous batching (`continuous`, `multi_bin_continuous`): router, KV cache,
+    /// limits, SLO, and the roofline's hardware and model.
+    pub iteration: IterationConfig,
 }
 
 /// Every field an `Error::Field` from the core can name: each shell maps all of them to
@@ -164,6 +169,22 @@ pub const FIELDS: &[&str] = &[
     "token_semantics",
     "token_kappa",
     "token_context_ref_tokens",
+    "iteration.router",
+    "iteration.form",
+    "iteration.block_tokens",
+    "iteration.max_seqs",
+    "iteration.max_batched_tokens",
+    "iteration.chunked_prefill",
+    "iteration.watermark",
+    "iteration.ttft_slo_s",
+    "iteration.tbt_slo_s",
+    "iteration.hardware.peak_tflops",
+    "iteration.hardware.bandwidth_gb_s",
+    "iteration.hardware.mfu",
+    "iteration.hardware.mbu",
+    "iteration.model.params_b",
+    "iteration.model.bytes_per_param",
+    "iteration_profile",
     "plan.steps",
     "plan.max_requests",
     "plan.max_gpus",
@@ -200,6 +221,8 @@ named_enum! {
         FirstResults = "first-results",
         /// The first version as its stress test ran it, quirks included (controller state, plan bins from the first 1,000 requests).
         Compat = "compat",
+        /// Continuous batching of Llama-3.1-8B (BF16) on one H100 SXM (datasheet roofline), chunked prefill of 8,192 tokens, Poisson arrivals at 50 req/s: the setting of the side-by-side with inference-lab.
+        H100Llama = "h100-llama3.1-8b",
     }
 }
 
@@ -263,9 +286,43 @@ impl Config {
             token_semantics: Semantics::Padded,
             token_kappa: 0.0,
             token_context_ref_tokens: DEFAULT_CONTEXT_REF_TOKENS,
+            iteration: IterationConfig::default(),
         };
         match preset {
             Preset::Paper => paper,
+            Preset::H100Llama => Config {
+                scheduler: SchedulerKind::Continuous,
+                gpus: 1,
+                // 80 GB, of which 90% is used (inference-lab's default): 16.06 GB of
+                // weights, 128 KiB of KV per token (32 layers x 8 KV heads x 128 x 2 x 2 B).
+                memory: MemoryConfig {
+                    rules: MemoryRules::Arrived,
+                    m_max_gb: 80.0,
+                    m_model_gb: 16.06,
+                    kv_per_token_gb: 131_072e-9,
+                    margin_gb: 8.0,
+                    ..paper.memory.clone()
+                },
+                iteration: IterationConfig {
+                    // Compute and memory overlap, as inference-lab's roofline has it.
+                    form: IterationForm::Max,
+                    chunked_prefill: true,
+                    max_batched_tokens: 8192,
+                    watermark: 0.0,
+                    hardware: Hardware::h100_sxm(),
+                    model: ModelShape::llama3_1_8b(),
+                    ..IterationConfig::default()
+                },
+                d_sla_token_s: 0.1,
+                synthetic: Synthetic::Poisson { rate_rps: 50.0 },
+                load: Load::RpsScaling { factor: 1.0 },
+                bin_boundary_sample: 5_000,
+                bin_edge_rule: BinEdgeRule::Exact,
+                event_order: EventOrder::ByInstant,
+                predictor: Predictor::Prompt,
+                keep_zero_output: false,
+                ..paper
+            },
             // dd5f07f: one `--d-sla` of 1.0 s is both the request deadline and the
             // controller's target. `compat` keeps the original's controller as it ran;
             // `first-results` moves it once per batch and feeds it only batches the
@@ -398,6 +455,7 @@ impl Config {
         }
         non_negative("token_kappa", self.token_kappa)?;
         positive("token_context_ref_tokens", self.token_context_ref_tokens)?;
+        self.iteration.validate()?;
         at_most("requests", self.requests as u64, MAX_REQUESTS as u64)?;
         at_most("gpus", self.gpus.into(), MAX_GPUS.into())?;
         at_most("k_bins", self.k_bins.into(), MAX_K.into())?;

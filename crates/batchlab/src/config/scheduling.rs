@@ -14,13 +14,26 @@ named_enum! {
         MultiBinDynamic = "multi_bin_dynamic",
         /// K bins by predicted output length, fixed batch size b_fixed.
         MultiBinFixed = "multi_bin_fixed",
+        /// Iteration-level batching: one FCFS queue per GPU; finished sequences leave and waiting ones join at every iteration; paged KV cache.
+        Continuous = "continuous",
+        /// Continuous batching with K bins by predicted output length, each bin served by its share of the GPUs (by token load).
+        MultiBinContinuous = "multi_bin_continuous",
     }
 }
 
 impl SchedulerKind {
+    /// The four schedulers of the batch engine (a batch runs to its end).
+    pub const BATCH: &'static [SchedulerKind] =
+        &[SchedulerKind::StaticFifo, SchedulerKind::DynamicNoBins, SchedulerKind::MultiBinDynamic, SchedulerKind::MultiBinFixed];
+
     /// Whether requests are split into K bins (otherwise one FIFO queue).
     pub fn uses_bins(self) -> bool {
-        matches!(self, SchedulerKind::MultiBinDynamic | SchedulerKind::MultiBinFixed)
+        matches!(self, SchedulerKind::MultiBinDynamic | SchedulerKind::MultiBinFixed | SchedulerKind::MultiBinContinuous)
+    }
+
+    /// Whether the iteration-level engine runs it (otherwise the batch engine).
+    pub fn is_continuous(self) -> bool {
+        matches!(self, SchedulerKind::Continuous | SchedulerKind::MultiBinContinuous)
     }
 
     /// Whether the batch size comes from the memory cap and the SLA controller.

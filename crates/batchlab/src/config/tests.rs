@@ -47,7 +47,7 @@ fn bad_values_name_their_field() {
     assert_eq!(c.validate().unwrap_err().to_string(), format!("requests: must be at most {MAX_REQUESTS} (got {})", MAX_REQUESTS + 1));
     assert_eq!(
         SchedulerKind::parse("fifo").unwrap_err().to_string(),
-        "scheduler: unknown value 'fifo' (expected one of: static_fifo, dynamic_no_bins, multi_bin_dynamic, multi_bin_fixed)"
+        "scheduler: unknown value 'fifo' (expected one of: static_fifo, dynamic_no_bins, multi_bin_dynamic, multi_bin_fixed, continuous, multi_bin_continuous)"
     );
 }
 
@@ -82,6 +82,25 @@ fn every_rejected_field_is_listed() {
         Config { token_context_ref_tokens: 0.0, ..d() },
         Config { gpus: MAX_GPUS + 1, ..d() },
     ];
+    let it = |f: &dyn Fn(&mut IterationConfig)| {
+        let mut c = d();
+        f(&mut c.iteration);
+        c
+    };
+    let bad = bad.into_iter().chain([
+        it(&|i| i.block_tokens = 0),
+        it(&|i| i.max_seqs = 0),
+        it(&|i| i.max_batched_tokens = i.max_seqs - 1),
+        it(&|i| i.watermark = 0.5),
+        it(&|i| i.ttft_slo_s = 0.0),
+        it(&|i| i.tbt_slo_s = f64::NAN),
+        it(&|i| i.hardware.peak_tflops = -1.0),
+        it(&|i| i.hardware.bandwidth_gb_s = 0.0),
+        it(&|i| i.hardware.mfu = 1.5),
+        it(&|i| i.hardware.mbu = 0.0),
+        it(&|i| i.model.params_b = f64::INFINITY),
+        it(&|i| i.model.bytes_per_param = 0.0),
+    ]);
     for c in bad {
         let e = c.validate().unwrap_err();
         let field = e.field_name().unwrap_or_else(|| panic!("{e} names no field"));
@@ -114,4 +133,5 @@ fn every_named_value_round_trips_with_one_spelling() {
     check::<LatencyMode>();
     check::<Semantics>();
     check::<Preset>();
+    check::<Router>();
 }

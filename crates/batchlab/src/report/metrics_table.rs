@@ -4,6 +4,8 @@
 //! named or rounded differently in two places.
 
 use super::{fmt_f64, human};
+use crate::config::IterationCost;
+use crate::metrics::ContinuousMetrics;
 use crate::run::RunResult;
 
 /// What a metric measures, which says how to show it.
@@ -31,6 +33,8 @@ pub enum Value {
     Real(f64),
     Whole(u64),
     Flag(bool),
+    /// Not measured by this run's engine: an empty cell, "–" for people.
+    Missing,
 }
 
 pub struct Metric {
@@ -49,7 +53,14 @@ impl Metric {
             Value::Real(x) => fmt_f64(x),
             Value::Whole(n) => n.to_string(),
             Value::Flag(b) => b.to_string(),
+            Value::Missing => String::new(),
         }
+    }
+
+    /// Whether this run's engine measures it (the continuous-only metrics and the
+    /// iteration costs do not apply to batch runs).
+    pub fn applies(&self, r: &RunResult) -> bool {
+        (self.value)(r) != Value::Missing
     }
 
     /// The cell for people, by the one human formatter.
@@ -65,12 +76,13 @@ impl Metric {
             (Value::Real(x), _) => human::number(x),
             (Value::Whole(n), _) => n.to_string(),
             (Value::Flag(b), _) => human::yes_no(b),
+            (Value::Missing, _) => human::number(f64::NAN),
         }
     }
 }
 
 use Kind::*;
-use Value::{Flag as B, Real as F, Whole as N};
+use Value::{Flag as B, Missing, Real as F, Whole as N};
 
 const REQ_S: Kind = Rate("req/s");
 
@@ -110,7 +122,31 @@ pub const METRICS: &[Metric] = &[
     m("batch_size_mean", "batch size mean", Number, |r| F(r.metrics.batch_size_mean)),
     m("batch_size_min", "batch size min", Count, |r| N(r.metrics.batch_size_min.into())),
     m("batch_size_max", "batch size max", Count, |r| N(r.metrics.batch_size_max.into())),
+    // Continuous batching only.
+    m("ttft_mean_s", "TTFT mean", Seconds, |r| cont(r, |c| F(c.ttft_mean_s))),
+    m("tpot_mean_s", "time per output token mean", Seconds, |r| cont(r, |c| F(c.tpot_mean_s))),
+    m("slo_attainment", "SLO attainment (TTFT and TBT)", Fraction, |r| cont(r, |c| F(c.slo_attainment))),
+    m("slo_goodput_rps", "goodput: SLO met", REQ_S, |r| cont(r, |c| F(c.slo_goodput_rps))),
+    m("preemptions", "preemptions", Count, |r| cont(r, |c| N(c.preemptions))),
+    m("kv_util_mean", "KV cache in use mean", Fraction, |r| cont(r, |c| F(c.kv_util_mean))),
+    m("kv_util_max", "KV cache in use max", Fraction, |r| cont(r, |c| F(c.kv_util_max))),
 ];
+
+fn cont(r: &RunResult, value: fn(&ContinuousMetrics) -> Value) -> Value {
+    r.metrics.continuous.as_ref().map_or(Missing, value)
+}
+
+/// The iteration costs a continuous run used (roofline or profile fit), in the CSV's order.
+pub const ITERATION: &[Metric] = &[
+    m("iteration_c0_s", "iteration cost c0", Seconds, |r| iter(r, |c| c.c0_s)),
+    m("iteration_prefill_token_s", "iteration cost per prefill token", Seconds, |r| iter(r, |c| c.prefill_token_s)),
+    m("iteration_decode_seq_s", "iteration cost per decoding sequence", Seconds, |r| iter(r, |c| c.decode_seq_s)),
+    m("iteration_context_token_s", "iteration cost per context token", Seconds, |r| iter(r, |c| c.context_token_s)),
+];
+
+fn iter(r: &RunResult, value: fn(&IterationCost) -> f64) -> Value {
+    r.iteration.as_ref().map_or(Missing, |m| F(value(&m.cost)))
+}
 
 /// The latency model fitted to the calibration grid, in the CSV's order.
 pub const FIT: &[Metric] = &[
@@ -130,7 +166,7 @@ const fn m(key: &'static str, label: &'static str, kind: Kind, value: fn(&RunRes
 
 /// Every metric: the run's, the fit's and the wall time.
 pub fn all() -> impl Iterator<Item = &'static Metric> {
-    METRICS.iter().chain(FIT).chain(std::iter::once(&WALL_TIME))
+    METRICS.iter().chain(FIT).chain(ITERATION).chain(std::iter::once(&WALL_TIME))
 }
 
 /// The metric of a CSV column, for tables that show a few.
@@ -154,6 +190,7 @@ mod tests {
                 assert!(a.key != b.key && a.label != b.label, "{} / {}", a.key, b.key);
             }
             let ok = match ((a.value)(&r), a.kind) {
+                (Value::Missing, _) => true,
                 (Value::Whole(_), Kind::Count) | (Value::Flag(_), Kind::Flag) => true,
                 (Value::Real(_), kind) => kind != Kind::Count && kind != Kind::Flag,
                 _ => false,

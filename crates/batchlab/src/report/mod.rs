@@ -19,7 +19,7 @@ pub mod human;
 pub mod metrics_table;
 pub mod study;
 
-use metrics_table::{FIT, METRICS, WALL_TIME};
+use metrics_table::{FIT, ITERATION, METRICS, WALL_TIME};
 
 
 pub fn fmt_f64(x: f64) -> String {
@@ -114,6 +114,23 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
         ("d_sla_token_s", f(c.d_sla_token_s)),
         ("d_sla_request_s", f(c.d_sla_request_s)),
     ]);
+    // Continuous batching's settings: empty for the batch schedulers.
+    let it = &c.iteration;
+    let continuous = c.scheduler.is_continuous();
+    let only = |v: String| if continuous { v } else { String::new() };
+    cols.extend([
+        ("router", only(it.router.to_string())),
+        ("iteration_form", only(it.form.to_string())),
+        ("chunked_prefill", only(it.chunked_prefill.to_string())),
+        ("max_batched_tokens", only(it.max_batched_tokens.to_string())),
+        ("max_seqs", only(it.max_seqs.to_string())),
+        ("block_tokens", only(it.block_tokens.to_string())),
+        ("kv_watermark", only(f(it.watermark))),
+        ("ttft_slo_s", only(f(it.ttft_slo_s))),
+        ("tbt_slo_s", only(f(it.tbt_slo_s))),
+        ("iteration_cost_source", only(text(r.iteration.as_ref().map_or("", |m| &m.source)))),
+    ]);
+    cols.extend(ITERATION.iter().map(|m| (m.key, m.csv(r))));
     cols.extend(METRICS.iter().map(|m| (m.key, m.csv(r))));
     cols.extend([
         ("bin_edges", fmt_list(r.bins.iter().skip(1), |b| f(b.predicted_lo))),
@@ -212,13 +229,17 @@ mod tests {
             "step,label,status,error,scheduler,gpus,k_bins,bin_policy,requests,seed,workload,",
             "synthetic,load,predictor,calibration,latency_mode,completion,event_order,bin_edge_rule,token_semantics,",
             "token_kappa,token_context_ref_tokens,alpha_s,beta_s,gamma,fit_r2,sla_rules,sla_signal,sla_d_s,",
-            "sla_eps_s,sla_feed,d_sla_token_s,d_sla_request_s,requests_completed,arrival_rate_rps,makespan_s,",
+            "sla_eps_s,sla_feed,d_sla_token_s,d_sla_request_s,router,iteration_form,chunked_prefill,max_batched_tokens,max_seqs,",
+            "block_tokens,kv_watermark,ttft_slo_s,tbt_slo_s,iteration_cost_source,iteration_c0_s,",
+            "iteration_prefill_token_s,iteration_decode_seq_s,iteration_context_token_s,",
+            "requests_completed,arrival_rate_rps,makespan_s,",
             "throughput_rps,throughput_tokens_per_s,latency_mean_s,latency_p50_s,latency_p95_s,",
             "latency_p99_s,latency_max_s,queue_delay_mean_s,service_time_mean_s,ttft_p50_s,",
             "ttft_p95_s,ttft_p99_s,ttft_max_s,tbt_p50_s,tbt_p95_s,tbt_p99_s,tbt_max_s,",
             "token_sla_violation_rate,token_sla_violation_rate_tokens,request_sla_violation_rate,",
             "capacity_under_sla_rps,token_sla_can_bind,gpu_util_mean,gpu_util_min,gpu_util_max,",
-            "batch_count,batch_size_mean,batch_size_min,batch_size_max,bin_edges,bin_requests,",
+            "batch_count,batch_size_mean,batch_size_min,batch_size_max,ttft_mean_s,tpot_mean_s,",
+            "slo_attainment,slo_goodput_rps,preemptions,kv_util_mean,kv_util_max,bin_edges,bin_requests,",
             "bin_batch_size_mean,bin_output_tokens_min,bin_output_tokens_max,bin_latency_mean_s,",
             "notes,wall_time_s",
         );

@@ -53,7 +53,7 @@
 //! times are f64 closed forms computed on the host for both backends.
 
 mod cpu;
-pub mod histogram;
+pub use crate::histogram;
 mod pass;
 mod plan;
 
