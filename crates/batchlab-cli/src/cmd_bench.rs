@@ -1,7 +1,9 @@
 //! `batchlab bench`: how fast the core is natively. Times the generation of a large
 //! synthetic workload, its request-level simulation and its token pass (CPU, and GPU
-//! when an adapter is found; both must agree) separately (min and median over repeats),
-//! the peak memory, and optionally the full stress plan. Writes no file.
+//! when an adapter is found; both must agree), and the same workload under continuous
+//! batching (the iteration engine, which times its tokens itself), separately (min and
+//! median over repeats), the peak memory, and optionally the full stress plan. Writes no
+//! file.
 
 use batchlab::latency::CalibrationGrid;
 use std::time::Instant;
@@ -11,7 +13,7 @@ use batchlab::latency::LatencyModel;
 use batchlab::plan::{Hooks, PlanSpec, Progress};
 use batchlab::session::{Inputs, Session, PLAN_PREFIX};
 use batchlab::report::human;
-use batchlab::run::{simulate_run_with_schedule, token_inputs};
+use batchlab::run::{simulate_continuous_run, simulate_run_with_schedule, token_inputs};
 use batchlab::token::{now, run_cpu, TokenMetrics, TokenPass};
 use batchlab::workload::{build, Source};
 use clap::Args;
@@ -93,6 +95,9 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     let mut simulation = Vec::with_capacity(args.repeat);
     let mut token_cpu = Vec::with_capacity(args.repeat);
     let mut token_gpu = Vec::with_capacity(args.repeat);
+    let mut continuous = Vec::with_capacity(args.repeat);
+    let mut iterations = 0u64;
+    let continuous_config = Config { scheduler: SchedulerKind::Continuous, ..config.clone() };
     let mut throughput = 0.0;
     let mut token_steps = 0u64;
     for _ in 0..args.repeat {
@@ -117,6 +122,10 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
                 )));
             }
         }
+        let t4 = Instant::now();
+        let c = simulate_continuous_run(&workload, &continuous_config, &model, &source.describe())?;
+        continuous.push(t4.elapsed().as_secs_f64());
+        iterations = c.metrics.batch_count;
         // Keep the results observable so the work cannot be optimised away.
         throughput = result.metrics.throughput_rps;
         token_steps = on_cpu.output_tokens;
@@ -134,6 +143,10 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     if gpu.is_some() {
         row("token pass, GPU".into(), &mut token_gpu, token_steps as f64, "token steps/s");
     }
+    let mut generation_and_continuous: Vec<f64> = generation.iter().zip(&continuous).map(|(g, c)| g + c).collect();
+    row("simulation (continuous, iteration level)".into(), &mut continuous.clone(), requests, "requests/s");
+    row("  the same, simulated iterations".into(), &mut continuous, iterations as f64, "iterations/s");
+    row("generation + continuous simulation".into(), &mut generation_and_continuous, requests, "requests/s");
     if args.plan {
         let spec = PlanSpec { base: config.clone(), ..PlanSpec::new(preset) };
         let started = Instant::now();
@@ -155,6 +168,7 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     print_table(&[("phase", Left), ("min", Right), ("median", Right), ("rate (median)", Right)], rows);
     say!();
     say!("token steps: {token_steps} (output tokens of the run: one decode step each)");
+    say!("continuous: {iterations} iterations on {} GPUs (all GPUs' iterations together)", config.gpus);
     match &gpu {
         Some((adapter, api)) => {
             say!("GPU adapter: {adapter} ({api}), device opened in {}; results identical to the CPU's", secs(open_s));

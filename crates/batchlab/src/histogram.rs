@@ -72,6 +72,30 @@ pub fn bucket_f64(edges: &[f64], x: f64) -> usize {
     edges.partition_point(|&e| e <= x)
 }
 
+/// `bucket_f64` against the standard edges (`edges_f64()`), in O(1): a guess from the
+/// logarithm, then corrected against the edges themselves, so the answer is exactly
+/// `bucket_f64`'s whatever the logarithm's rounding.
+#[inline]
+pub fn bucket_f64_standard(edges: &[f64], x: f64) -> usize {
+    debug_assert_eq!(edges.len(), REGULAR_BUCKETS + 1);
+    let n = edges.len();
+    if !(x >= edges[0]) {
+        return 0; // below the first edge (or NaN, which compares false with every edge)
+    }
+    if x >= edges[n - 1] {
+        return n;
+    }
+    let guess = libm::log(x / LOWEST_S) / libm::log(RATIO);
+    let mut c = (guess.max(0.0) as usize + 1).clamp(1, n - 1);
+    while edges[c - 1] > x {
+        c -= 1;
+    }
+    while edges[c] <= x {
+        c += 1;
+    }
+    c
+}
+
 /// Counts per bucket plus the exact count, min and max. Serialized sparsely (only the
 /// non-empty buckets), so a run's JSON stays small.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -208,6 +232,25 @@ mod tests {
             assert!(u as f64 >= x && f32::from_bits(u.to_bits() - 1) as f64 <= x);
             assert!(d as f64 <= x && f32::from_bits(d.to_bits() + 1) as f64 > x);
         }
+    }
+
+    #[test]
+    fn the_standard_bucket_is_the_searched_one() {
+        let edges = edges_f64();
+        let mut x = 1e-9;
+        while x < 1e9 {
+            for y in [x, x * (1.0 + 1e-12), x * (1.0 - 1e-12)] {
+                assert_eq!(bucket_f64_standard(&edges, y), bucket_f64(&edges, y), "{y}");
+            }
+            x *= 1.000_37;
+        }
+        for &e in edges.iter().step_by(97) {
+            assert_eq!(bucket_f64_standard(&edges, e), bucket_f64(&edges, e));
+            let below = f64::from_bits(e.to_bits() - 1);
+            assert_eq!(bucket_f64_standard(&edges, below), bucket_f64(&edges, below));
+        }
+        assert_eq!(bucket_f64_standard(&edges, f64::NAN), 0);
+        assert_eq!(bucket_f64_standard(&edges, f64::INFINITY), edges.len());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use crate::engine::ScheduleView;
 use crate::latency::LatencyModel;
 use crate::stats::{mean, percentiles};
 use crate::engine::iteration::IterationSchedule;
-use crate::histogram::{bucket_f64, edges_f64, LogHistogram};
+use crate::histogram::{bucket_f64_standard, edges_f64, LogHistogram};
 use crate::token::TokenMetrics;
 use crate::workload::Workload;
 
@@ -218,7 +218,7 @@ pub fn continuous(w: &Workload, cfg: &Config, s: &IterationSchedule, m: &mut Run
         let first = if o > 0 { s.first_token_s[i] } else { s.finish_s[i] };
         let to_first = first - w.arrival_s[i];
         if o > 0 {
-            ttft.add_to_bucket(bucket_f64(&edges, to_first), 1);
+            ttft.add_to_bucket(bucket_f64_standard(&edges, to_first), 1);
             ttft_sum += to_first;
             (ttft_lo, ttft_hi) = (ttft_lo.min(to_first), ttft_hi.max(to_first));
         }

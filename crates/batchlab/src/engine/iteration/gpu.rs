@@ -12,7 +12,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::run_math::{Arith, Fs};
+use super::run_math::{seconds_of, Arith, Fs};
 use super::Book;
 
 /// A running sequence.
@@ -74,7 +74,7 @@ pub struct Gpu {
     /// Prompt + predicted output of the requests routed here and not finished.
     pub outstanding: u64,
     pub busy: Fs,
-    /// Time integral of used blocks (block-femtoseconds), and the peak of used blocks.
+    /// Time integral of used blocks (block-seconds), and the peak of used blocks.
     pub used_integral: f64,
     pub used_peak: u64,
 }
@@ -332,7 +332,7 @@ impl Gpu {
         let end = run.start + a.total(m);
         // The decoders' gaps: every iteration, once per decoder.
         let decoders = self.decoders;
-        a.add_to_histogram(m, decoders, &book.edges, &mut book.tbt);
+        a.add_to_histogram(m, decoders, &book.edges, &mut book.last_bucket, &mut book.tbt);
         self.above_tbt += a.count_above(m, book.p.tbt_slo_s);
         self.above_token += a.count_above(m, book.p.d_sla_token_s);
         if m > 1 {
@@ -347,7 +347,7 @@ impl Gpu {
         self.iter += m;
         self.clock = end;
         let used_end = self.total_blocks - self.free_blocks;
-        self.used_integral += (run.used_blocks_at_start + used_end) as f64 / 2.0 * (end - run.start) as f64;
+        self.used_integral += (run.used_blocks_at_start + used_end) as f64 / 2.0 * seconds_of(end - run.start);
         self.used_peak = self.used_peak.max(used_end);
         for &(slot, chunk) in &run.chunks {
             self.slots[slot as usize].prefilled += chunk;

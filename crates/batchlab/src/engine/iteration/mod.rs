@@ -45,7 +45,7 @@ use crate::config::{Config, IterationForm, Router, SchedulerKind};
 use crate::error::{Error, Result};
 use crate::iteration_cost::IterationCost;
 use crate::timeseries::{Sampler, TimeSeries};
-use crate::histogram::{bucket_f64, edges_f64, LogHistogram};
+use crate::histogram::{edges_f64, LogHistogram};
 use crate::workload::Workload;
 
 use super::{BatchSummary, ScheduleView};
@@ -151,6 +151,8 @@ pub(crate) struct Book<'a> {
     pub above_token: Vec<u32>,
     pub edges: Vec<f64>,
     pub tbt: LogHistogram,
+    /// The TBT bucket used last (`run_math::bucket_cached`).
+    pub last_bucket: usize,
     pub next_admission: u64,
     pub preemptions: u64,
     pub iterations: u64,
@@ -168,7 +170,7 @@ impl Book<'_> {
     /// One gap that is not an iteration of a decode run (a preempted request's stall).
     pub fn add_gap(&mut self, r: usize, gap: Fs) {
         let g = seconds_of(gap);
-        self.tbt.add_to_bucket(bucket_f64(&self.edges, g), 1);
+        self.tbt.add_to_bucket(run_math::bucket_cached(&self.edges, g, &mut self.last_bucket), 1);
         self.tbt.cover(g, g);
         self.above_tbt[r] += (g > self.p.tbt_slo_s) as u32;
         self.above_token[r] += (g > self.p.d_sla_token_s) as u32;
@@ -237,6 +239,7 @@ pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> 
         above_token: vec![0; n],
         edges: edges_f64(),
         tbt: LogHistogram::default(),
+        last_bucket: 0,
         next_admission: 0,
         preemptions: 0,
         iterations: 0,
@@ -349,7 +352,7 @@ fn finish(w: &Workload, cfg: &Config, book: Book, gpus: Vec<Gpu>, bins: Bins, gr
     let makespan = finish_s.iter().copied().fold(first, f64::max) - first;
     let gpu_count = gpus.len() as f64;
     let kv_util_mean = if makespan > 0.0 && blocks > 0 {
-        gpus.iter().map(|g| g.used_integral).sum::<f64>() / (blocks as f64 * makespan * 1e15 * gpu_count)
+        gpus.iter().map(|g| g.used_integral).sum::<f64>() / (blocks as f64 * makespan * gpu_count)
     } else {
         0.0
     };

@@ -11,7 +11,7 @@
 //! arithmetic on femtoseconds, so a run split in two gives exactly the same times and
 //! gaps as the whole (the literal engine of the tests relies on it).
 
-use crate::histogram::{bucket_f64, LogHistogram};
+use crate::histogram::{bucket_f64_standard, LogHistogram};
 
 /// Femtoseconds (u128: ~1e22 years; no run overflows it).
 pub type Fs = u128;
@@ -22,8 +22,13 @@ pub fn fs_of(seconds: f64) -> Fs {
 }
 
 /// Femtoseconds to seconds, the one conversion every output goes through.
+#[inline]
 pub fn seconds_of(fs: Fs) -> f64 {
-    fs as f64 * 1e-15
+    // Through u64 when it fits (every iteration does): the same value, converted faster.
+    match u64::try_from(fs) {
+        Ok(small) => small as f64 * 1e-15,
+        Err(_) => fs as f64 * 1e-15,
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -98,6 +103,12 @@ impl Arith {
     /// How many of iterations 0..m have a gap above `limit_s` (gaps never shrink along
     /// a run, so they are the last ones).
     pub fn count_above(&self, m: u64, limit_s: f64) -> u64 {
+        if m == 0 || self.gap_s(m - 1) <= limit_s {
+            return 0;
+        }
+        if self.gap_s(0) > limit_s {
+            return m;
+        }
         // The first j whose gap is above the limit.
         let (mut lo, mut hi) = (0u64, m);
         while lo < hi {
@@ -112,35 +123,62 @@ impl Arith {
     }
 
     /// Add the gaps of iterations 0..m, each `weight` times, to `h`: bucket range by
-    /// bucket range (a binary search for the last iteration of each bucket).
-    pub fn add_to_histogram(&self, m: u64, weight: u64, edges: &[f64], h: &mut LogHistogram) {
+    /// bucket range (a binary search for the last iteration below each bucket's upper
+    /// edge). `last` is the caller's cache of the bucket used last (gaps repeat).
+    pub fn add_to_histogram(&self, m: u64, weight: u64, edges: &[f64], last: &mut usize, h: &mut LogHistogram) {
         if m == 0 || weight == 0 {
+            return;
+        }
+        let (first, last_gap) = (self.gap_s(0), self.gap_s(m - 1));
+        if first == last_gap {
+            // One value (a single iteration, or a run without context growth).
+            h.add_to_bucket(bucket_cached(edges, first, last), m * weight);
+            h.cover(first, first);
             return;
         }
         let mut j = 0u64;
         while j < m {
-            let bucket = bucket_f64(edges, self.gap_s(j));
-            // The last iteration in this bucket: gaps are non-decreasing in j.
-            let (mut lo, mut hi) = (j, m - 1);
-            while lo < hi {
-                let mid = lo + (hi - lo).div_ceil(2);
-                if bucket_f64(edges, self.gap_s(mid)) == bucket {
-                    lo = mid;
-                } else {
-                    hi = mid - 1;
+            let g = self.gap_s(j);
+            let bucket = bucket_cached(edges, g, last);
+            // Gaps are non-decreasing in j: the iterations below the bucket's upper edge
+            // are a prefix of j..m.
+            let end = if bucket < edges.len() {
+                let upper = edges[bucket];
+                let (mut lo, mut hi) = (j + 1, m);
+                while lo < hi {
+                    let mid = lo + (hi - lo) / 2;
+                    if self.gap_s(mid) < upper {
+                        lo = mid + 1;
+                    } else {
+                        hi = mid;
+                    }
                 }
-            }
-            h.add_to_bucket(bucket, (lo - j + 1) * weight);
-            j = lo + 1;
+                lo
+            } else {
+                m
+            };
+            h.add_to_bucket(bucket, (end - j) * weight);
+            j = end;
         }
-        h.cover(self.gap_s(0), self.gap_s(m - 1));
+        h.cover(first, last_gap);
     }
+}
+
+/// The bucket of `x` in the standard edges, trying the previous value's first.
+#[inline]
+pub fn bucket_cached(edges: &[f64], x: f64, last: &mut usize) -> usize {
+    let c = *last;
+    if c >= 1 && c < edges.len() && edges[c - 1] <= x && x < edges[c] {
+        return c;
+    }
+    *last = bucket_f64_standard(edges, x);
+    *last
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::histogram::edges_f64;
+    use crate::histogram::{bucket_f64, edges_f64};
 
     #[test]
     fn closed_forms_equal_walking_the_iterations() {
@@ -158,7 +196,7 @@ mod tests {
             assert_eq!(a.total(j + 1), t);
         }
         let mut closed = LogHistogram::default();
-        a.add_to_histogram(5000, 3, &edges, &mut closed);
+        a.add_to_histogram(5000, 3, &edges, &mut 0, &mut closed);
         assert_eq!(closed, walked);
         assert_eq!(a.count_above(5000, 0.00502), above);
         assert!(above > 0 && above < 5000);
