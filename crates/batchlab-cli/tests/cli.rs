@@ -353,3 +353,43 @@ fn help_explains_every_command() {
         assert!(stdout(&batchlab(&[cmd, "--help"])).contains("--token-backend"), "{cmd} --help lacks --token-backend");
     }
 }
+
+#[test]
+fn continuous_batching_takes_its_options_and_an_iteration_profile() {
+    let dir = TempDir::new("run-continuous");
+    let out = dir.path("out");
+    // A profile made from known costs: 5 ms + 20 µs per prefill token + 0.1 ms per
+    // decoding sequence + 0.3 µs per context token.
+    let mut csv = String::from("prefill_tokens,decode_seqs,context_tokens,seconds\n");
+    for (p, d, c) in [(0, 1, 100), (512, 0, 0), (0, 64, 40000), (256, 32, 9000), (1024, 8, 3000), (0, 16, 500)] {
+        let seconds = 0.005 + 2e-5 * p as f64 + 1e-4 * d as f64 + 3e-7 * c as f64;
+        csv += &format!("{p},{d},{c},{seconds}\n");
+    }
+    let profile = dir.write("profile.csv", &csv);
+    let args = [
+        "run", "--scheduler", "multi_bin_continuous", "--k", "3", "--requests", "400", "--router", "round_robin",
+        "--chunked-prefill", "256", "--max-seqs", "32", "--block-size", "8", "--ttft-slo", "1.5", "--tbt-slo", "0.05",
+        "--iteration-profile", &profile, "--out", out.to_str().unwrap(),
+    ];
+    let o = batchlab(&args);
+    assert_ok(&o);
+    let text = stdout(&o);
+    assert!(text.contains("iteration cost fit c0 5.000 ms"), "{text}");
+    assert!(text.contains("router round_robin, at most 32 sequences and 256 tokens per iteration (chunked prefill), KV blocks of 8 tokens"), "{text}");
+    let (header, rows) = csv_rows(&read(&out.join("run.csv")));
+    let cell = |name| column(&header, &rows[0], name).to_string();
+    assert_eq!(cell("scheduler"), "multi_bin_continuous");
+    assert_eq!(cell("chunked_prefill"), "true");
+    assert_eq!(cell("max_batched_tokens"), "256");
+    assert!(cell("iteration_cost_source").ends_with("profile.csv"), "{}", cell("iteration_cost_source"));
+    assert_eq!(cell("iteration_c0_s"), "0.005000");
+    let slo: f64 = cell("slo_attainment").parse().unwrap();
+    assert!((0.0..=1.0).contains(&slo));
+
+    // Errors name the file, row and column, or the option.
+    let bad = dir.write("bad.csv", "prefill_tokens,decode_seqs,context_tokens,seconds\n0,1,0,0.01\n0,2,x,0.01\n");
+    let o = batchlab(&["run", "--scheduler", "continuous", "--iteration-profile", &bad, "--out", out.to_str().unwrap()]);
+    assert_usage_error(&o, &["bad.csv", "row 3", "context_tokens"]);
+    let o = batchlab(&["run", "--scheduler", "continuous", "--max-seqs", "300", "--max-batched-tokens", "100", "--out", out.to_str().unwrap()]);
+    assert_usage_error(&o, &["--max-batched-tokens", "max_seqs"]);
+}
