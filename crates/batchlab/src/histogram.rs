@@ -79,8 +79,9 @@ pub fn bucket_f64(edges: &[f64], x: f64) -> usize {
 pub fn bucket_f64_standard(edges: &[f64], x: f64) -> usize {
     debug_assert_eq!(edges.len(), REGULAR_BUCKETS + 1);
     let n = edges.len();
-    if !(x >= edges[0]) {
-        return 0; // below the first edge (or NaN, which compares false with every edge)
+    // Below the first edge, or NaN (which compares false with every edge).
+    if x.is_nan() || x < edges[0] {
+        return 0;
     }
     if x >= edges[n - 1] {
         return n;

@@ -179,7 +179,7 @@ fn least_squares(points: &[ProfilePoint], terms: &[usize], row: impl Fn(&Profile
         .iter()
         .map(|&t| points.iter().map(|p| row(p)[t].abs()).fold(0.0, f64::max))
         .collect();
-    if scale.iter().any(|&s| s == 0.0) {
+    if scale.contains(&0.0) {
         return None;
     }
     let mut a = vec![vec![0.0; k + 1]; k];
@@ -199,11 +199,12 @@ fn least_squares(points: &[ProfilePoint], terms: &[usize], row: impl Fn(&Profile
             return None;
         }
         a.swap(col, pivot);
-        for r in 0..k {
+        let pivot_row = a[col].clone();
+        for (r, row) in a.iter_mut().enumerate() {
             if r != col {
-                let f = a[r][col] / a[col][col];
-                for c in col..=k {
-                    a[r][c] -= f * a[col][c];
+                let f = row[col] / pivot_row[col];
+                for (x, p) in row[col..].iter_mut().zip(&pivot_row[col..]) {
+                    *x -= f * p;
                 }
             }
         }

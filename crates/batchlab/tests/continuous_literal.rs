@@ -180,8 +180,7 @@ fn literal(w: &Workload, cfg: &Config, cost: &IterationCost) -> Outcome {
         let mut preempted = false;
         let needing: Vec<u64> = gpu.running.iter().filter(|s| s.decoding && s.stored % b == 0).map(|s| s.admitted).collect();
         for id in needing {
-            loop {
-                let Some(pos) = gpu.running.iter().position(|s| s.admitted == id) else { break };
+            while let Some(pos) = gpu.running.iter().position(|s| s.admitted == id) {
                 if gpu.free > 0 {
                     gpu.free -= 1;
                     gpu.running[pos].blocks += 1;

@@ -146,7 +146,7 @@ impl Default for IterationConfig {
 }
 
 /// Upper bounds that keep a slip of the keyboard from exhausting memory.
-pub const MAX_BLOCK_TOKENS: u32 = 1 << 20;
+pub const MAX_BLOCK_TOKENS: u32 = 1024;
 pub const MAX_SEQS: u32 = 1 << 20;
 
 impl IterationConfig {
