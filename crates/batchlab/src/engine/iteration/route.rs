@@ -5,8 +5,8 @@ use std::collections::BinaryHeap;
 
 /// The GPUs of each bin, from the bins' token loads (prompt + predicted output of their
 /// requests). With at least as many GPUs as bins, every bin gets its own GPUs: one each,
-/// then each further GPU to the bin with the most load per GPU (D'Hondt; ties to the
-/// lower bin), so shares follow load. With fewer GPUs than bins, consecutive bins share
+/// then each further GPU to the bin with the most load per GPU so far (ties to the lower
+/// bin), which keeps the busiest GPU's load as low as whole GPUs allow. With fewer GPUs than bins, consecutive bins share
 /// a GPU: GPU g serves the bins whose load falls in the g-th G-quantile of the total,
 /// each GPU at least one bin.
 pub fn bin_gpus(load: &[f64], gpus: u32) -> Vec<Vec<u32>> {
@@ -28,11 +28,11 @@ pub fn bin_gpus(load: &[f64], gpus: u32) -> Vec<Vec<u32>> {
             }
         }
         let mut count = vec![1usize; k];
-        let mut heap: BinaryHeap<Claim> = (0..k).map(|j| Claim(load[j] / 2.0, j)).collect();
+        let mut heap: BinaryHeap<Claim> = (0..k).map(|j| Claim(load[j], j)).collect();
         for _ in k..g_total {
             let Claim(_, j) = heap.pop().expect("k >= 1");
             count[j] += 1;
-            heap.push(Claim(load[j] / (count[j] + 1) as f64, j));
+            heap.push(Claim(load[j] / count[j] as f64, j));
         }
         let mut next = 0u32;
         return count
@@ -80,6 +80,10 @@ mod tests {
         // 8 GPUs for loads 1 : 3: two and six.
         assert_eq!(bin_gpus(&[1.0, 3.0], 8), vec![vec![0, 1], vec![2, 3, 4, 5, 6, 7]]);
         assert_eq!(bin_gpus(&[5.0, 5.0, 5.0], 3), vec![vec![0], vec![1], vec![2]]);
+        // 3 : 2 on 4 GPUs: two each (1.5 and 1 per GPU; three and one would leave 2).
+        assert_eq!(bin_gpus(&[3.0, 2.0], 4), vec![vec![0, 1], vec![2, 3]]);
+        assert_eq!(bin_gpus(&[5.0, 1.0], 3), vec![vec![0, 1], vec![2]]);
+        assert_eq!(bin_gpus(&[1.0, 2.0, 4.0], 7), vec![vec![0], vec![1, 2], vec![3, 4, 5, 6]]);
         // Fewer GPUs than bins: contiguous bins share, every GPU serves one at least.
         assert_eq!(bin_gpus(&[1.0, 1.0, 1.0, 1.0], 2), vec![vec![0], vec![0], vec![1], vec![1]]);
         assert_eq!(bin_gpus(&[100.0, 1.0, 1.0, 1.0], 2), vec![vec![0], vec![1], vec![1], vec![1]]);
