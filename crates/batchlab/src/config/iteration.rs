@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::named::named_enum;
+use super::positive;
 use crate::error::{Error, Result};
 
 named_enum! {
@@ -151,13 +152,6 @@ pub const MAX_SEQS: u32 = 1 << 20;
 
 impl IterationConfig {
     pub fn validate(&self) -> Result<()> {
-        fn positive(field: &str, v: f64) -> Result<()> {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::field(field, format!("must be a positive number (got {v})")))
-            }
-        }
         fn share(field: &str, v: f64) -> Result<()> {
             if v > 0.0 && v <= 1.0 {
                 Ok(())

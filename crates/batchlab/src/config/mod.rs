@@ -203,6 +203,15 @@ pub const MAX_GPUS: u32 = 100_000;
 pub const MAX_K: u32 = 100_000;
 pub const MAX_TIMESERIES_POINTS: usize = 1_000_000;
 
+/// Error unless `v` is a finite number above 0, naming the field.
+fn positive(field: &str, v: f64) -> Result<()> {
+    if v.is_finite() && v > 0.0 {
+        Ok(())
+    } else {
+        Err(Error::field(field, format!("must be a positive number (got {v})")))
+    }
+}
+
 /// Error unless `value <= max`, naming the field.
 pub fn at_most(field: &str, value: u64, max: u64) -> Result<()> {
     if value <= max {
@@ -370,13 +379,6 @@ impl Config {
 
     /// Check every field; the error names the field (see `FIELDS`).
     pub fn validate(&self) -> Result<()> {
-        fn positive(field: &str, v: f64) -> Result<()> {
-            if v.is_finite() && v > 0.0 {
-                Ok(())
-            } else {
-                Err(Error::field(field, format!("must be a positive number (got {v})")))
-            }
-        }
         fn non_negative(field: &str, v: f64) -> Result<()> {
             if v.is_finite() && v >= 0.0 {
                 Ok(())

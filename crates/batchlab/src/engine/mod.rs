@@ -11,11 +11,6 @@
 use crate::bins::Bins;
 use crate::timeseries::TimeSeries;
 
-mod batch;
-pub mod iteration;
-mod py_heap;
-
-pub use batch::{simulate, Batch, Schedule};
 
 /// How many batches (or iterations) ran and how many requests (or sequences) each held.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -44,25 +39,39 @@ pub trait ScheduleView {
     fn batch_summary(&self) -> BatchSummary;
 }
 
+mod batch;
+pub mod iteration;
+mod py_heap;
+
+pub use batch::{simulate, Batch, Schedule};
+
+/// The accessors both schedules answer from fields of the same names.
+macro_rules! schedule_view_fields {
+    () => {
+        fn start_s(&self) -> &[f64] {
+            &self.start_s
+        }
+        fn finish_s(&self) -> &[f64] {
+            &self.finish_s
+        }
+        fn bins(&self) -> &crate::bins::Bins {
+            &self.bins
+        }
+        fn bin_of(&self) -> &[u32] {
+            &self.bin_of
+        }
+        fn gpu_busy_s(&self) -> &[f64] {
+            &self.gpu_busy_s
+        }
+        fn timeseries(&self) -> &crate::timeseries::TimeSeries {
+            &self.timeseries
+        }
+    };
+}
+pub(crate) use schedule_view_fields;
+
 impl ScheduleView for Schedule {
-    fn start_s(&self) -> &[f64] {
-        &self.start_s
-    }
-    fn finish_s(&self) -> &[f64] {
-        &self.finish_s
-    }
-    fn bins(&self) -> &Bins {
-        &self.bins
-    }
-    fn bin_of(&self) -> &[u32] {
-        &self.bin_of
-    }
-    fn gpu_busy_s(&self) -> &[f64] {
-        &self.gpu_busy_s
-    }
-    fn timeseries(&self) -> &TimeSeries {
-        &self.timeseries
-    }
+    schedule_view_fields!();
     fn batch_summary(&self) -> BatchSummary {
         let mut per_bin = vec![0; self.bins.k()];
         for b in &self.batches {

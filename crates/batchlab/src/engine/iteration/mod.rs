@@ -92,24 +92,7 @@ pub struct IterationSchedule {
 }
 
 impl ScheduleView for IterationSchedule {
-    fn start_s(&self) -> &[f64] {
-        &self.start_s
-    }
-    fn finish_s(&self) -> &[f64] {
-        &self.finish_s
-    }
-    fn bins(&self) -> &Bins {
-        &self.bins
-    }
-    fn bin_of(&self) -> &[u32] {
-        &self.bin_of
-    }
-    fn gpu_busy_s(&self) -> &[f64] {
-        &self.gpu_busy_s
-    }
-    fn timeseries(&self) -> &TimeSeries {
-        &self.timeseries
-    }
+    super::schedule_view_fields!();
     fn batch_summary(&self) -> BatchSummary {
         BatchSummary {
             count: self.iterations,
