@@ -89,5 +89,8 @@ mod tests {
         assert_eq!(bin_gpus(&[100.0, 1.0, 1.0, 1.0], 2), vec![vec![0], vec![1], vec![1], vec![1]]);
         assert_eq!(bin_gpus(&[1.0, 1.0, 1.0, 100.0], 3), vec![vec![0], vec![0], vec![1], vec![2]]);
         assert_eq!(bin_gpus(&[0.0; 5], 1), vec![vec![0]; 5]);
+        assert_eq!(bin_gpus(&[1.0; 6], 3), vec![vec![0], vec![0], vec![1], vec![1], vec![2], vec![2]]);
+        // A bin whose middle falls exactly on a cut goes to the later GPU.
+        assert_eq!(bin_gpus(&[2.0, 2.0, 2.0], 2), vec![vec![0], vec![1], vec![1]]);
     }
 }
