@@ -10,6 +10,7 @@ mod cmd_fit;
 mod cmd_run;
 mod cmd_paper;
 mod cmd_stress;
+mod cmd_sweep;
 mod error;
 mod options;
 mod output;
@@ -22,8 +23,8 @@ use clap::{Parser, Subcommand};
 use error::CliError;
 
 /// Simulate how LLM-serving clusters batch requests (static FIFO, SLA-constrained
-/// dynamic batching, multi-bin dynamic batching) on a trace or a synthetic
-/// BurstGPT-like workload.
+/// dynamic batching, multi-bin dynamic batching, continuous batching) on a trace or a
+/// synthetic BurstGPT-like workload.
 #[derive(Parser, Debug)]
 #[command(name = "batchlab", version, propagate_version = true, subcommand_required = true)]
 struct Cli {
@@ -40,6 +41,11 @@ enum Command {
     /// Run the final paper's study (step-1 grid and step-2 comparison at loads x100, x10,
     /// x1); write its CSVs with the published columns.
     Paper(cmd_paper::PaperArgs),
+    /// Run a sweep (a base configuration and axes over its fields) on every core; write
+    /// OUT/sweep_runs.csv and OUT/sweep_summary.csv (mean and 95% interval over seeds).
+    Sweep(cmd_sweep::SweepArgs),
+    /// Join the shards of a sweep (`sweep --shard I/N`) into the whole sweep's files.
+    Merge(cmd_sweep::MergeArgs),
     /// Fit the latency model to a calibration grid and show how well it fits.
     FitCalibration(cmd_fit::FitArgs),
     /// Time workload generation, simulation and the token pass (CPU and GPU) of a large
@@ -70,6 +76,8 @@ fn main() -> ExitCode {
         Command::Run(args) => cmd_run::run(args),
         Command::Stress(args) => cmd_stress::run(args),
         Command::Paper(args) => cmd_paper::run(args),
+        Command::Sweep(args) => cmd_sweep::run(args),
+        Command::Merge(args) => cmd_sweep::merge_shards(args),
         Command::FitCalibration(args) => cmd_fit::run(args),
         Command::Bench(args) => cmd_bench::run(args),
     };

@@ -32,6 +32,7 @@ pub mod run;
 pub mod session;
 pub mod sla;
 pub mod study;
+pub mod sweep;
 pub mod histogram;
 mod stats;
 mod timeseries;

@@ -18,6 +18,7 @@ use crate::run::RunResult;
 pub mod human;
 pub mod metrics_table;
 pub mod study;
+pub mod sweep;
 
 use metrics_table::{FIT, ITERATION, METRICS, WALL_TIME};
 
