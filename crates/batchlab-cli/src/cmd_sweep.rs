@@ -83,7 +83,7 @@ fn shard_of(arg: Option<&str>) -> CliResult<Option<(usize, usize)>> {
 pub fn run(args: SweepArgs) -> CliResult<()> {
     let name = args.spec.display().to_string();
     let spec = SweepSpec::parse_toml(&read_file(&args.spec)?, &name)?;
-    let total = spec.len()?;
+    let total = spec.run_count()?;
     let shard = shard_of(args.shard.as_deref())?;
     let range = match shard {
         Some((i, n)) => shard_range(total, i, n),

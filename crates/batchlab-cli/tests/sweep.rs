@@ -110,5 +110,5 @@ fn the_example_spec_is_valid() {
     let spec = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/sweep_continuous_load.toml");
     let text = std::fs::read(spec).unwrap();
     let parsed = batchlab::sweep::SweepSpec::parse_toml(&text, spec).unwrap();
-    assert_eq!(parsed.points(0..parsed.len().unwrap()).unwrap().len(), 24);
+    assert_eq!(parsed.points(0..parsed.run_count().unwrap()).unwrap().len(), 24);
 }

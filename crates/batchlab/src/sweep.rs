@@ -90,12 +90,12 @@ impl SweepSpec {
             return Err(fail("no [axes]: a sweep needs at least one axis".into()));
         }
         let spec = SweepSpec { file: file.to_string(), preset, base, axes };
-        spec.len()?;
+        spec.run_count()?;
         Ok(spec)
     }
 
     /// Number of runs: the product of the axes' lengths.
-    pub fn len(&self) -> Result<usize> {
+    pub fn run_count(&self) -> Result<usize> {
         let mut n: usize = 1;
         for a in &self.axes {
             n = n.checked_mul(a.values.len()).filter(|&n| n <= MAX_SWEEP_RUNS).ok_or_else(|| {
@@ -241,7 +241,7 @@ seed = [1, 2, 3]
     #[test]
     fn the_product_runs_in_order_and_shards_cover_it_once() {
         let spec = SweepSpec::parse_toml(SPEC.as_bytes(), "s.toml").unwrap();
-        assert_eq!(spec.len().unwrap(), 12);
+        assert_eq!(spec.run_count().unwrap(), 12);
         let all = spec.points(0..12).unwrap();
         assert_eq!(all[0].config.scheduler, SchedulerKind::Continuous);
         assert_eq!(all[0].config.iteration.max_seqs, 64);
@@ -258,7 +258,7 @@ seed = [1, 2, 3]
 
     #[test]
     fn bad_specs_are_one_line_errors_naming_the_file() {
-        let err = |text: &str| SweepSpec::parse_toml(text.as_bytes(), "s.toml").and_then(|s| s.points(0..s.len()?)).unwrap_err().to_string();
+        let err = |text: &str| SweepSpec::parse_toml(text.as_bytes(), "s.toml").and_then(|s| s.points(0..s.run_count()?)).unwrap_err().to_string();
         assert!(err("[axes]\nschedulr = [\"continuous\"]\n").contains("unknown field 'schedulr'"));
         assert!(err("[axes]\nseed = []\n").contains("axis 'seed' has no value"));
         assert!(err("[axes\nseed = [1]\n").contains("line 1"));

@@ -44,23 +44,24 @@ pub fn bin_gpus(load: &[f64], gpus: u32) -> Vec<Vec<u32>> {
             })
             .collect();
     }
-    // Fewer GPUs than bins: contiguous runs of bins, cut at equal shares of the load.
+    // Fewer GPUs than bins: contiguous runs of bins, GPU g starting at the first bin
+    // whose middle is past g/G of the load, and after at least one bin per earlier GPU
+    // (so the starts strictly increase).
     let total: f64 = load.iter().sum();
     let mut first_bin = vec![0usize; g_total];
     let mut cum = 0.0;
     let mut j = 0;
     for (g, first) in first_bin.iter_mut().enumerate().skip(1) {
         let target = total * g as f64 / g_total as f64;
-        while j < k && cum + load[j] / 2.0 < target {
+        while j < g || (j < k && cum + load[j] / 2.0 < target) {
             cum += load[j];
             j += 1;
         }
-        j = j.max(g);
         *first = j;
     }
-    // Each GPU at least one bin, each bin exactly one GPU: clamp the cuts.
-    for g in 1..g_total {
-        first_bin[g] = first_bin[g].max(first_bin[g - 1] + 1).min(k - (g_total - g));
+    // ...and before at least one bin per later GPU.
+    for (g, first) in first_bin.iter_mut().enumerate().skip(1) {
+        *first = (*first).min(k - (g_total - g));
     }
     (0..k)
         .map(|bin| {

@@ -181,6 +181,13 @@ mod tests {
     use crate::histogram::{bucket_f64, edges_f64};
 
     #[test]
+    fn femtoseconds_convert_to_seconds_small_and_huge() {
+        assert_eq!(seconds_of(2_500_000_000_000_000), 2.5);
+        assert_eq!(seconds_of(1 << 70), (1u128 << 70) as f64 * 1e-15);
+        assert_eq!(fs_of(seconds_of(123_456_000)), 123_456_000);
+    }
+
+    #[test]
     fn closed_forms_equal_walking_the_iterations() {
         for compute in [0, 5_020_000_000_000] {
         let a = Arith { base: 5_000_000_000_000, compute, c_ctx: 261_579, ctx0: 12_345, n: 37 };
