@@ -6,6 +6,7 @@
 //! bytes). Every error is one line `error: <message>` on stderr and exit code 2.
 
 mod cmd_bench;
+mod cmd_capacity;
 mod cmd_fit;
 mod cmd_run;
 mod cmd_paper;
@@ -44,6 +45,9 @@ enum Command {
     /// Run a sweep (a base configuration and axes over its fields) on every core; write
     /// OUT/sweep_runs.csv and OUT/sweep_summary.csv (mean and 95% interval over seeds).
     Sweep(cmd_sweep::SweepArgs),
+    /// Each scheduler's capacity: the highest load (RPS scaling factor) at which its SLO
+    /// attainment stays at or above a target; write OUT/capacity.csv and the points.
+    Capacity(cmd_capacity::CapacityArgs),
     /// Join the shards of a sweep (`sweep --shard I/N`) into the whole sweep's files.
     Merge(cmd_sweep::MergeArgs),
     /// Fit the latency model to a calibration grid and show how well it fits.
@@ -78,6 +82,7 @@ fn main() -> ExitCode {
         Command::Paper(args) => cmd_paper::run(args),
         Command::Sweep(args) => cmd_sweep::run(args),
         Command::Merge(args) => cmd_sweep::merge_shards(args),
+        Command::Capacity(args) => cmd_capacity::run(args),
         Command::FitCalibration(args) => cmd_fit::run(args),
         Command::Bench(args) => cmd_bench::run(args),
     };

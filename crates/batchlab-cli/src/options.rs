@@ -87,6 +87,9 @@ pub fn flag_of(field: &str) -> Option<&'static str> {
         "study.loads" => "--loads",
         "study.max_requests" => "--max-requests",
         "study.max_gpus" => "--max-gpus",
+        "capacity.target" => "--target",
+        "capacity.tolerance" => "--tolerance",
+        "capacity.max_runs" => "--max-runs",
         _ => return None,
     })
 }

@@ -112,3 +112,26 @@ fn the_example_spec_is_valid() {
     let parsed = batchlab::sweep::SweepSpec::parse_toml(&text, spec).unwrap();
     assert_eq!(parsed.points(0..parsed.run_count().unwrap()).unwrap().len(), 24);
 }
+
+#[test]
+fn capacity_searches_each_scheduler_and_writes_its_points() {
+    let dir = TempDir::new("capacity");
+    let out = dir.path("out");
+    let o = batchlab(&["capacity", "--requests", "3000", "--schedulers", "dynamic_no_bins,continuous", "--out", out.to_str().unwrap()]);
+    assert_ok(&o);
+    let (header, rows) = csv_rows(&read(&out.join("capacity.csv")));
+    assert_eq!(rows.len(), 2);
+    assert_eq!(column(&header, &rows[1], "label"), "continuous");
+    assert_eq!(column(&header, &rows[1], "converged"), "true");
+    let capacity: f64 = column(&header, &rows[1], "capacity_factor").parse().unwrap();
+    // The points: attainment at the capacity meets the target, and some load above it does not.
+    let (ph, points) = csv_rows(&read(&out.join("capacity_points.csv")));
+    let cont: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|p| column(&ph, p, "label") == "continuous")
+        .map(|p| (column(&ph, p, "factor").parse().unwrap(), column(&ph, p, "attainment").parse().unwrap()))
+        .collect();
+    assert!(cont.iter().any(|&(f, a)| (f - capacity).abs() < 1e-6 && a >= 0.9));
+    assert!(cont.iter().any(|&(f, a)| f > capacity && a < 0.9));
+    assert_usage_error(&batchlab(&["capacity", "--target", "1.5", "--out", out.to_str().unwrap()]), &["--target", "(0, 1]"]);
+}

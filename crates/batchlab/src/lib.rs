@@ -17,6 +17,7 @@
 
 pub mod analysis;
 pub mod bins;
+pub mod capacity;
 pub mod config;
 mod csv_input;
 pub mod engine;

@@ -11,7 +11,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
-use crate::config::{Config, IterationModel, Preset, SchedulerKind};
+use crate::capacity::{search, Capacity, CapacitySpec};
+use crate::config::{Config, IterationModel, Load, Preset, SchedulerKind};
 use crate::iteration_cost::IterationProfile;
 use crate::error::Result;
 use crate::latency::{CalibrationGrid, LatencyModel};
@@ -20,7 +21,7 @@ use crate::report::study::study_files;
 use crate::report::{plan_files, run_csv, run_json};
 use crate::study::{run_study, StudyResult, StudySpec};
 use crate::run::{simulate_run_with, RunResult};
-use crate::token::{TokenDevice, TokenPass};
+use crate::token::{CpuTokenPass, TokenDevice, TokenPass};
 use crate::workload::{build, parse_trace, Source, TraceData, Workload};
 
 /// File-name prefix of the stress plan's files (the original's name for them).
@@ -251,6 +252,23 @@ impl Session {
         let result = run_study(self.source(&spec.base), &self.calibration(preset), spec, hooks)?;
         let files = study_files(&result);
         Ok(StudyOutput { result, files })
+    }
+
+    /// The capacity of `config`: the highest load factor at which its SLO attainment
+    /// stays at or above `spec.target` (see `capacity`), starting from its own load
+    /// factor (1 with real timestamps). Token passes run on the CPU.
+    pub fn capacity(&self, preset: Preset, config: &Config, spec: &CapacitySpec) -> Result<Capacity> {
+        let start = match config.load {
+            Load::RpsScaling { factor } => factor,
+            Load::RealTimestamps => 1.0,
+        };
+        search(spec, start, |factor| {
+            let cfg = self.priced(Config { load: Load::RpsScaling { factor }, ..config.clone() });
+            let (workload, model) = self.prepare(preset, &cfg)?;
+            let cfg = Config { requests: workload.len(), ..cfg };
+            let name = self.source(&cfg).describe();
+            crate::token::now(simulate_run_with(&workload, &cfg, &model, &name, &mut CpuTokenPass)).map(|(r, _)| r)
+        })
     }
 
     /// `config` with the iteration profile's costs, if the user gave a profile.

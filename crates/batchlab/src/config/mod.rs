@@ -192,6 +192,9 @@ pub const FIELDS: &[&str] = &[
     "study.loads",
     "study.max_requests",
     "study.max_gpus",
+    "capacity.target",
+    "capacity.tolerance",
+    "capacity.max_runs",
 ];
 
 /// Upper bounds checked before the core allocates its per-request, per-GPU, per-bin and

@@ -17,6 +17,7 @@ use crate::run::RunResult;
 
 pub mod human;
 pub mod metrics_table;
+pub mod capacity;
 pub mod study;
 pub mod sweep;
 
