@@ -48,8 +48,9 @@ const SOURCE_ROWS: &[Row] = &[
     ("notes", |r| if r.notes.is_empty() { human::UNDEFINED.into() } else { r.notes.join(" ") }),
 ];
 
-/// What a continuous run says instead of a token pass: its engine times every token.
-pub const NO_TOKEN_PASS: &str = "none: the iteration engine times every token";
+/// What a continuous run says instead of a token pass (as the CLI does): its engine
+/// timed every token.
+pub const NO_TOKEN_PASS: &str = "none: the iteration engine timed every token";
 
 /// "GPU, 12.3 ms" / "CPU, 40.1 ms": which device ran a token pass and how long it took.
 pub fn token_pass_cell(p: &TokenPassInfo) -> String {
@@ -546,7 +547,7 @@ mod tests {
         let html = summary_table(&[&r, &c], &[&pass, &no_pass]);
         assert!(html.contains(r#"<th scope="row">SLO attainment (TTFT and TBT)</th><td>–</td><td>87.5 %</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">preemptions</th><td>–</td><td>3</td>"#), "{html}");
-        assert!(html.contains(r#"<th scope="row">token pass</th><td>GPU, 12.3 ms</td><td>none: the iteration engine times every token</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">token pass</th><td>GPU, 12.3 ms</td><td>none: the iteration engine timed every token</td>"#), "{html}");
     }
 
     #[test]
@@ -693,6 +694,6 @@ mod tests {
         assert!(html.matches("<td>–</td>").count() >= 4 * 7, "the batch runs' continuous metrics");
         assert!(!html.contains("NaN"));
         assert_eq!(token_pass_line(&outs), "Token pass: CPU, 0.0 ms for 4 runs");
-        assert_eq!(token_pass_line(&outs[4..]), "Token pass: none: the iteration engine times every token");
+        assert_eq!(token_pass_line(&outs[4..]), "Token pass: none: the iteration engine timed every token");
     }
 }
