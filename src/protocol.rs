@@ -32,7 +32,7 @@ pub enum Request {
         #[serde(default)]
         token_on_cpu: bool,
     },
-    /// The same workload under each of the four schedulers.
+    /// The same workload under each scheduler (all six: `SchedulerKind::ALL`).
     Compare {
         preset: Preset,
         config: Config,

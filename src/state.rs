@@ -5,7 +5,7 @@
 //! then the values the visitor changed. Unknown keys are ignored; a bad value is
 //! reported and the default kept, so any link opens a working page.
 
-use batchlab::config::{Config, Load, Predictor, Preset, SchedulerKind};
+use batchlab::config::{Config, IterationConfig, Load, Predictor, Preset, Router, SchedulerKind};
 use batchlab::plan::PlanSpec;
 use batchlab::study::StudySpec;
 use batchlab::token::Semantics;
@@ -19,6 +19,11 @@ pub const MAX_K: u32 = 32;
 /// The plan's cap on requests per run: the choices offered, and the browser's default.
 pub const PLAN_CAPS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 pub const DEFAULT_PLAN_CAP: usize = 100_000;
+/// Bounds of the continuous-batching controls: a KV block of up to 1,024 tokens, up to
+/// 2^20 running sequences per GPU (the core's limit), a token budget of up to 2^24.
+pub const MAX_BLOCK_TOKENS: u32 = 1024;
+pub const MAX_SEQS: u32 = 1 << 20;
+pub const MAX_BATCHED_TOKENS: u32 = 1 << 24;
 
 /// The page's control (element id) and label for a configuration field the core names
 /// in an error (`batchlab::config::FIELDS`); `None` for a field the page has no control
@@ -40,6 +45,13 @@ pub fn control_for(field: &str) -> Option<(&'static str, &'static str)> {
         "token_semantics" => ("semantics", "Batch semantics"),
         "token_kappa" => ("kappa", "Context cost kappa"),
         "calibration" => ("calib-file", "Calibration grid"),
+        "iteration.router" => ("router", "Router"),
+        "iteration.chunked_prefill" => ("chunked", "Chunked prefill"),
+        "iteration.max_batched_tokens" => ("budget", "Token budget per iteration"),
+        "iteration.max_seqs" => ("maxseqs", "Max running sequences"),
+        "iteration.block_tokens" => ("block", "KV block size"),
+        "iteration.ttft_slo_s" => ("ttftslo", "TTFT SLO"),
+        "iteration.tbt_slo_s" => ("tbtslo", "TBT SLO"),
         _ => return None,
     })
 }
@@ -114,6 +126,15 @@ pub struct UiState {
     pub token_kappa: f64,
     /// Run the token pass on the CPU even when a GPU adapter is available.
     pub token_on_cpu: bool,
+    /// Continuous batching (`config.iteration`): the router, chunked prefill, the token
+    /// budget and the most sequences of an iteration, the KV block size, and the SLO.
+    pub router: Router,
+    pub chunked_prefill: bool,
+    pub max_batched_tokens: u32,
+    pub max_seqs: u32,
+    pub block_tokens: u32,
+    pub ttft_slo_s: f64,
+    pub tbt_slo_s: f64,
 }
 
 impl UiState {
@@ -145,11 +166,19 @@ impl UiState {
             token_semantics: c.token_semantics,
             token_kappa: c.token_kappa,
             token_on_cpu: false,
+            router: c.iteration.router,
+            chunked_prefill: c.iteration.chunked_prefill,
+            max_batched_tokens: c.iteration.max_batched_tokens,
+            max_seqs: c.iteration.max_seqs,
+            block_tokens: c.iteration.block_tokens,
+            ttft_slo_s: c.iteration.ttft_slo_s,
+            tbt_slo_s: c.iteration.tbt_slo_s,
         }
     }
 
     /// The run's configuration: the preset's, with the controls' values.
     pub fn to_config(&self) -> Config {
+        let preset = Config::preset(self.preset);
         Config {
             requests: self.requests,
             gpus: self.gpus,
@@ -174,7 +203,17 @@ impl UiState {
             seed: self.seed,
             token_semantics: self.token_semantics,
             token_kappa: self.token_kappa,
-            ..Config::preset(self.preset)
+            iteration: IterationConfig {
+                router: self.router,
+                chunked_prefill: self.chunked_prefill,
+                max_batched_tokens: self.max_batched_tokens,
+                max_seqs: self.max_seqs,
+                block_tokens: self.block_tokens,
+                ttft_slo_s: self.ttft_slo_s,
+                tbt_slo_s: self.tbt_slo_s,
+                ..preset.iteration.clone()
+            },
+            ..preset
         }
     }
 
@@ -206,6 +245,13 @@ impl UiState {
             ("semantics", self.token_semantics.name().to_string()),
             ("kappa", self.token_kappa.to_string()),
             ("tokencpu", if self.token_on_cpu { "1" } else { "0" }.to_string()),
+            ("router", self.router.name().to_string()),
+            ("chunked", if self.chunked_prefill { "1" } else { "0" }.to_string()),
+            ("budget", self.max_batched_tokens.to_string()),
+            ("maxseqs", self.max_seqs.to_string()),
+            ("block", self.block_tokens.to_string()),
+            ("ttftslo", self.ttft_slo_s.to_string()),
+            ("tbtslo", self.tbt_slo_s.to_string()),
         ];
         pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
     }
@@ -242,6 +288,13 @@ impl UiState {
         }
         fn within(x: u32, max: u32) -> Result<u32, String> {
             if (1..=max).contains(&x) { Ok(x) } else { Err(format!("must be between 1 and {max}")) }
+        }
+        fn flag(v: &str) -> Result<bool, String> {
+            match v {
+                "1" => Ok(true),
+                "0" => Ok(false),
+                _ => Err("expected 0 or 1".into()),
+            }
         }
         match key {
             "preset" => {}
@@ -283,13 +336,14 @@ impl UiState {
                 }
                 self.token_kappa = x;
             }
-            "tokencpu" => {
-                self.token_on_cpu = match value {
-                    "1" => true,
-                    "0" => false,
-                    _ => return Err("expected 0 or 1".into()),
-                }
-            }
+            "tokencpu" => self.token_on_cpu = flag(value)?,
+            "router" => self.router = Router::parse(value).map_err(|_| "expected 'round_robin' or 'least_loaded'".to_string())?,
+            "chunked" => self.chunked_prefill = flag(value)?,
+            "budget" => self.max_batched_tokens = within(num(value)?, MAX_BATCHED_TOKENS)?,
+            "maxseqs" => self.max_seqs = within(num(value)?, MAX_SEQS)?,
+            "block" => self.block_tokens = within(num(value)?, MAX_BLOCK_TOKENS)?,
+            "ttftslo" => self.ttft_slo_s = positive(value)?,
+            "tbtslo" => self.tbt_slo_s = positive(value)?,
             _ => {} // unknown keys: ignored (links from newer versions still open)
         }
         Ok(())
@@ -314,6 +368,20 @@ mod tests {
         }
         assert_eq!(field_words("k_bins"), "K bins");
         assert_eq!(field_words("memory.m_max_gb"), "the preset's memory m max gb");
+        // Continuous batching's settings on the page: each has its control.
+        for field in [
+            "iteration.router",
+            "iteration.chunked_prefill",
+            "iteration.max_batched_tokens",
+            "iteration.max_seqs",
+            "iteration.block_tokens",
+            "iteration.ttft_slo_s",
+            "iteration.tbt_slo_s",
+        ] {
+            assert!(control_for(field).is_some(), "{field}");
+        }
+        assert_eq!(field_words("iteration.max_batched_tokens"), "Token budget per iteration");
+        assert_eq!(field_words("iteration.watermark"), "the preset's iteration watermark");
     }
 
     #[test]
@@ -345,6 +413,13 @@ mod tests {
         s.token_semantics = Semantics::EarlyExit;
         s.token_kappa = 0.25;
         s.token_on_cpu = true;
+        s.router = Router::RoundRobin;
+        s.chunked_prefill = true;
+        s.max_batched_tokens = 512;
+        s.max_seqs = 64;
+        s.block_tokens = 32;
+        s.ttft_slo_s = 0.75;
+        s.tbt_slo_s = 0.05;
         let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(back, s);
@@ -384,10 +459,20 @@ mod tests {
             prop_oneof![Just(0.0), positive()],
             any::<bool>(),
         );
-        (workload, rest).prop_map(
+        let iteration = (
+            select(Router::ALL.to_vec()),
+            any::<bool>(),
+            1..=MAX_BATCHED_TOKENS,
+            1..=MAX_SEQS,
+            1..=MAX_BLOCK_TOKENS,
+            positive(),
+            positive(),
+        );
+        (workload, rest, iteration).prop_map(
             |(
                 (preset, requests, gpus, k_bins, scheduler, real_timestamps, rps_factor),
                 (d_sla_token_s, d_sla_request_s, predictor, sigma, seed, plan_cap, token_semantics, token_kappa, token_on_cpu),
+                (router, chunked_prefill, max_batched_tokens, max_seqs, block_tokens, ttft_slo_s, tbt_slo_s),
             )| UiState {
                 preset,
                 requests,
@@ -405,6 +490,13 @@ mod tests {
                 token_semantics,
                 token_kappa,
                 token_on_cpu,
+                router,
+                chunked_prefill,
+                max_batched_tokens,
+                max_seqs,
+                block_tokens,
+                ttft_slo_s,
+                tbt_slo_s,
             },
         )
     }
@@ -439,6 +531,24 @@ mod tests {
         assert_eq!((s.token_semantics, s.token_kappa, s.token_on_cpu), (Semantics::Padded, 0.0, false));
         assert_eq!(problems.len(), 5, "{problems:?}");
         assert!(problems[0].contains("gpus=0"));
+
+        // The continuous-batching controls: each bad value reported, its default kept.
+        let bad = "router=random&chunked=yes&budget=0&maxseqs=-3&block=2048&ttftslo=0&tbtslo=abc&seed=9";
+        let (s, problems) = UiState::from_fragment(bad);
+        assert_eq!(problems.len(), 7, "{problems:?}");
+        assert_eq!(UiState { seed: 42, ..s }, UiState::from_preset(Preset::Paper));
+        assert_eq!(s.seed, 9, "the good value of the same link is taken");
+        for (key, why) in [
+            ("router=random", "expected 'round_robin' or 'least_loaded'"),
+            ("chunked=yes", "expected 0 or 1"),
+            ("budget=0", "must be between 1 and 16777216"),
+            ("maxseqs=-3", "not a valid number"),
+            ("block=2048", "must be between 1 and 1024"),
+            ("ttftslo=0", "must be a positive number"),
+            ("tbtslo=abc", "not a valid number"),
+        ] {
+            assert!(problems.iter().any(|p| p == &format!("URL: '{key}' ignored: {why}")), "{key}: {problems:?}");
+        }
     }
 
     #[test]
@@ -452,9 +562,54 @@ mod tests {
         assert_eq!(c.predictor, Predictor::Noisy { sigma: 0.3 });
         assert_eq!((c.token_semantics, c.token_kappa), (Semantics::EarlyExit, 0.5));
         assert!(c.sla.original_state, "keeps the preset's other fields");
-        assert_eq!(UiState::from_preset(Preset::Paper).to_config(), Config::preset(Preset::Paper));
+        for preset in Preset::ALL {
+            assert_eq!(UiState::from_preset(*preset).to_config(), Config::preset(*preset), "{preset}");
+        }
         let spec = s.to_plan_spec();
         assert_eq!(spec.max_requests, DEFAULT_PLAN_CAP);
         assert!(spec.bins_cached_per_k);
+    }
+
+    #[test]
+    fn config_takes_the_continuous_batching_controls() {
+        let mut s = UiState::from_preset(Preset::H100Llama);
+        assert!(s.chunked_prefill && s.scheduler.is_continuous(), "the preset's own values");
+        s.router = Router::RoundRobin;
+        s.chunked_prefill = false;
+        s.max_batched_tokens = 4096;
+        s.max_seqs = 128;
+        s.block_tokens = 8;
+        s.ttft_slo_s = 0.5;
+        s.tbt_slo_s = 0.04;
+        let it = s.to_config().iteration;
+        assert_eq!(
+            (it.router, it.chunked_prefill, it.max_batched_tokens, it.max_seqs, it.block_tokens, it.ttft_slo_s, it.tbt_slo_s),
+            (Router::RoundRobin, false, 4096, 128, 8, 0.5, 0.04)
+        );
+        let preset = Config::preset(Preset::H100Llama).iteration;
+        assert_eq!((it.form, &it.hardware, &it.model, it.watermark), (preset.form, &preset.hardware, &preset.model, preset.watermark), "the preset's other iteration fields");
+    }
+
+    /// Every scheduler and preset is offered, with words for people beside its spelling.
+    #[test]
+    fn index_html_offers_every_scheduler_and_preset() {
+        let html = include_str!("../index.html");
+        let option = |value: &str| {
+            let start = html.find(&format!(r#"<option value="{value}">"#)).unwrap_or_else(|| panic!("no option {value}"));
+            let text = &html[start..];
+            text[text.find('>').unwrap() + 1..text.find("</option>").unwrap()].to_string()
+        };
+        for s in SchedulerKind::ALL {
+            let label = option(s.name());
+            assert!(!label.contains('_'), "{s}: '{label}' is a spelling, not words");
+        }
+        assert_eq!(option("continuous"), "continuous (iteration-level, vLLM-style)");
+        assert_eq!(option("multi_bin_continuous"), "multi-bin continuous");
+        for p in Preset::ALL {
+            option(p.name());
+        }
+        for r in Router::ALL {
+            option(r.name());
+        }
     }
 }

@@ -9,13 +9,27 @@ use batchlab::run::RunResult;
 use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
 
-use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, LineChart, Series};
-use crate::protocol::{PlanOutput, StudyOutput, TokenPassInfo};
+use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, panels, LineChart, Series};
+use crate::protocol::{PlanOutput, RunOutput, StudyOutput, TokenPassInfo};
 
 /// A chart ready to show and download.
 pub struct Chart {
     pub file_name: String,
     pub svg: String,
+    /// One line for people: what the chart shows (empty: none).
+    pub caption: String,
+    /// Several panels side by side: scrolls sideways on a narrow screen.
+    pub wide: bool,
+}
+
+impl Chart {
+    pub fn new(file_name: &str, svg: String) -> Self {
+        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false }
+    }
+
+    fn explained(self, caption: &str) -> Self {
+        Chart { caption: caption.into(), ..self }
+    }
 }
 
 type Row = (&'static str, fn(&RunResult) -> String);
@@ -33,6 +47,10 @@ const SOURCE_ROWS: &[Row] = &[
     ("calibration", |r| r.calibration.clone()),
     ("notes", |r| if r.notes.is_empty() { human::UNDEFINED.into() } else { r.notes.join(" ") }),
 ];
+
+/// What a continuous run says instead of a token pass (as the CLI does): its engine
+/// timed every token.
+pub const NO_TOKEN_PASS: &str = "none: the iteration engine timed every token";
 
 /// "GPU, 12.3 ms" / "CPU, 40.1 ms": which device ran a token pass and how long it took.
 pub fn token_pass_cell(p: &TokenPassInfo) -> String {
@@ -62,8 +80,10 @@ pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> Strin
     for &(label, cell) in CONFIG_ROWS {
         row(label, &cell);
     }
-    // Every metric, labelled and formatted as in the CLI's summary.
-    for m in metrics_table::all() {
+    // Every metric, labelled and formatted as in the CLI's summary; those that no run
+    // here measures (continuous batching's, for batch runs alone) are left out, and a
+    // run that does not measure a metric others do shows "–".
+    for m in metrics_table::all().filter(|m| results.iter().any(|r| m.applies(r))) {
         row(m.label, &|r| m.human(r));
     }
     for &(label, cell) in SOURCE_ROWS {
@@ -71,19 +91,24 @@ pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> Strin
     }
     if passes.len() == results.len() && !passes.is_empty() {
         html += r#"<tr><th scope="row">token pass</th>"#;
-        for p in passes {
-            html += &format!("<td>{}</td>", escape(&token_pass_cell(p)));
+        for (r, p) in results.iter().zip(passes) {
+            let cell = if r.config.scheduler.is_continuous() { NO_TOKEN_PASS.to_string() } else { token_pass_cell(p) };
+            html += &format!("<td>{}</td>", escape(&cell));
         }
         html += "</tr>";
     }
     html + "</tbody></table>"
 }
 
-/// The TBT distribution of a run as a CDF on a log time axis: (milliseconds, % of
-/// decode gaps at or below), `points` log-spaced points from the smallest gap to the
-/// largest. A histogram bucket counts at its geometric middle (clamped to [min, max]),
-/// so the curve is exact to the histogram's 0.1% resolution. Empty without gaps.
-pub fn tbt_cdf(h: &LogHistogram, edges: &[f64], points: usize) -> Vec<(f64, f64)> {
+/// The TBT distribution of a run as its quantiles: (% of decode gaps, the gap in
+/// milliseconds that this share of gaps stays at or below), `points` evenly spaced shares
+/// from 0% (the smallest gap) to 100% (the largest). A quantile is the nearest rank's
+/// histogram bucket at its geometric middle (clamped to [min, max]), so the curve is
+/// exact to the histogram's 0.1% resolution. Empty without gaps.
+///
+/// (The shares go on the chart's linear x axis and the gaps on its y axis, log when they
+/// spread widely: a log x axis would label every point's x.)
+pub fn tbt_quantiles(h: &LogHistogram, edges: &[f64], points: usize) -> Vec<(f64, f64)> {
     if h.total == 0 || !(h.min.is_finite() && h.max.is_finite() && h.min > 0.0) || points < 2 {
         return Vec::new();
     }
@@ -96,15 +121,34 @@ pub fn tbt_cdf(h: &LogHistogram, edges: &[f64], points: usize) -> Vec<(f64, f64)
     let mut out = Vec::with_capacity(points);
     let (mut k, mut seen) = (0usize, 0u64);
     for i in 0..points {
-        // The last point is the largest gap itself, where every gap is counted.
-        let x = if i + 1 == points { hi } else { lo * (hi / lo).powf(i as f64 / (points - 1) as f64) };
-        while k < h.counts.len() && middle(k) <= x {
-            seen += h.counts[k];
-            k += 1;
-        }
-        out.push((x * 1e3, 100.0 * seen as f64 / h.total as f64));
+        let share = i as f64 / (points - 1) as f64;
+        let gap = if i == 0 {
+            lo
+        } else if i + 1 == points {
+            hi
+        } else {
+            // Nearest rank: the gap with at least `share` of all gaps at or below it.
+            let rank = ((share * h.total as f64).ceil() as u64).clamp(1, h.total);
+            while seen < rank && k < h.counts.len() {
+                seen += h.counts[k];
+                k += 1;
+            }
+            middle(k.saturating_sub(1))
+        };
+        out.push((100.0 * share, gap * 1e3));
     }
     out
+}
+
+/// What a run's gaps between tokens are held to: continuous batching's TBT SLO, or the
+/// batch schedulers' per-token SLA (seconds, label).
+fn tbt_limit(r: &RunResult) -> (f64, String) {
+    if r.config.scheduler.is_continuous() {
+        let slo = r.config.iteration.tbt_slo_s;
+        (slo, format!("TBT SLO {}", human::duration(slo)))
+    } else {
+        (r.config.d_sla_token_s, format!("per-token SLA {}", human::duration(r.config.d_sla_token_s)))
+    }
 }
 
 /// Per-bin statistics of a multi-bin run (empty for a single queue).
@@ -149,8 +193,8 @@ pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
             (n.clone(), vec![m.latency_mean_s, m.latency_p50_s, m.latency_p95_s, m.latency_p99_s, m.latency_max_s])
         })
         .collect();
-    let mut charts =
-        vec![Chart { file_name: "latency_percentiles.svg".into(), svg: bar_chart("End-to-end latency", "seconds", &cats, &lat) }];
+    let mut charts = vec![Chart::new("latency_percentiles.svg", bar_chart("End-to-end latency", "seconds", &cats, &lat))
+        .explained("Time from a request's arrival to its last token: the mean, the median, the tail and the worst, one colour per scheduler.")];
     // One run: a line per bin. Several: the total queue of each.
     let queue_series: Vec<Series> = if let [r] = results {
         let ts = &r.timeseries;
@@ -192,37 +236,95 @@ pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
         marker: None,
         ..Default::default()
     };
-    charts.push(Chart {
-        file_name: "queue_length.svg".into(),
-        svg: line_chart(&line("Queue length over time (peak per interval)", "requests waiting", queue_series)),
-    });
-    charts.push(Chart {
-        file_name: "busy_gpus.svg".into(),
-        svg: line_chart(&line("Busy GPUs over time (peak per interval)", "GPUs", busy)),
-    });
+    charts.push(
+        Chart::new("queue_length.svg", line_chart(&line("Queue length over time (peak per interval)", "requests waiting", queue_series)))
+            .explained("Requests waiting to be served over simulated time, the most in each sampling interval: one line per bin, or per scheduler when comparing."),
+    );
+    charts.push(
+        Chart::new("busy_gpus.svg", line_chart(&line("Busy GPUs over time (peak per interval)", "GPUs", busy)))
+            .explained("GPUs running a batch or an iteration over simulated time, the most in each sampling interval."),
+    );
+    // Continuous batching: its KV cache and running sequences, one line per continuous run.
+    let continuous: Vec<(&RunResult, &String)> =
+        results.iter().copied().zip(&names).filter(|(r, _)| !r.timeseries.kv_used.is_empty()).collect();
+    if !continuous.is_empty() {
+        let over_time = |value: &dyn Fn(&RunResult, usize) -> f64| -> Vec<Series> {
+            continuous
+                .iter()
+                .map(|&(r, n)| {
+                    let ts = &r.timeseries;
+                    let samples = ts.t_s.len().min(ts.kv_used.len()).min(ts.running.len());
+                    let pts: Vec<(f64, f64)> = (0..samples).map(|i| (ts.t_s[i], value(r, i))).collect();
+                    Series { name: n.clone(), points: decimate_max(&pts, MAX_POINTS) }
+                })
+                .collect()
+        };
+        let kv = over_time(&|r, i| 100.0 * f64::from(r.timeseries.kv_used[i]));
+        let running = over_time(&|r, i| f64::from(r.timeseries.running[i]));
+        let svg = panels(
+            "KV cache in use and running sequences over time",
+            &[
+                line_chart(&line("KV cache in use (peak per interval)", "% of KV blocks, all GPUs", kv)),
+                line_chart(&line("Running sequences (peak per interval)", "sequences, all GPUs", running)),
+            ],
+        );
+        charts.push(Chart { wide: true, ..Chart::new("kv_cache_running.svg", svg) }.explained(
+            "Left: the share of all GPUs' KV-cache blocks holding sequences; right: the sequences prefilling or decoding; the most in each sampling interval. A full cache makes requests wait, or preempts running ones.",
+        ));
+    }
     let edges = edges_f64();
-    let tbt: Vec<Series> = results
-        .iter()
-        .zip(&names)
-        .map(|(r, n)| Series { name: n.clone(), points: tbt_cdf(&r.tbt_histogram, &edges, MAX_POINTS) })
-        .filter(|s| !s.points.is_empty())
-        .collect();
+    let mut tbt = Vec::new();
+    let mut limits: Vec<(f64, String)> = Vec::new();
+    for (r, n) in results.iter().zip(&names) {
+        let points = tbt_quantiles(&r.tbt_histogram, &edges, MAX_POINTS);
+        if !points.is_empty() {
+            tbt.push(Series { name: n.clone(), points });
+            let (limit, label) = tbt_limit(r);
+            if !limits.iter().any(|(_, l)| *l == label) {
+                limits.push((limit * 1e3, label));
+            }
+        }
+    }
     if !tbt.is_empty() {
-        charts.push(Chart {
-            file_name: "tbt_distribution.svg".into(),
-            svg: line_chart(&LineChart {
-                title: "Time between tokens (TBT): distribution of every decode gap",
-                x_label: "TBT (ms)",
-                y_label: "% of gaps at or below",
-                log_x: true,
-                log_y: false,
-                series: tbt,
-                marker: None,
-                ..Default::default()
-            }),
+        // A log axis when the gaps spread widely (prefill stalls under continuous
+        // batching); a linear one for the narrow range of a batch run's steps.
+        let log_y = needs_log(tbt.iter().flat_map(|s| s.points.iter().map(|p| p.1)).chain(limits.iter().map(|l| l.0)));
+        let svg = line_chart(&LineChart {
+            title: "Time between tokens (TBT): every decode gap, shortest to longest",
+            x_label: "% of gaps at or below",
+            y_label: "TBT (ms)",
+            log_x: false,
+            log_y,
+            series: tbt,
+            marker: None,
+            hlines: limits,
+            ..Default::default()
         });
+        charts.push(Chart::new("tbt_distribution.svg", svg).explained(
+            "At x % the line is the gap between two tokens that x % of all gaps stay within; a steep rise at the right is the slow tail (under continuous batching, decodes stalled while an iteration prefills prompts).",
+        ));
     }
     charts
+}
+
+/// "Token pass: GPU (SwiftShader Device), 12.3 ms" (summed over a compare's runs that
+/// have one: continuous runs time their tokens in the iteration engine).
+pub fn token_pass_line(outs: &[RunOutput]) -> String {
+    let passes: Vec<&TokenPassInfo> =
+        outs.iter().filter(|o| !o.result.config.scheduler.is_continuous()).map(|o| &o.token_pass).collect();
+    if passes.is_empty() {
+        return format!("Token pass: {NO_TOKEN_PASS}");
+    }
+    let seconds: f64 = passes.iter().map(|p| p.seconds).sum();
+    let time = format!("{:.1} ms", seconds * 1e3);
+    let runs = if passes.len() > 1 { format!(" for {} runs", passes.len()) } else { String::new() };
+    if let Some(e) = passes.iter().find_map(|p| p.gpu_error.as_deref()) {
+        return format!("Token pass: CPU, {time}{runs} (the GPU failed: {e})");
+    }
+    match passes.iter().find_map(|p| p.gpu.as_deref()) {
+        Some(adapter) => format!("Token pass: GPU ({adapter}), {time}{runs}"),
+        None => format!("Token pass: CPU, {time}{runs}"),
+    }
 }
 
 fn ok(runs: &[&PlanRun]) -> Vec<RunResult> {
@@ -259,71 +361,56 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
         let lat = series(|r| r.metrics.latency_mean_s);
         let log_y = needs_log(lat.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
         let chart = |title, y_label, log_y, series| LineChart { title, x_label: "requests N", y_label, log_x: true, log_y, series, marker: None, ..Default::default() };
-        charts.push(Chart {
-            file_name: "step1_throughput.svg".into(),
-            svg: line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps))),
-        });
-        charts.push(Chart {
-            file_name: "step1_latency.svg".into(),
-            svg: line_chart(&chart("Step 1: mean latency vs requests", "seconds", log_y, lat)),
-        });
+        charts.push(Chart::new("step1_throughput.svg", line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps)))));
+        charts.push(Chart::new("step1_latency.svg", line_chart(&chart("Step 1: mean latency vs requests", "seconds", log_y, lat))));
     }
     let step2 = runs(2);
     if !step2.is_empty() {
         let pts = |f: fn(&RunResult) -> f64| step2.iter().map(|r| (r.config.gpus as f64, f(r))).collect();
-        charts.push(Chart {
-            file_name: "step2_gpu_scaling.svg".into(),
-            svg: line_chart(&LineChart {
-                title: "Step 2: throughput vs GPUs",
-                x_label: "GPUs",
-                y_label: "req/s",
-                log_x: true,
-                log_y: false,
-                series: vec![
-                    Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
-                    Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
-                ],
-                marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
-                ..Default::default()
-            }),
-        });
+        charts.push(Chart::new("step2_gpu_scaling.svg", line_chart(&LineChart {
+            title: "Step 2: throughput vs GPUs",
+            x_label: "GPUs",
+            y_label: "req/s",
+            log_x: true,
+            log_y: false,
+            series: vec![
+                Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
+                Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
+            ],
+            marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
+            ..Default::default()
+        })));
     }
     let step3 = runs(3);
     if !step3.is_empty() {
         let pts = |f: fn(&RunResult) -> f64| step3.iter().map(|r| (r.config.k_bins as f64, f(r))).collect();
         let gpus = step3[0].config.gpus;
-        charts.push(Chart {
-            file_name: "step3_k_throughput.svg".into(),
-            svg: line_chart(&LineChart {
-                title: &format!("Step 3: throughput vs K ({gpus} GPUs)"),
-                x_label: "K bins",
-                y_label: "req/s",
-                log_x: true,
-                log_y: false,
-                series: vec![
-                    Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
-                    Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
-                ],
-                marker: None,
-                ..Default::default()
-            }),
-        });
-        charts.push(Chart {
-            file_name: "step3_k_latency.svg".into(),
-            svg: line_chart(&LineChart {
-                title: &format!("Step 3: latency vs K ({gpus} GPUs)"),
-                x_label: "K bins",
-                y_label: "seconds",
-                log_x: true,
-                log_y: false,
-                series: vec![
-                    Series { name: "mean".into(), points: pts(|r| r.metrics.latency_mean_s) },
-                    Series { name: "p99".into(), points: pts(|r| r.metrics.latency_p99_s) },
-                ],
-                marker: None,
-                ..Default::default()
-            }),
-        });
+        charts.push(Chart::new("step3_k_throughput.svg", line_chart(&LineChart {
+            title: &format!("Step 3: throughput vs K ({gpus} GPUs)"),
+            x_label: "K bins",
+            y_label: "req/s",
+            log_x: true,
+            log_y: false,
+            series: vec![
+                Series { name: "throughput".into(), points: pts(|r| r.metrics.throughput_rps) },
+                Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
+            ],
+            marker: None,
+            ..Default::default()
+        })));
+        charts.push(Chart::new("step3_k_latency.svg", line_chart(&LineChart {
+            title: &format!("Step 3: latency vs K ({gpus} GPUs)"),
+            x_label: "K bins",
+            y_label: "seconds",
+            log_x: true,
+            log_y: false,
+            series: vec![
+                Series { name: "mean".into(), points: pts(|r| r.metrics.latency_mean_s) },
+                Series { name: "p99".into(), points: pts(|r| r.metrics.latency_p99_s) },
+            ],
+            marker: None,
+            ..Default::default()
+        })));
     }
     charts
 }
@@ -441,12 +528,26 @@ mod tests {
         r.metrics.token_sla_violation_rate = 0.25;
         let html = summary_table(&[&r], &[]);
         for m in metrics_table::all() {
-            assert!(html.contains(&format!(r#"<th scope="row">{}</th>"#, escape(m.label))), "{}", m.label);
+            // A batch run alone: continuous batching's metrics and costs are left out.
+            let row = format!(r#"<th scope="row">{}</th>"#, escape(m.label));
+            assert_eq!(html.contains(&row), m.applies(&r), "{}", m.label);
         }
+        assert!(!html.contains("SLO attainment"), "{html}");
         assert!(html.contains(r#"<th scope="row">TTFT p95</th><td>41.8 min</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">TBT p50</th><td>–</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">token SLA violations (requests)</th><td>25.0 %</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">notes</th><td>–</td>"#), "{html}");
+
+        // Beside a continuous run: its metrics appear, "–" for the batch run.
+        let mut c = RunResult::default();
+        c.config.scheduler = batchlab::SchedulerKind::Continuous;
+        c.metrics.continuous = Some(batchlab::metrics::ContinuousMetrics { slo_attainment: 0.875, preemptions: 3, ..Default::default() });
+        let pass = TokenPassInfo { gpu: Some("SwiftShader".into()), gpu_error: None, seconds: 0.0123 };
+        let no_pass = TokenPassInfo { gpu: None, gpu_error: None, seconds: 0.0 };
+        let html = summary_table(&[&r, &c], &[&pass, &no_pass]);
+        assert!(html.contains(r#"<th scope="row">SLO attainment (TTFT and TBT)</th><td>–</td><td>87.5 %</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">preemptions</th><td>–</td><td>3</td>"#), "{html}");
+        assert!(html.contains(r#"<th scope="row">token pass</th><td>GPU, 12.3 ms</td><td>none: the iteration engine timed every token</td>"#), "{html}");
     }
 
     #[test]
@@ -475,37 +576,124 @@ mod tests {
     }
 
     #[test]
-    fn run_charts_are_three_svgs_plus_tbt_when_there_are_gaps() {
+    fn run_charts_are_three_svgs_plus_kv_and_tbt_when_the_run_has_them() {
         let mut r = RunResult::default();
         let charts = run_charts(&[&r, &r]);
         let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
         assert_eq!(names, ["latency_percentiles.svg", "queue_length.svg", "busy_gpus.svg"]);
-        assert!(charts.iter().all(|c| c.svg.starts_with("<svg")));
+        assert!(charts.iter().all(|c| c.svg.starts_with("<svg") && !c.caption.is_empty() && !c.wide));
         let edges = edges_f64();
         r.tbt_histogram.add_to_bucket(bucket_f64(&edges, 0.01), 3);
         r.tbt_histogram.cover(0.01, 0.01);
         let charts = run_charts(&[&r]);
         assert_eq!(charts.last().unwrap().file_name, "tbt_distribution.svg");
         assert!(charts.last().unwrap().svg.starts_with("<svg"));
+
+        // A continuous run's KV cache and running sequences: two panels, one line each.
+        r.timeseries.t_s = vec![0.0, 1.0, 2.0];
+        r.timeseries.kv_used = vec![0.0, 0.5, 0.25];
+        r.timeseries.running = vec![0, 7, 3];
+        let charts = run_charts(&[&r]);
+        let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
+        assert_eq!(names, ["latency_percentiles.svg", "queue_length.svg", "busy_gpus.svg", "kv_cache_running.svg", "tbt_distribution.svg"]);
+        let kv = &charts[3];
+        assert!(kv.wide && kv.caption.starts_with("Left: the share of all GPUs' KV-cache blocks"));
+        assert_eq!(kv.svg.matches("<svg").count(), 3, "a figure of two panels");
+        assert_eq!(kv.svg.matches("<polyline").count(), 2);
+        for text in ["KV cache in use and running sequences over time", "% of KV blocks, all GPUs", "sequences, all GPUs"] {
+            assert!(kv.svg.contains(text), "{text}");
+        }
     }
 
     #[test]
-    fn tbt_cdf_rises_from_the_smallest_gap_to_100_percent_at_the_largest() {
+    fn tbt_quantiles_rise_from_the_smallest_gap_at_0_to_the_largest_at_100_percent() {
         let edges = edges_f64();
         let mut h = LogHistogram::default();
-        assert!(tbt_cdf(&h, &edges, 50).is_empty());
+        assert!(tbt_quantiles(&h, &edges, 50).is_empty());
         // 10 gaps of 5 ms, 30 of 8 ms, 60 of 20 ms.
         for (x, n) in [(0.005, 10), (0.008, 30), (0.020, 60)] {
             h.add_to_bucket(bucket_f64(&edges, x), n);
         }
         h.cover(0.005, 0.020);
-        let cdf = tbt_cdf(&h, &edges, 200);
-        assert_eq!(cdf.len(), 200);
-        assert!((cdf[0].0 - 5.0).abs() < 1e-9 && (cdf[199].0 - 20.0).abs() < 1e-9);
-        assert!(cdf.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "increasing");
-        assert_eq!(cdf[199].1, 100.0);
-        let at = |ms: f64| cdf.iter().rev().find(|p| p.0 <= ms).unwrap().1;
-        assert_eq!(at(7.9), 10.0);
-        assert_eq!(at(19.9), 40.0);
+        let q = tbt_quantiles(&h, &edges, 201);
+        assert_eq!(q.len(), 201);
+        assert_eq!((q[0].0, q[0].1), (0.0, 5.0));
+        assert_eq!(q[200], (100.0, 20.0));
+        assert!(q.windows(2).all(|w| w[0].0 < w[1].0 && w[0].1 <= w[1].1), "increasing");
+        // Nearest rank: 10% of gaps are 5 ms, the 11th of 100 is 8 ms, the 41st 20 ms.
+        let at = |pct: f64| q.iter().find(|p| (p.0 - pct).abs() < 1e-9).unwrap().1;
+        let near = |got: f64, ms: f64| (got / ms - 1.0).abs() < 1e-3;
+        assert!(near(at(10.0), 5.0) && near(at(10.5), 8.0) && near(at(40.0), 8.0) && near(at(40.5), 20.0), "{q:?}");
+    }
+
+    /// A log time axis labelled every point of the curve (300 labels on top of one
+    /// another); the quantiles on a linear share axis label a few round values.
+    #[test]
+    fn tbt_chart_labels_a_few_round_values_and_marks_the_limit() {
+        let edges = edges_f64();
+        let mut r = RunResult::default();
+        // Decodes of 5 ms and a few prefill stalls of up to 2 s: a log gap axis.
+        for (x, n) in [(0.005, 9_000), (0.006, 900), (0.3, 90), (2.0, 10)] {
+            r.tbt_histogram.add_to_bucket(bucket_f64(&edges, x), n);
+        }
+        r.tbt_histogram.cover(0.005, 2.0);
+        r.config.scheduler = batchlab::SchedulerKind::Continuous;
+        let charts = run_charts(&[&r]);
+        let svg = &charts.last().unwrap().svg;
+        assert!(svg.matches("<text").count() < 30, "{svg}");
+        assert!(svg.contains("TBT SLO 100 ms"), "the continuous run's TBT SLO");
+        for tick in [">10</text>", ">100</text>", ">1000</text>"] {
+            assert!(svg.contains(tick), "log axis tick {tick}");
+        }
+        // A batch run's narrow range: a linear axis, with its per-token SLA.
+        r.config.scheduler = batchlab::SchedulerKind::MultiBinDynamic;
+        r.tbt_histogram = LogHistogram::default();
+        r.tbt_histogram.add_to_bucket(bucket_f64(&edges, 0.0057), 50);
+        r.tbt_histogram.add_to_bucket(bucket_f64(&edges, 0.0075), 50);
+        r.tbt_histogram.cover(0.0057, 0.0075);
+        let charts = run_charts(&[&r]);
+        let svg = &charts.last().unwrap().svg;
+        assert!(svg.contains("per-token SLA 10.0 ms") && svg.contains(">0</text>"), "{svg}");
+    }
+
+    /// Compare: six real runs, batch and continuous, on one small workload.
+    #[test]
+    fn compare_of_all_six_schedulers_draws_and_tabulates_without_nan() {
+        use crate::jobs::{execute, Inputs};
+        use crate::protocol::{Request, Response};
+        use batchlab::config::{Config, Preset, SchedulerKind};
+        let config = Config { requests: 1_000, gpus: 2, k_bins: 3, ..Config::preset(Preset::Paper) };
+        let req = Request::Compare { preset: Preset::Paper, config, token_on_cpu: true };
+        let Response::Compare(outs) = execute(req, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a compare") };
+        let results: Vec<&RunResult> = outs.iter().map(|o| &o.result).collect();
+        assert_eq!(results.iter().map(|r| r.config.scheduler).collect::<Vec<_>>(), SchedulerKind::ALL.to_vec());
+
+        let charts = run_charts(&results);
+        let names: Vec<&str> = charts.iter().map(|c| c.file_name.as_str()).collect();
+        assert_eq!(names, ["latency_percentiles.svg", "queue_length.svg", "busy_gpus.svg", "kv_cache_running.svg", "tbt_distribution.svg"]);
+        for c in &charts {
+            assert!(!c.svg.contains("NaN") && !c.svg.contains("inf"), "{}", c.file_name);
+        }
+        assert_eq!(charts[0].svg.matches("<title>").count(), 5 * 6, "every latency bar");
+        for (chart, lines) in [(1, 6), (2, 6), (3, 2 * 2), (4, 6)] {
+            assert_eq!(charts[chart].svg.matches("<polyline").count(), lines, "{}", names[chart]);
+        }
+        assert!(charts[3].svg.contains(">continuous</text>") && charts[3].svg.contains(">multi_bin_continuous</text>"));
+        assert!(!charts[3].svg.contains(">static_fifo</text>"), "only the continuous runs have a KV cache");
+        let tbt = &charts[4].svg;
+        assert!(tbt.contains("per-token SLA 10.0 ms") && tbt.contains("TBT SLO 100 ms"), "both limits");
+
+        let passes: Vec<&TokenPassInfo> = outs.iter().map(|o| &o.token_pass).collect();
+        let html = summary_table(&results, &passes);
+        let row = |label: &str| {
+            let start = html.find(&format!(r#"<th scope="row">{label}</th>"#)).unwrap_or_else(|| panic!("no row {label}"));
+            let row = &html[start..];
+            row[..row.find("</tr>").unwrap()].matches("<td>").count()
+        };
+        assert_eq!(row("SLO attainment (TTFT and TBT)"), 6);
+        assert!(html.matches("<td>–</td>").count() >= 4 * 7, "the batch runs' continuous metrics");
+        assert!(!html.contains("NaN"));
+        assert_eq!(token_pass_line(&outs), "Token pass: CPU, 0.0 ms for 4 runs");
+        assert_eq!(token_pass_line(&outs[4..]), "Token pass: none: the iteration engine timed every token");
     }
 }

@@ -75,7 +75,7 @@ fn a_small_plan_equals_the_native_cli() {
 #[wasm_bindgen_test]
 fn a_trace_run_equals_the_native_cli() {
     let trace = InputFile { name: "burstgpt_sample.csv".into(), bytes: include_bytes!("browser/fixtures/burstgpt_sample.csv").to_vec() };
-    let session = Session::open(&Inputs { trace: Some(trace), calibration: None }).unwrap();
+    let session = Session::open(&Inputs { trace: Some(trace), calibration: None, iteration_profile: None }).unwrap();
     assert_eq!(session.trace().unwrap().report.rows_read, 600);
     let config = Config {
         requests: 1_000,

@@ -1,6 +1,6 @@
 //! The controls of `index.html` <-> `UiState`: every value read, checked and shown.
 
-use batchlab::config::{Preset, SchedulerKind};
+use batchlab::config::{Preset, Router, SchedulerKind};
 use batchlab::token::Semantics;
 
 use super::{el, input, select};
@@ -23,6 +23,13 @@ pub(super) fn write_state(s: &UiState) {
     select("semantics").set_value(s.token_semantics.name());
     input("kappa").set_value(&s.token_kappa.to_string());
     input("tokencpu").set_checked(s.token_on_cpu);
+    select("router").set_value(s.router.name());
+    input("chunked").set_checked(s.chunked_prefill);
+    input("budget").set_value(&s.max_batched_tokens.to_string());
+    input("maxseqs").set_value(&s.max_seqs.to_string());
+    input("block").set_value(&s.block_tokens.to_string());
+    input("ttftslo").set_value(&s.ttft_slo_s.to_string());
+    input("tbtslo").set_value(&s.tbt_slo_s.to_string());
     show_values(s);
 }
 
@@ -34,6 +41,9 @@ pub(super) fn show_values(s: &UiState) {
     el("k-value").set_text_content(Some(&s.k_bins.to_string()));
     input("rps").set_disabled(s.real_timestamps);
     input("sigma").set_disabled(s.predictor != PredictorChoice::Noisy);
+    // The continuous-batching controls apply to the continuous schedulers (and to
+    // Compare's continuous runs, which take the values shown).
+    let _ = el("iteration").toggle_attribute_with_force("disabled", !s.scheduler.is_continuous());
 }
 
 pub(super) fn read_state() -> Result<UiState, String> {
@@ -59,5 +69,12 @@ pub(super) fn read_state() -> Result<UiState, String> {
         token_semantics: Semantics::parse(&select("semantics").value()).map_err(|e| e.to_string())?,
         token_kappa: number("kappa", "Context cost kappa")?,
         token_on_cpu: input("tokencpu").checked(),
+        router: Router::parse(&select("router").value()).map_err(|e| e.to_string())?,
+        chunked_prefill: input("chunked").checked(),
+        max_batched_tokens: number("budget", "Token budget per iteration")?,
+        max_seqs: number("maxseqs", "Max running sequences")?,
+        block_tokens: number("block", "KV block size")?,
+        ttft_slo_s: number("ttftslo", "TTFT SLO")?,
+        tbt_slo_s: number("tbtslo", "TBT SLO")?,
     })
 }

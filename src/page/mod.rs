@@ -133,6 +133,11 @@ fn mark_invalid(control: Option<&str>) {
     }
     if let Some(id) = control {
         let e = el(id);
+        // A control the scheduler greys out (continuous batching's, under a batch
+        // scheduler) is enabled again so its value can be fixed.
+        if let Ok(Some(f)) = e.closest("fieldset:disabled") {
+            let _ = f.remove_attribute("disabled");
+        }
         let _ = e.set_attribute("aria-invalid", "true");
         let _ = e.set_attribute("aria-errormessage", "error");
         if let Ok(h) = e.dyn_into::<web_sys::HtmlElement>() {
@@ -203,7 +208,8 @@ fn controls_changed() {
 
 fn wire_controls() {
     let ids = ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
-    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]) {
+    let iteration = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
+    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]).chain(iteration) {
         on(id, "input", |_| controls_changed());
         on(id, "change", |_| controls_changed());
     }

@@ -8,21 +8,22 @@ use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlElement, Url};
 
 use super::{document, el, with};
 use crate::protocol::{PlanOutput, RunOutput, StudyOutput};
-use crate::view::{bins_table, plan_charts, plan_table, run_charts, study_table, summary_table, Chart};
+use crate::view::{bins_table, plan_charts, plan_table, run_charts, study_table, summary_table, token_pass_line, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
     format!(r#"<button type="button" data-download="{index}">{}</button>"#, batchlab_charts::escape(label))
 }
 
-/// Figures with a download button each; returns their HTML and adds them to `downloads`.
-/// `wide`: figures of several panels, which scroll sideways on a narrow screen rather
-/// than shrink past reading.
+/// Figures with their caption and a download button each; returns their HTML and adds
+/// them to `downloads`. `wide` (or a chart's own `wide`): figures of several panels,
+/// which scroll sideways on a narrow screen rather than shrink past reading.
 fn figures(charts: Vec<Chart>, downloads: &mut Vec<(String, String, String)>, wide: bool) -> String {
-    let class = if wide { r#" class="wide""# } else { "" };
     let mut html = String::new();
     for c in charts {
         let i = downloads.len();
-        html += &format!(r#"<figure{class}>{}<figcaption>{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
+        let class = if wide || c.wide { r#" class="wide""# } else { "" };
+        let caption = if c.caption.is_empty() { String::new() } else { format!(r#"<span class="what">{}</span> "#, batchlab_charts::escape(&c.caption)) };
+        html += &format!(r#"<figure{class}>{}<figcaption>{caption}{}</figcaption></figure>"#, c.svg, download_button(i, &format!("Download {}", c.file_name)));
         downloads.push((c.file_name, "image/svg+xml".into(), c.svg));
     }
     html
@@ -49,20 +50,6 @@ pub(super) fn show_runs(outs: &[RunOutput]) -> (usize, u64) {
     el("downloads").set_inner_html(&links);
     with(|a| a.downloads = downloads);
     (outs.len(), outs.iter().map(|o| o.result.metrics.requests_completed).sum())
-}
-
-/// "Token pass: GPU (SwiftShader Device), 12.3 ms" (summed over a compare's runs).
-fn token_pass_line(outs: &[RunOutput]) -> String {
-    let seconds: f64 = outs.iter().map(|o| o.token_pass.seconds).sum();
-    let time = format!("{:.1} ms", seconds * 1e3);
-    let runs = if outs.len() > 1 { format!(" for {} runs", outs.len()) } else { String::new() };
-    if let Some(e) = outs.iter().find_map(|o| o.token_pass.gpu_error.as_deref()) {
-        return format!("Token pass: CPU, {time}{runs} (the GPU failed: {e})");
-    }
-    match outs.iter().find_map(|o| o.token_pass.gpu.as_deref()) {
-        Some(adapter) => format!("Token pass: GPU ({adapter}), {time}{runs}"),
-        None => format!("Token pass: CPU, {time}{runs}"),
-    }
 }
 
 pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
@@ -93,9 +80,9 @@ pub(super) fn show_study(study: &StudyOutput) -> (usize, u64) {
     let mut charts = Vec::new();
     for (path, svg) in ours {
         let twin = published.iter().find(|(p, _)| name(p, "") == name(&path, ""));
-        charts.push(Chart { file_name: name(&path, ""), svg });
+        charts.push(Chart::new(&name(&path, ""), svg));
         if let Some((p, svg)) = twin {
-            charts.push(Chart { file_name: name(p, "published_"), svg: svg.clone() });
+            charts.push(Chart::new(&name(p, "published_"), svg.clone()));
         }
     }
     let charts = figures(charts, &mut downloads, true);

@@ -25,7 +25,8 @@ after(async () => {
 });
 
 const network = (urls) => urls.filter((u) => u.startsWith("http:") || u.startsWith("https:"));
-const SCHEDULERS = ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"];
+// Every scheduler, in the order "Compare schedulers" runs them (SchedulerKind::ALL).
+const SCHEDULERS = ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed", "continuous", "multi_bin_continuous"];
 
 /// The CLI's run.csv and run.json for `args` (run in folder `cwd`), its token pass on the
 /// CPU when it has the option (both backends give the same numbers; the CPU is quicker
@@ -82,7 +83,7 @@ describe("BatchLab page", () => {
 
     await runJob(page, "#compare");
     t = await summary(page);
-    assert.deepEqual(t["scheduler"], ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"]);
+    assert.deepEqual(t["scheduler"], SCHEDULERS);
     assert.deepEqual(errors, []);
     await close();
   });
@@ -180,7 +181,83 @@ describe("BatchLab page", () => {
       assertSameAsCli({ csv, json }, cliRun([...args, "--scheduler", scheduler]), scheduler);
       csvs.add(withoutWallClock(csv.text));
     }
-    assert.equal(csvs.size, 4, "four different runs, not one file four times");
+    assert.equal(csvs.size, SCHEDULERS.length, "six different runs, not one file six times");
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("continuous batching: its controls and link, a run with the KV-cache chart and SLO attainment as the CLI gives them, a bad setting named, Compare of all six", async () => {
+    const { page, errors, close } = await openPage(env, "n=2200&gpus=2");
+    const greyed = (id) => page.$eval(`#${id}`, (e) => e.matches(":disabled"));
+    const ITERATION = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
+    for (const id of ITERATION) assert.equal(await greyed(id), true, `${id}: greyed under a batch scheduler`);
+    await page.selectOption("#scheduler", "continuous");
+    for (const id of ITERATION) assert.equal(await greyed(id), false, `${id}: enabled under continuous batching`);
+    await page.selectOption("#router", "round_robin");
+    await page.check("#chunked");
+    await setValue(page, "#budget", 512);
+    await setValue(page, "#maxseqs", 64);
+    await setValue(page, "#block", 32);
+    await setValue(page, "#ttftslo", 1.5);
+    await setValue(page, "#tbtslo", 0.05);
+    assert.match(page.url(), /scheduler=continuous&.*&router=round_robin&chunked=1&budget=512&maxseqs=64&block=32&ttftslo=1.5&tbtslo=0.05/);
+    // The link opens the same controls.
+    const read = (p) => p.$$eval(ITERATION.map((i) => `#${i}`).join(","), (els) => els.map((e) => `${e.id}=${e.type === "checkbox" ? e.checked : e.value}`));
+    const linked = await openPage(env, page.url().split("#")[1]);
+    assert.deepEqual(await read(linked.page), await read(page));
+    assert.deepEqual(await read(page), ["router=round_robin", "chunked=true", "budget=512", "maxseqs=64", "block=32", "ttftslo=1.5", "tbtslo=0.05"]);
+    await linked.close();
+
+    await runJob(page, "#run");
+    const t = await summary(page);
+    assert.deepEqual(t["scheduler"], ["continuous"]);
+    assert.deepEqual(t["requests completed"], ["2200"]);
+    assert.match(t["SLO attainment (TTFT and TBT)"][0], /^\d+(\.\d+)? %$/);
+    assert.deepEqual(t["token pass"], ["none: the iteration engine timed every token"]);
+    assert.equal(await page.locator("#charts > figure").count(), 5, "latency, queue, busy GPUs, KV cache, TBT");
+    const kv = await assertSvgChart(page, await download(page, "kv_cache_running.svg"), {
+      title: "KV cache in use and running sequences over time", xLabel: "simulated time (s)", legend: ["continuous"], lines: 2,
+      texts: ["KV cache in use (peak per interval)", "% of KV blocks, all GPUs", "Running sequences (peak per interval)", "sequences, all GPUs"],
+    });
+    assert.equal(kv.panels, 2);
+    assert.match(await page.textContent("#charts"), /Left: the share of all GPUs' KV-cache blocks holding sequences/);
+    await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
+      title: "Time between tokens (TBT): every decode gap, shortest to longest", legend: ["continuous"], texts: ["TBT SLO 50.0 ms"], lines: 1,
+    });
+    // The same run from the CLI's options: the controls are the configuration.
+    const cli = cliRun([
+      "run", "--preset", "paper", "--requests", "2200", "--gpus", "2", "--scheduler", "continuous", "--router", "round_robin",
+      "--chunked-prefill", "512", "--max-seqs", "64", "--block-size", "32", "--ttft-slo", "1.5", "--tbt-slo", "0.05",
+    ]);
+    assertSameAsCli({ csv: await download(page, "run.csv"), json: await download(page, "run.json") }, cli, "continuous");
+
+    // A budget below the running sequences: the core's error names the control and marks it.
+    const failedRun = async () => {
+      await page.click("#run");
+      await page.waitForFunction(() => document.getElementById("error").textContent !== "" && document.body.dataset.busy === "false");
+    };
+    await setValue(page, "#budget", 10);
+    await failedRun();
+    assert.match(await page.textContent("#error"), /^Token budget per iteration: must be at least max_seqs \(64\)/);
+    assert.equal(await page.getAttribute("#budget", "aria-invalid"), "true");
+    // Every run checks it: under a batch scheduler the greyed control is enabled again to be fixed.
+    await page.selectOption("#scheduler", "static_fifo");
+    assert.equal(await greyed("budget"), true);
+    await failedRun();
+    assert.match(await page.textContent("#error"), /^Token budget per iteration:/);
+    assert.equal(await greyed("budget"), false);
+    await setValue(page, "#budget", 1024);
+    assert.equal(await greyed("budget"), true, "greyed again once fixed");
+    await runJob(page, "#run");
+    assert.deepEqual((await summary(page))["scheduler"], ["static_fifo"]);
+
+    // Compare runs all six on the same workload; the batch runs show "–" for the SLO.
+    await runJob(page, "#compare");
+    const c = await summary(page);
+    assert.deepEqual(c["scheduler"], SCHEDULERS);
+    assert.deepEqual(c["SLO attainment (TTFT and TBT)"].slice(0, 4), ["–", "–", "–", "–"]);
+    for (const cell of c["SLO attainment (TTFT and TBT)"].slice(4)) assert.match(cell, /^\d+(\.\d+)? %$/);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, [\d.]+ ms for 4 runs$/);
     assert.deepEqual(errors, []);
     await close();
   });
@@ -237,19 +314,28 @@ describe("BatchLab page", () => {
     await assertSvgChart(page, await download(page, "busy_gpus.svg"), {
       title: "Busy GPUs over time (peak per interval)", ...timeAxis, yLabel: "GPUs", legend: ["multi_bin_dynamic"], lines: 1,
     });
-    await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
-      title: "Time between tokens (TBT): distribution of every decode gap", xLabel: "TBT (ms)", yLabel: "% of gaps at or below",
-      legend: ["multi_bin_dynamic"], lines: 1,
+    const tbt = await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
+      title: "Time between tokens (TBT): every decode gap, shortest to longest", xLabel: "% of gaps at or below", yLabel: "TBT (ms)",
+      legend: ["multi_bin_dynamic"], texts: ["per-token SLA 10.0 ms"], lines: 1,
     });
+    assert.ok(tbt.texts.length < 40, `a few axis labels, not one per point: ${tbt.texts.length}`);
 
     // Compare: one series (bar group member, line) per scheduler.
     await runJob(page, "#compare");
     await assertSvgChart(page, await download(page, "latency_percentiles.svg"), {
-      title: "End-to-end latency", yLabel: "seconds", legend: SCHEDULERS, bars: 5 * 4,
+      title: "End-to-end latency", yLabel: "seconds", legend: SCHEDULERS, bars: 5 * SCHEDULERS.length,
     });
     for (const [name, title] of [["queue_length.svg", "Queue length over time (peak per interval)"], ["busy_gpus.svg", "Busy GPUs over time (peak per interval)"]]) {
-      await assertSvgChart(page, await download(page, name), { title, ...timeAxis, yLabel: name.startsWith("queue") ? "requests waiting" : "GPUs", legend: SCHEDULERS, lines: 4 });
+      await assertSvgChart(page, await download(page, name), { title, ...timeAxis, yLabel: name.startsWith("queue") ? "requests waiting" : "GPUs", legend: SCHEDULERS, lines: SCHEDULERS.length });
     }
+    // The two continuous runs' KV cache and running sequences; every run's gaps.
+    await assertSvgChart(page, await download(page, "kv_cache_running.svg"), {
+      title: "KV cache in use and running sequences over time", legend: ["continuous", "multi_bin_continuous"], lines: 2 * 2,
+    });
+    await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
+      title: "Time between tokens (TBT): every decode gap, shortest to longest", legend: SCHEDULERS, lines: SCHEDULERS.length,
+      texts: ["per-token SLA 10.0 ms", "TBT SLO 100 ms"],
+    });
     assert.deepEqual(errors, []);
     await close();
   });
@@ -462,8 +548,8 @@ describe("BatchLab page", () => {
     const auto = await openPage(env, link);
     await auto.page.waitForSelector("body[data-jobs-done='1']", { timeout: 60_000 });
     const t = await summary(auto.page);
-    assert.deepEqual(t["scheduler"], ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed"]);
-    assert.deepEqual(t["GPUs"], ["2", "2", "2", "2"]);
+    assert.deepEqual(t["scheduler"], SCHEDULERS);
+    assert.deepEqual(t["GPUs"], SCHEDULERS.map(() => "2"));
 
     // A link opened in a tab that already shows the page changes only the fragment.
     await auto.page.evaluate(() => {

@@ -2,11 +2,15 @@
 //   bash scripts/build-web.sh && node tests/browser/bench.mjs
 // Prints: first-load bytes (gzip -9 of what the page loads), a 1M-request run
 // (multi_bin_dynamic, 4 GPUs, K = 8: in-worker time = workload generation + simulation,
-// and click-to-table time), the longest main-thread task during it, the full 34-run
-// plan, and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm CPU pass. With a release CLI (cargo build --release -p batchlab-cli) it also prints
-// `batchlab bench --plan` for the native figures.
+// and click-to-table time), the same 1M requests under continuous batching (4 GPUs: its
+// engine times every token, no token pass), the longest main-thread task during them,
+// the full 34-run plan, and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm
+// CPU pass. With a release CLI (cargo build --release -p batchlab-cli) it also prints
+// `batchlab bench --plan` and the wall time of
+// `batchlab run --scheduler continuous --requests 1000000` (3 times) for the native figures.
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
 import { gpuLine, launch, openPage, ROOT, runJob, summary } from "./helpers.mjs";
@@ -38,6 +42,17 @@ try {
     const clickToTable = performance.now() - t0;
     const inWorker = (await summary(page))["wall time"][0];
     console.log(`1M run #${i}: in worker ${inWorker}, click to table ${(clickToTable / 1e3).toFixed(3)} s`);
+  }
+  // Continuous batching, same 1M requests and 4 GPUs (paper preset): generation + the
+  // iteration engine, which times every token itself.
+  await page.selectOption("#scheduler", "continuous");
+  for (let i = 1; i <= 3; i++) {
+    const t0 = performance.now();
+    await runJob(page, "#run", 300_000);
+    const clickToTable = performance.now() - t0;
+    const t = await summary(page);
+    if (t["scheduler"][0] !== "continuous" || t["requests completed"][0] !== "1000000") throw new Error(`not the continuous 1M run: ${t["scheduler"]}`);
+    console.log(`1M continuous run #${i} (4 GPUs): in worker ${t["wall time"][0]}, click to table ${(clickToTable / 1e3).toFixed(3)} s`);
   }
   console.log(`longest main-thread task during the 1M runs: ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms (0 = none over 50 ms)`);
 
@@ -73,4 +88,10 @@ const cli = join(ROOT, "target/release/batchlab");
 if (existsSync(cli)) {
   console.log("native (batchlab bench --plan --repeat 3):");
   console.log(execFileSync(cli, ["bench", "--plan", "--repeat", "3"], { encoding: "utf8" }));
+  const out = mkdtempSync(join(tmpdir(), "batchlab-bench-"));
+  for (let i = 1; i <= 3; i++) {
+    const text = execFileSync(cli, ["run", "--scheduler", "continuous", "--requests", "1000000", "--out", out], { encoding: "utf8" });
+    const wall = text.split("\n").find((l) => /wall time/.test(l)) ?? "(no wall time line)";
+    console.log(`native 1M continuous run #${i} (batchlab run --scheduler continuous --requests 1000000): ${wall.replace(/[│|]/g, " ").replace(/\s+/g, " ").trim()}`);
+  }
 }
