@@ -2,7 +2,7 @@
 # One-time, idempotent set-up of everything BatchLab needs on a fresh Debian machine
 # that has only rustup's Rust, gcc, Python 3, Node 20 and npm.
 # Each step checks first and skips what is already present; nothing is downloaded
-# from outside the package registries (crates.io, Debian, npm).
+# from outside the package registries (crates.io, Debian, npm, PyPI).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,5 +46,14 @@ if [ -f tests/browser/package-lock.json ]; then
     log "npm ci (tests/browser)"
     (cd tests/browser && npm ci --no-audit --no-fund --silent)
   fi
+fi
+
+# Ray (PyPI), for the Ray driver's test against a real local cluster (scripts/test-ray.sh),
+# in its own virtual environment.
+RAY_VERSION=2.60.0
+if [ ! -x .venv-ray/bin/ray ] || ! .venv-ray/bin/python -c "import ray, sys; sys.exit(ray.__version__ != '$RAY_VERSION')" 2>/dev/null; then
+  log "pip install ray==$RAY_VERSION (.venv-ray)"
+  python3 -m venv .venv-ray
+  .venv-ray/bin/pip install --quiet --disable-pip-version-check "ray==$RAY_VERSION"
 fi
 log "done"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Every test of the project: set-up, native Rust tests (core, CLI, web logic, GPU on
 # lavapipe, the CLI built without the GPU crate),
-# then the browser tests in headless Chromium. Exits non-zero if any suite fails.
+# then the browser tests in headless Chromium, then the Ray driver on a local Ray cluster.
+# Exits non-zero if any suite fails.
 #
 # Each suite is counted once: passed, failed, or skipped. A suite that did not run
 # never counts as passed:
@@ -45,6 +46,7 @@ suite rust cargo test --locked
 # The CLI without the GPU crate (no wgpu): the CPU token pass alone must work.
 suite cli-without-gpu cargo test --locked -p batchlab-cli --no-default-features
 suite browser bash scripts/test-browser.sh
+suite ray bash scripts/test-ray.sh
 
 [ -n "$skip_lines" ] && printf 'skipped tests:\n%s' "$skip_lines"
 echo "suites: $passed passed, $failed failed, $skipped skipped"
