@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use batchlab::plan::{Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::plan::{ManyRuns, Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
 use batchlab::session::PLAN_PREFIX;
 use batchlab::token::now;
 use batchlab::report::metrics_table::metric;
@@ -13,6 +13,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use crate::error::CliResult;
+use crate::many::Threads;
 use crate::options::{self, ModelArgs};
 use crate::output::{print_table, say, secs, write_files, Align::*};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
@@ -58,6 +59,11 @@ pub struct StressArgs {
     #[arg(long, value_name = "DIR", default_value = "out", help_heading = "Output")]
     pub out: PathBuf,
 
+    /// Threads for the runs of each stage [default: every core]; with the token pass on
+    /// a GPU the runs go one at a time.
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+
     #[command(flatten)]
     pub model: ModelArgs,
 
@@ -97,17 +103,26 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         true
     };
     let hooks = Hooks { clock: &clock, progress: &mut on_progress };
-    let out = now(session.plan(preset, &spec, hooks, &mut backend, &args.output));
+    // The stages' runs on every core, unless a GPU times the tokens (one device, one run
+    // at a time) or one thread is asked for.
+    let threads = Threads::new(args.threads.unwrap_or(0))?;
+    let parallel = backend.gpu_adapter().is_none() && threads.count() > 1;
+    let many: Option<&dyn ManyRuns> = if parallel { Some(&threads) } else { None };
+    let out = now(session.plan_on(preset, &spec, hooks, &mut backend, many, &args.output));
     bar.finish_and_clear();
     let out = out?;
     let plan = &out.result;
-    say!(
-        "Finished in {}; token passes: {} on {}, {}.",
-        secs(started.elapsed().as_secs_f64()),
-        backend.passes,
-        backend.describe(),
-        secs(backend.elapsed_s)
-    );
+    if parallel {
+        say!("Finished in {} on {} threads; token passes on the CPU.", secs(started.elapsed().as_secs_f64()), threads.count());
+    } else {
+        say!(
+            "Finished in {}; token passes: {} on {}, {}.",
+            secs(started.elapsed().as_secs_f64()),
+            backend.passes,
+            backend.describe(),
+            secs(backend.elapsed_s)
+        );
+    }
     say!();
 
     print_runs(plan);

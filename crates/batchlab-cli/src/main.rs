@@ -13,6 +13,7 @@ mod cmd_paper;
 mod cmd_stress;
 mod cmd_sweep;
 mod error;
+mod many;
 mod options;
 mod output;
 mod token_backend;

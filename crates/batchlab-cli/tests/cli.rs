@@ -253,10 +253,13 @@ const PLAN_FILES: [(&str, usize); 4] = [
 ];
 
 fn stress(out: &Path) -> Output {
-    batchlab(&[
-        "stress", "--max-requests", "2000", "--max-gpus", "4", "--seed", "7", "--output", "plan", "--out",
-        out.to_str().unwrap(),
-    ])
+    stress_with(out, &[])
+}
+
+fn stress_with(out: &Path, extra: &[&str]) -> Output {
+    let mut args = vec!["stress", "--max-requests", "2000", "--max-gpus", "4", "--seed", "7", "--output", "plan", "--out", out.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    batchlab(&args)
 }
 
 #[test]
@@ -291,8 +294,15 @@ fn stress_writes_five_files_with_the_plans_rows_and_is_deterministic() {
         .collect();
     assert_eq!(listed, findings, "{text}");
 
-    let second = stress(&b);
+    // A stage's runs on two threads or one at a time: the same files.
+    let second = stress_with(&b, &["--threads", "2", "--token-backend", "cpu"]);
     assert_ok(&second);
+    assert!(stdout(&second).contains("on 2 threads"), "{}", stdout(&second));
+    let third = stress_with(&dir.path("c"), &["--threads", "1", "--token-backend", "cpu"]);
+    assert_ok(&third);
+    for (name, _) in PLAN_FILES {
+        assert_eq!(without_wall_clock(&read(&a.join(name))), without_wall_clock(&read(&dir.path("c").join(name))), "{name} differs");
+    }
     for (name, _) in PLAN_FILES {
         assert_eq!(without_wall_clock(&read(&a.join(name))), without_wall_clock(&read(&b.join(name))), "{name} differs");
     }

@@ -198,7 +198,28 @@ pub struct Hooks<'a> {
     pub progress: &'a mut dyn FnMut(&Progress) -> bool,
 }
 
+/// A run's result, or its error message (the plan goes on).
+pub type RunOutcome = std::result::Result<RunResult, String>;
+
+/// Runs a batch of independent runs for the core: the plan hands it a stage's runs (they
+/// do not depend on each other) and gets each one's outcome, in order, with the seconds it
+/// took. The core has no threads; a shell may run the batch on many (the CLI: rayon).
+pub trait ManyRuns {
+    fn run_all(&self, n: usize, run: &(dyn Fn(usize) -> RunOutcome + Sync)) -> Vec<(RunOutcome, f64)>;
+}
+
+/// A run of the plan, decided but not yet run.
+struct Job {
+    step: u8,
+    label: String,
+    n: usize,
+    cfg: Config,
+}
+
 struct Runner<'s, 'h, P> {
+    /// Runs a stage's runs at once, on the CPU token pass; None: one at a time on `token_pass`.
+    many: Option<&'s dyn ManyRuns>,
+    pending: Vec<Job>,
     workload: Workload,
     name: String,
     model: LatencyModel,
@@ -228,7 +249,8 @@ impl<P: TokenPass> Runner<'_, '_, P> {
         }
     }
 
-    async fn run(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) -> Result<()> {
+    /// Decide a run (its bin sample in plan order) and queue it for the stage.
+    fn queue(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) {
         let n = n.min(self.workload.len());
         let cfg = Config {
             scheduler,
@@ -239,22 +261,64 @@ impl<P: TokenPass> Runner<'_, '_, P> {
             ..self.spec.base.clone()
         };
         let label = format!("step{step} {scheduler} N={n} GPUs={gpus} K={k}");
-        let w = self.workload.prefix(n);
-        let t0 = (self.hooks.clock)();
-        let result = simulate_run_with(&w, &cfg, &self.model, &self.name, &mut self.token_pass)
-            .await
-            .map(|(mut r, _)| {
-                r.wall_time_s = (self.hooks.clock)() - t0;
-                r
-            })
-            .map_err(|e| e.to_string());
-        self.requests_simulated += n as u64;
-        self.runs.push(PlanRun { step, label: label.clone(), result });
+        self.pending.push(Job { step, label, n, cfg });
+    }
+
+    /// Run the queued runs, keep their results in order, report progress after each.
+    async fn flush(&mut self) -> Result<()> {
+        let jobs = std::mem::take(&mut self.pending);
+        let outcomes: Vec<(RunOutcome, f64)> = match self.many {
+            Some(many) => {
+                let (workload, model, name) = (&self.workload, &self.model, &self.name);
+                // Largest runs first, so no thread is left with a big one at the end;
+                // the outcomes go back to the plan's order.
+                let mut order: Vec<usize> = (0..jobs.len()).collect();
+                order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].n));
+                let one = |k: usize| -> RunOutcome {
+                    let job = &jobs[order[k]];
+                    token::now(simulate_run_with(&workload.prefix(job.n), &job.cfg, model, name, &mut CpuTokenPass))
+                        .map(|(r, _)| r)
+                        .map_err(|e| e.to_string())
+                };
+                let done = many.run_all(jobs.len(), &one);
+                let mut in_order: Vec<Option<(RunOutcome, f64)>> = (0..jobs.len()).map(|_| None).collect();
+                for (k, outcome) in done.into_iter().enumerate() {
+                    in_order[order[k]] = Some(outcome);
+                }
+                in_order.into_iter().map(|o| o.expect("run_all answers every run")).collect()
+            }
+            None => {
+                for job in &jobs {
+                    let t0 = (self.hooks.clock)();
+                    let result = simulate_run_with(&self.workload.prefix(job.n), &job.cfg, &self.model, &self.name, &mut self.token_pass)
+                        .await
+                        .map(|(r, _)| r)
+                        .map_err(|e| e.to_string());
+                    let seconds = (self.hooks.clock)() - t0;
+                    // One at a time, so a cancel stops at the next run.
+                    self.record(job, result, seconds)?;
+                }
+                Vec::new()
+            }
+        };
+        for (job, (result, seconds)) in jobs.iter().zip(outcomes) {
+            self.record(job, result, seconds)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, job: &Job, result: RunOutcome, seconds: f64) -> Result<()> {
+        let result = result.map(|mut r| {
+            r.wall_time_s = seconds;
+            r
+        });
+        self.requests_simulated += job.n as u64;
+        self.runs.push(PlanRun { step: job.step, label: job.label.clone(), result });
         let p = Progress {
             runs_done: self.runs.len(),
             runs_total: self.total,
             requests_simulated: self.requests_simulated,
-            last_label: label,
+            last_label: job.label.clone(),
         };
         if (self.hooks.progress)(&p) {
             Ok(())
@@ -278,12 +342,27 @@ pub async fn run_plan_with(
     hooks: Hooks<'_>,
     token_pass: impl TokenPass,
 ) -> Result<PlanResult> {
+    run_plan_on(source, calibration, spec, hooks, token_pass, None).await
+}
+
+/// `run_plan_with`, each stage's independent runs handed to `many` together when given
+/// (their token passes then on the CPU): the same result, whatever `many` does.
+pub async fn run_plan_on(
+    source: Source<'_>,
+    calibration: &CalibrationGrid,
+    spec: &PlanSpec,
+    hooks: Hooks<'_>,
+    token_pass: impl TokenPass,
+    many: Option<&dyn ManyRuns>,
+) -> Result<PlanResult> {
     spec.validate()?;
     let base = &spec.base;
     let workload = build(source, spec.largest_n(), base)?;
     let model = LatencyModel::new(calibration.clone(), base.latency_mode)?;
     let source_requests = workload.len();
     let mut r = Runner {
+        many,
+        pending: Vec::new(),
         workload,
         name: source.describe(),
         model,
@@ -296,18 +375,20 @@ pub async fn run_plan_with(
         cached_bin_samples: Vec::new(),
     };
     let k = spec.k_bins;
+    // Steps 1 and 2 are one stage of independent runs; step 3 needs their results.
     if spec.steps[0] {
         for n in spec.step1_sizes() {
             for (scheduler, gpus) in spec.step1_configs() {
-                r.run(1, scheduler, gpus, k, n).await?;
+                r.queue(1, scheduler, gpus, k, n);
             }
         }
     }
     if spec.steps[1] {
         for gpus in spec.step2_gpus() {
-            r.run(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n()).await?;
+            r.queue(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n());
         }
     }
+    r.flush().await?;
     let (best, origin) = match spec.best_gpu_count {
         Some(g) => (g, "given".to_string()),
         None if spec.best_gpu_rule == BestGpuRule::Original => match best_gpus_as_the_original(&r.runs) {
@@ -322,8 +403,9 @@ pub async fn run_plan_with(
     };
     if spec.steps[2] {
         for k in STEP3_K {
-            r.run(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n()).await?;
+            r.queue(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n());
         }
+        r.flush().await?;
     }
     Ok(PlanResult {
         spec: spec.clone(),

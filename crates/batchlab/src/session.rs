@@ -16,7 +16,7 @@ use crate::config::{Config, IterationModel, Load, Preset, SchedulerKind};
 use crate::iteration_cost::IterationProfile;
 use crate::error::Result;
 use crate::latency::{CalibrationGrid, LatencyModel};
-use crate::plan::{run_plan_with, Hooks, PlanResult, PlanSpec, Progress};
+use crate::plan::{run_plan_on, Hooks, ManyRuns, PlanResult, PlanSpec, Progress};
 use crate::report::study::study_files;
 use crate::report::{plan_files, run_csv, run_json};
 use crate::study::{run_study, StudyResult, StudySpec};
@@ -239,7 +239,21 @@ impl Session {
     /// The stress plan, with its files (names start with `prefix`) and the analysis's
     /// headline.
     pub async fn plan(&self, preset: Preset, spec: &PlanSpec, hooks: Hooks<'_>, token_pass: impl TokenPass, prefix: &str) -> Result<PlanOutput> {
-        let result = run_plan_with(self.source(&spec.base), &self.calibration(preset), spec, hooks, token_pass).await?;
+        self.plan_on(preset, spec, hooks, token_pass, None, prefix).await
+    }
+
+    /// `plan`, each stage's independent runs handed to `many` at once when given (their
+    /// token passes on the CPU; see `plan::ManyRuns`): the same files.
+    pub async fn plan_on(
+        &self,
+        preset: Preset,
+        spec: &PlanSpec,
+        hooks: Hooks<'_>,
+        token_pass: impl TokenPass,
+        many: Option<&dyn ManyRuns>,
+        prefix: &str,
+    ) -> Result<PlanOutput> {
+        let result = run_plan_on(self.source(&spec.base), &self.calibration(preset), spec, hooks, token_pass, many).await?;
         let files = plan_files(&result, prefix);
         let analysis = analyse(&result);
         Ok(PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files })
