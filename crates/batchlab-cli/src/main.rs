@@ -7,6 +7,7 @@
 
 mod cmd_bench;
 mod cmd_capacity;
+mod cmd_compare;
 mod cmd_fit;
 mod cmd_run;
 mod cmd_paper;
@@ -38,6 +39,9 @@ struct Cli {
 enum Command {
     /// Simulate one configuration; write OUT/run.csv and OUT/run.json.
     Run(cmd_run::RunArgs),
+    /// Run every scheduler on the same workload (on every core); print them side by side
+    /// and write OUT/compare.csv.
+    Compare(cmd_compare::CompareArgs),
     /// Run the three-step stress plan (up to 34 runs); write its 4 CSVs and analysis JSON.
     Stress(cmd_stress::StressArgs),
     /// Run the final paper's study (step-1 grid and step-2 comparison at loads x100, x10,
@@ -79,6 +83,7 @@ fn main() -> ExitCode {
     };
     let outcome: Result<(), CliError> = match cli.command {
         Command::Run(args) => cmd_run::run(args),
+        Command::Compare(args) => cmd_compare::run(args),
         Command::Stress(args) => cmd_stress::run(args),
         Command::Paper(args) => cmd_paper::run(args),
         Command::Sweep(args) => cmd_sweep::run(args),

@@ -135,3 +135,19 @@ fn capacity_searches_each_scheduler_and_writes_its_points() {
     assert!(cont.iter().any(|&(f, a)| f > capacity && a < 0.9));
     assert_usage_error(&batchlab(&["capacity", "--target", "1.5", "--out", out.to_str().unwrap()]), &["--target", "(0, 1]"]);
 }
+
+#[test]
+fn compare_runs_every_scheduler_the_same_on_any_thread_count() {
+    let dir = TempDir::new("compare");
+    let (one, two) = (dir.path("one"), dir.path("two"));
+    for (out, threads) in [(&one, "1"), (&two, "2")] {
+        let o = batchlab(&["compare", "--requests", "2000", "--threads", threads, "--out", out.to_str().unwrap()]);
+        assert_ok(&o);
+        assert!(stdout(&o).contains("multi_bin_continuous"), "{}", stdout(&o));
+    }
+    let a = read(&one.join("compare.csv"));
+    assert_eq!(blanked(&a), blanked(&read(&two.join("compare.csv"))));
+    let (header, rows) = csv_rows(&a);
+    let names: Vec<&str> = rows.iter().map(|r| column(&header, r, "scheduler")).collect();
+    assert_eq!(names, batchlab::config::SchedulerKind::ALL.iter().map(|s| s.name()).collect::<Vec<_>>());
+}

@@ -198,8 +198,8 @@ pub struct Hooks<'a> {
     pub progress: &'a mut dyn FnMut(&Progress) -> bool,
 }
 
-/// A run's result, or its error message (the plan goes on).
-pub type RunOutcome = std::result::Result<RunResult, String>;
+/// A run's result, or its error.
+pub type RunOutcome = Result<RunResult>;
 
 /// Runs a batch of independent runs for the core: the plan hands it a stage's runs (they
 /// do not depend on each other) and gets each one's outcome, in order, with the seconds it
@@ -276,9 +276,7 @@ impl<P: TokenPass> Runner<'_, '_, P> {
                 order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].n));
                 let one = |k: usize| -> RunOutcome {
                     let job = &jobs[order[k]];
-                    token::now(simulate_run_with(&workload.prefix(job.n), &job.cfg, model, name, &mut CpuTokenPass))
-                        .map(|(r, _)| r)
-                        .map_err(|e| e.to_string())
+                    token::now(simulate_run_with(&workload.prefix(job.n), &job.cfg, model, name, &mut CpuTokenPass)).map(|(r, _)| r)
                 };
                 let done = many.run_all(jobs.len(), &one);
                 let mut in_order: Vec<Option<(RunOutcome, f64)>> = (0..jobs.len()).map(|_| None).collect();
@@ -292,8 +290,7 @@ impl<P: TokenPass> Runner<'_, '_, P> {
                     let t0 = (self.hooks.clock)();
                     let result = simulate_run_with(&self.workload.prefix(job.n), &job.cfg, &self.model, &self.name, &mut self.token_pass)
                         .await
-                        .map(|(r, _)| r)
-                        .map_err(|e| e.to_string());
+                        .map(|(r, _)| r);
                     let seconds = (self.hooks.clock)() - t0;
                     // One at a time, so a cancel stops at the next run.
                     self.record(job, result, seconds)?;
@@ -308,10 +305,13 @@ impl<P: TokenPass> Runner<'_, '_, P> {
     }
 
     fn record(&mut self, job: &Job, result: RunOutcome, seconds: f64) -> Result<()> {
-        let result = result.map(|mut r| {
-            r.wall_time_s = seconds;
-            r
-        });
+        // A failed run keeps its message; the plan goes on.
+        let result = result
+            .map(|mut r| {
+                r.wall_time_s = seconds;
+                r
+            })
+            .map_err(|e| e.to_string());
         self.requests_simulated += job.n as u64;
         self.runs.push(PlanRun { step: job.step, label: job.label.clone(), result });
         let p = Progress {

@@ -214,8 +214,38 @@ impl Session {
 
     /// Every scheduler (the four batch ones and the two continuous ones) on one workload,
     /// in `SchedulerKind::ALL` order, with progress after each.
-    pub async fn compare(&self, preset: Preset, config: &Config, hooks: Hooks<'_>, mut token_pass: impl TokenPass) -> Result<Vec<RunOutput>> {
+    pub async fn compare(&self, preset: Preset, config: &Config, hooks: Hooks<'_>, token_pass: impl TokenPass) -> Result<Vec<RunOutput>> {
+        self.compare_on(preset, config, hooks, token_pass, None).await
+    }
+
+    /// `compare`, the six runs handed to `many` at once when given (token passes on the
+    /// CPU; progress once they are done): the same results.
+    pub async fn compare_on(
+        &self,
+        preset: Preset,
+        config: &Config,
+        hooks: Hooks<'_>,
+        mut token_pass: impl TokenPass,
+        many: Option<&dyn ManyRuns>,
+    ) -> Result<Vec<RunOutput>> {
         let (workload, model) = self.prepare(preset, config)?;
+        if let Some(many) = many {
+            let name = self.source(config).describe();
+            let configs: Vec<Config> =
+                SchedulerKind::ALL.iter().map(|&scheduler| self.priced(Config { scheduler, requests: workload.len(), ..config.clone() })).collect();
+            let one = |i: usize| crate::token::now(simulate_run_with(&workload, &configs[i], &model, &name, &mut CpuTokenPass)).map(|(r, _)| r);
+            let mut outputs = Vec::new();
+            for (outcome, seconds) in many.run_all(configs.len(), &one) {
+                outputs.push(finish((outcome?, TokenPassInfo::default()), seconds));
+            }
+            let progress = Progress {
+                runs_done: outputs.len(),
+                runs_total: outputs.len(),
+                requests_simulated: (outputs.len() * workload.len()) as u64,
+                last_label: "all schedulers".into(),
+            };
+            return if (hooks.progress)(&progress) { Ok(outputs) } else { Err(crate::Error::Cancelled) };
+        }
         let name = self.source(config).describe();
         let mut outputs = Vec::new();
         for &scheduler in SchedulerKind::ALL {

@@ -166,6 +166,14 @@ pub fn run_csv(r: &RunResult) -> String {
     table(std::iter::once((String::new(), "run", &res)))
 }
 
+/// The runs of "Compare schedulers" as one CSV: one row per run (label: its scheduler),
+/// the plan's columns.
+pub fn compare_csv(results: &[RunResult]) -> String {
+    let rows: Vec<(String, String, Result<RunResult, String>)> =
+        results.iter().map(|r| (String::new(), r.config.scheduler.to_string(), Ok(r.clone()))).collect();
+    table(rows.iter().map(|(step, label, r)| (step.clone(), label.as_str(), r)))
+}
+
 /// The run as pretty JSON (config, fit, metrics, bins, time series, notes).
 pub fn run_json(r: &RunResult) -> String {
     serde_json::to_string_pretty(r).expect("RunResult serialises")
