@@ -95,6 +95,47 @@ mod tests {
         assert!(!err.contains('\n'));
     }
 
+    /// An iteration profile made from known coefficients: 5 ms + 20 µs per prefill
+    /// token + 0.1 ms per decoding sequence + 0.3 µs per context token.
+    fn profile(name: &str) -> InputFile {
+        let mut csv = String::from("prefill_tokens,decode_seqs,context_tokens,seconds\n");
+        for (p, d, c) in [(0.0, 1.0, 100.0), (512.0, 0.0, 0.0), (0.0, 64.0, 40_000.0), (256.0, 32.0, 9_000.0), (1_024.0, 8.0, 3_000.0), (0.0, 16.0, 500.0)] {
+            csv += &format!("{p},{d},{c},{}\n", 0.005 + 2e-5 * p + 1e-4 * d + 3e-7 * c);
+        }
+        InputFile { name: name.into(), bytes: csv.into_bytes() }
+    }
+
+    #[test]
+    fn an_iteration_profile_is_checked_and_prices_continuous_runs() {
+        let inputs = Inputs { iteration_profile: Some(profile("iters.csv")), ..Inputs::default() };
+        let Response::Checked { lines } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
+        assert_eq!(lines.len(), 1);
+        assert!(lines[0].starts_with("iters.csv: iteration cost fit c0 5.000 ms, 0.0200 ms per prefill token, 0.1000 ms per decoding sequence, 0.300 µs per context token, R² 1.0000"), "{}", lines[0]);
+
+        let config = Config { requests: 2_000, scheduler: SchedulerKind::Continuous, ..Config::preset(Preset::Paper) };
+        let run = |inputs: &Inputs| {
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: true };
+            let Response::Run(out) = execute(req, inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a run") };
+            out
+        };
+        let (priced, roofline) = (run(&inputs), run(&Inputs::default()));
+        let source = |csv: &str| {
+            let mut lines = csv.lines().map(|l| l.split(',').collect::<Vec<_>>());
+            let header = lines.next().unwrap();
+            let col = header.iter().position(|&h| h == "iteration_cost_source").unwrap();
+            lines.next().unwrap()[col].to_string()
+        };
+        assert_eq!(source(&priced.csv), "iters.csv");
+        assert!(source(&roofline.csv).starts_with("roofline"), "{}", source(&roofline.csv));
+        assert_ne!(priced.result.metrics, roofline.result.metrics);
+
+        let mut bad = profile("bad-iters.csv");
+        bad.bytes = String::from_utf8(bad.bytes).unwrap().replacen("\n512,", "\nabc,", 1).into_bytes();
+        let err = execute(Request::Check, &Inputs { iteration_profile: Some(bad), ..Inputs::default() }, &|| 0.0, &mut |_| {}).unwrap_err().to_string();
+        assert!(err.starts_with("bad-iters.csv, row 3, column 'prefill_tokens'"), "{err}");
+        assert!(!err.contains('\n'));
+    }
+
     #[test]
     fn run_output_is_the_cores_report() {
         // Not the preset's defaults, so a job that dropped a setting would differ.

@@ -1,5 +1,6 @@
-//! The worker's glue: receive an envelope `{ request, trace, calibration }`, read the
-//! attached `File`s synchronously, let `jobs::execute_with` do the work, post the answer.
+//! The worker's glue: receive an envelope `{ request, trace, calibration,
+//! iteration_profile }`, read the attached `File`s synchronously, let
+//! `jobs::execute_with` do the work, post the answer.
 //! Everything CPU-heavy happens here, never on the page's main thread.
 //!
 //! The token pass runs on WebGPU when the worker finds an adapter (feature `webgpu`):
@@ -186,6 +187,10 @@ async fn gpu_pass(gpu: &Gpu, _: &Workload, _: &Schedule, _: &TokenModelConfig, _
     match *gpu {}
 }
 
+/// The envelope's keys for the user's files, in the order of `Inputs`' fields (and of
+/// the page's file slots).
+pub const FILE_KEYS: [&str; 3] = ["trace", "calibration", "iteration_profile"];
+
 fn read_file(envelope: &JsValue, key: &str) -> Result<Option<InputFile>, String> {
     let value = Reflect::get(envelope, &JsValue::from_str(key)).unwrap_or(JsValue::NULL);
     if value.is_null() || value.is_undefined() {
@@ -204,7 +209,8 @@ async fn handle(envelope: &JsValue) -> Result<Response, Response> {
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
         serde_wasm_bindgen::from_value(request).map_err(|e| fail(format!("internal error: bad request: {e}")))?;
-    let inputs = Inputs { trace: read_file(envelope, "trace").map_err(fail)?, calibration: read_file(envelope, "calibration").map_err(fail)?, iteration_profile: None };
+    let [trace, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
+    let inputs = Inputs { trace: trace.map_err(fail)?, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));

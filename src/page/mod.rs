@@ -54,10 +54,34 @@ impl Job {
     }
 }
 
+/// The user's files, each with its own file input, drop zone and Remove button.
 #[derive(Clone, Copy, PartialEq)]
 enum Slot {
     Trace,
     Calibration,
+    IterationProfile,
+}
+
+impl Slot {
+    const ALL: [Slot; 3] = [Slot::Trace, Slot::Calibration, Slot::IterationProfile];
+
+    /// The id prefix of its elements in index.html: `<id>-file`, `-zone`, `-name`, `-clear`.
+    fn id(self) -> &'static str {
+        match self {
+            Slot::Trace => "trace",
+            Slot::Calibration => "calib",
+            Slot::IterationProfile => "profile",
+        }
+    }
+
+    /// What is used without a file.
+    fn fallback(self) -> &'static str {
+        match self {
+            Slot::Trace => "none: synthetic BurstGPT-like workload",
+            Slot::Calibration => "none: the preset's built-in grid",
+            Slot::IterationProfile => "none: the roofline prices each iteration",
+        }
+    }
 }
 
 #[derive(Default)]
@@ -71,8 +95,8 @@ struct App {
     /// Start of the job in progress (ms), if any.
     busy_since: Option<f64>,
     timer: Option<i32>,
-    trace: Option<File>,
-    calibration: Option<File>,
+    /// The chosen files, by `Slot` (in `Slot::ALL` order).
+    files: [Option<File>; 3],
     /// Whether the error region shows a bad control value (cleared once it is fixed).
     control_error: bool,
     /// The file whose check is in flight (a failed check drops it).
@@ -224,14 +248,20 @@ fn wire_controls() {
         on(job.name(), "click", move |_| submit(job));
     }
     on("cancel", "click", |_| cancel());
-    on("trace-file", "change", |_| file_chosen(Slot::Trace, input("trace-file").files().and_then(|f| f.get(0))));
-    on("calib-file", "change", |_| file_chosen(Slot::Calibration, input("calib-file").files().and_then(|f| f.get(0))));
-    on("trace-clear", "click", |_| clear_file(Slot::Trace));
-    on("calib-clear", "click", |_| clear_file(Slot::Calibration));
-    for (zone, slot) in [("trace-zone", Slot::Trace), ("calib-zone", Slot::Calibration)] {
-        on(zone, "dragover", |e| e.prevent_default());
-        on(zone, "drop", move |e| {
+    for slot in Slot::ALL {
+        let id = slot.id();
+        on(&format!("{id}-file"), "change", move |_| file_chosen(slot, input(&format!("{id}-file")).files().and_then(|f| f.get(0))));
+        on(&format!("{id}-clear"), "click", move |_| clear_file(slot));
+        let zone = format!("{id}-zone");
+        on(&zone, "dragover", |e| e.prevent_default());
+        let target = zone.clone();
+        on(&target, "drop", move |e| {
             e.prevent_default();
+            // A zone greyed out with its section (continuous batching's, under a batch
+            // scheduler) takes no file, as its file input takes none.
+            if matches!(el(&zone).closest("fieldset:disabled"), Ok(Some(_))) {
+                return;
+            }
             let file = e.dyn_ref::<DragEvent>().and_then(|d| d.data_transfer()).and_then(|t| t.files()).and_then(|f| f.get(0));
             file_chosen(slot, file);
         });
@@ -252,34 +282,27 @@ fn file_chosen(slot: Slot, file: Option<File>) {
     let Some(file) = file else { return };
     show_error("");
     with(|a| {
-        match slot {
-            Slot::Trace => a.trace = Some(file.clone()),
-            Slot::Calibration => a.calibration = Some(file.clone()),
-        }
+        a.files[slot as usize] = Some(file.clone());
         a.checking = Some(slot);
     });
     show_files();
-    let (trace, calibration) = match slot {
-        Slot::Trace => (Some(file), None),
-        Slot::Calibration => (None, Some(file)),
-    };
-    send(envelope(&Request::Check, trace.as_ref(), calibration.as_ref()));
+    // The check parses this file alone: its line, or its error.
+    let mut files: [Option<File>; 3] = Default::default();
+    files[slot as usize] = Some(file);
+    send(envelope(&Request::Check, &files));
 }
 
 fn clear_file(slot: Slot) {
-    with(|a| match slot {
-        Slot::Trace => a.trace = None,
-        Slot::Calibration => a.calibration = None,
-    });
-    let id = if slot == Slot::Trace { "trace-file" } else { "calib-file" };
-    input(id).set_value("");
+    with(|a| a.files[slot as usize] = None);
+    input(&format!("{}-file", slot.id())).set_value("");
     show_files();
 }
 
 fn show_files() {
-    let (t, c) = with(|a| (a.trace.as_ref().map(File::name), a.calibration.as_ref().map(File::name)));
-    el("trace-name").set_text_content(Some(&t.unwrap_or_else(|| "none: synthetic BurstGPT-like workload".into())));
-    el("calib-name").set_text_content(Some(&c.unwrap_or_else(|| "none: the preset's built-in grid".into())));
+    let names = with(|a| a.files.each_ref().map(|f| f.as_ref().map(File::name)));
+    for (slot, name) in Slot::ALL.into_iter().zip(names) {
+        el(&format!("{}-name", slot.id())).set_text_content(Some(&name.unwrap_or_else(|| slot.fallback().into())));
+    }
 }
 
 // ----- the worker -----
@@ -297,9 +320,9 @@ fn submit(job: Job) {
     // The link now reproduces this job's figures.
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
     let request = job.request(&state);
-    let (trace, calibration) = with(|a| (a.trace.clone(), a.calibration.clone()));
+    let files = with(|a| a.files.clone());
     begin();
-    send(envelope(&request, trace.as_ref(), calibration.as_ref()));
+    send(envelope(&request, &files));
 }
 
 // ----- job lifecycle -----

@@ -12,12 +12,15 @@ use crate::worker::to_js;
 
 const WORKER_URL: &str = "./worker-loader.js";
 
-pub(super) fn envelope(request: &Request, trace: Option<&File>, calibration: Option<&File>) -> JsValue {
+/// `{ request, trace, calibration, iteration_profile }`: the request and the user's
+/// files (by `Slot`, in `Slot::ALL` order; null where none), which the worker reads.
+pub(super) fn envelope(request: &Request, files: &[Option<File>; 3]) -> JsValue {
     let env = Object::new();
     let req = to_js(request).unwrap_or(JsValue::NULL);
     let _ = Reflect::set(&env, &"request".into(), &req);
-    let _ = Reflect::set(&env, &"trace".into(), &trace.map_or(JsValue::NULL, |f| f.clone().into()));
-    let _ = Reflect::set(&env, &"calibration".into(), &calibration.map_or(JsValue::NULL, |f| f.clone().into()));
+    for (key, file) in crate::worker::FILE_KEYS.into_iter().zip(files) {
+        let _ = Reflect::set(&env, &key.into(), &file.as_ref().map_or(JsValue::NULL, |f| f.clone().into()));
+    }
     env.into()
 }
 

@@ -513,6 +513,61 @@ describe("BatchLab page", () => {
     await close();
   });
 
+  test("an iteration profile is fitted and prices continuous runs as the CLI's --iteration-profile; a bad one is rejected with its row; Remove drops it", async () => {
+    // Made from known coefficients: 5 ms + 20 us per prefill token + 0.1 ms per decoding
+    // sequence + 0.3 us per context token.
+    const points = [[0, 1, 100], [512, 0, 0], [0, 64, 40000], [256, 32, 9000], [1024, 8, 3000], [0, 16, 500]];
+    const rows = points.map(([p, d, c]) => `${p},${d},${c},${(0.005 + 2e-5 * p + 1e-4 * d + 3e-7 * c).toFixed(9)}`);
+    const profile = ["prefill_tokens,decode_seqs,context_tokens,seconds", ...rows].join("\n") + "\n";
+    const dir = mkdtempSync(join(tmpdir(), "batchlab-profile-"));
+    writeFileSync(join(dir, "iterations.csv"), profile);
+    const { page, errors, close } = await openPage(env, "n=2200&gpus=2&seed=3");
+    const fileInfo = () => page.textContent("#file-info");
+    const runCsv = async () => csvRecords((await download(page, "run.csv")).text)[0];
+    // In the continuous-batching section: greyed with it under a batch scheduler.
+    assert.equal(await page.$eval("#profile-file", (e) => e.matches(":disabled")), true);
+    assert.equal(await page.textContent("#profile-name"), "none: the roofline prices each iteration");
+    await page.selectOption("#scheduler", "continuous");
+    await page.setInputFiles("#profile-file", join(dir, "iterations.csv"));
+    await page.waitForFunction(() => /iterations\.csv: iteration cost fit c0 5\.000 ms/.test(document.getElementById("file-info").textContent));
+    assert.match(await fileInfo(), /0\.0200 ms per prefill token, 0\.1000 ms per decoding sequence, 0\.300 µs per context token, R² 1\.0000$/);
+    assert.equal(await page.textContent("#profile-name"), "iterations.csv");
+    assert.equal(await page.textContent("#error"), "");
+
+    await runJob(page, "#run");
+    assert.deepEqual((await summary(page))["requests completed"], ["2200"]);
+    const downloaded = { csv: await download(page, "run.csv"), json: await download(page, "run.json") };
+    const [mine] = csvRecords(downloaded.csv.text);
+    assert.equal(mine.iteration_cost_source, "iterations.csv");
+    assert.ok(Math.abs(Number(mine.iteration_c0_s) - 0.005) < 1e-9, `c0 ${mine.iteration_c0_s}`);
+    const args = ["run", "--preset", "paper", "--requests", "2200", "--gpus", "2", "--seed", "3", "--scheduler", "continuous"];
+    assertSameAsCli(downloaded, cliRun([...args, "--iteration-profile", "iterations.csv"], dir), "with the uploaded profile");
+
+    // A non-numeric cell: one line naming file, row and column; the profile is dropped
+    // and the page goes on with the roofline.
+    const bad = profile.replace("\n512,", "\nabc,");
+    await page.setInputFiles("#profile-file", { name: "bad-iterations.csv", mimeType: "text/csv", buffer: Buffer.from(bad) });
+    await page.waitForFunction(() => document.getElementById("error").textContent !== "");
+    const error = await page.textContent("#error");
+    assert.match(error, /^bad-iterations\.csv, row 3, column 'prefill_tokens'/);
+    assert.ok(!error.includes("\n"), error);
+    assert.equal(await page.textContent("#profile-name"), "none: the roofline prices each iteration");
+    await runJob(page, "#run");
+    assert.match((await runCsv()).iteration_cost_source, /^roofline /);
+
+    // Chosen again, then removed: the next run is on the roofline.
+    await page.$eval("#file-info", (e) => (e.textContent = ""));
+    await page.setInputFiles("#profile-file", join(dir, "iterations.csv"));
+    await page.waitForFunction(() => /^iterations\.csv: iteration cost fit/.test(document.getElementById("file-info").textContent));
+    await page.click("#profile-clear");
+    assert.equal(await page.textContent("#profile-name"), "none: the roofline prices each iteration");
+    assert.equal(await page.inputValue("#profile-file"), "");
+    await runJob(page, "#run");
+    assert.match((await runCsv()).iteration_cost_source, /^roofline /);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
   test("the URL round-trips the configuration and a link reproduces a job", async () => {
     const first = await openPage(env);
     const p = first.page;
