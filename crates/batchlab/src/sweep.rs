@@ -51,7 +51,7 @@ pub struct SweepPoint {
 }
 
 /// Most runs one sweep may have: a product of a few long axes can be astronomically big.
-pub const MAX_SWEEP_RUNS: usize = 1_000_000;
+pub const MAX_SWEEP_RUNS: usize = 100_000;
 
 impl SweepSpec {
     /// Read a spec; an error names the file (and the line of a TOML syntax error).
