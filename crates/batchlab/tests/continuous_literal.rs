@@ -401,6 +401,8 @@ fn one_request_prefills_then_decodes_one_token_per_iteration() {
     assert_eq!(ms(&s.finish_s), [39.0]);
     assert_eq!(gaps_ms(&s.tbt), [12.0, 12.0]);
     assert_eq!(s.iterations, 3);
+    // The prefill, then both decodes in one closed-form run.
+    assert_eq!(s.runs, 2);
 }
 
 #[test]

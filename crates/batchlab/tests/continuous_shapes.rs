@@ -57,7 +57,14 @@ fn gaps_grow_with_the_sequences_an_iteration_carries() {
     for max_seqs in [4, 16, 64] {
         let mut cfg = Config { scheduler: SchedulerKind::Continuous, gpus: 1, requests: n, ..Config::preset(Preset::Paper) };
         cfg.iteration.max_seqs = max_seqs;
-        let m = run(&w, &cfg);
+        let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), cfg.latency_mode).unwrap();
+        let r = simulate_run(&w, &cfg, &model, "shape").unwrap();
+        // The time series: KV use a share, never more sequences running than allowed,
+        // and the cap reached while 2,000 requests wait.
+        let ts = &r.timeseries;
+        assert!(ts.kv_used.iter().all(|&u| (0.0..=1.0).contains(&u)));
+        assert_eq!(ts.running.iter().copied().max(), Some(max_seqs));
+        let m = r.metrics;
         occupancy.push(m.batch_size_mean);
         gap.push(m.tbt_p50_s);
         throughput.push(m.throughput_tokens_per_s);

@@ -339,6 +339,7 @@ impl Gpu {
             self.free_blocks -= self.blocks_needed(self.iter + 1, m - 1);
         }
         book.iterations += m;
+        book.runs += 1;
         let members = decoders + run.chunks.len() as u64;
         book.members += members * m;
         book.size_min = book.size_min.min(members);

@@ -79,6 +79,9 @@ pub struct IterationSchedule {
     pub gpu_busy_s: Vec<f64>,
     pub timeseries: TimeSeries,
     pub iterations: u64,
+    /// Runs of iterations the engine planned and completed (each in closed form): far
+    /// fewer than `iterations` when the compression works.
+    pub runs: u64,
     /// Sequences summed over iterations, and the fewest and most in one.
     pub members: u64,
     pub size_min: u64,
@@ -139,6 +142,7 @@ pub(crate) struct Book<'a> {
     pub next_admission: u64,
     pub preemptions: u64,
     pub iterations: u64,
+    pub runs: u64,
     pub members: u64,
     pub size_min: u64,
     pub size_max: u64,
@@ -226,6 +230,7 @@ pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> 
         next_admission: 0,
         preemptions: 0,
         iterations: 0,
+        runs: 0,
         members: 0,
         size_min: u64::MAX,
         size_max: 0,
@@ -271,7 +276,8 @@ pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> 
             let was_empty = gpu.waiting.is_empty();
             gpu.waiting.push_back(r as u32);
             book.waiting_in_bin[bin] += 1;
-            let idle = !gpu.starting && gpu.running_len() == 0 && was_empty;
+            // No run planned: nothing is running (plan() returns None only then).
+            let idle = !gpu.starting && was_empty;
             match &mut gpu.run {
                 None if idle => {
                     // Idle: start at this instant (after the instant's other arrivals).
@@ -355,6 +361,7 @@ fn finish(w: &Workload, cfg: &Config, book: Book, gpus: Vec<Gpu>, bins: Bins, gr
         gpu_busy_s: gpus.iter().map(|g| seconds_of(g.busy)).collect(),
         timeseries: sampler.finish(),
         iterations: book.iterations,
+        runs: book.runs,
         members: book.members,
         size_min: if book.iterations == 0 { 0 } else { book.size_min },
         size_max: book.size_max,
