@@ -403,6 +403,8 @@ fn one_request_prefills_then_decodes_one_token_per_iteration() {
     assert_eq!(s.iterations, 3);
     // The prefill, then both decodes in one closed-form run.
     assert_eq!(s.runs, 2);
+    // One of the 100 blocks (5, then 7 tokens stored) in use from start to finish.
+    assert!((s.kv_util_mean - 0.01).abs() < 1e-12 && s.kv_util_max == 0.01, "{} {}", s.kv_util_mean, s.kv_util_max);
 }
 
 #[test]

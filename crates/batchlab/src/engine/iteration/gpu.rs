@@ -44,6 +44,7 @@ pub struct Run {
     chunks: Vec<(u32, u32)>,
     /// Whether arrivals may cut the run short (a decode run with an empty waiting queue).
     pub cut_by_arrival: bool,
+    /// Blocks in use once the run's first iteration has taken its own.
     used_blocks_at_start: u64,
 }
 
@@ -155,7 +156,6 @@ impl Gpu {
             return None;
         }
         let b = self.block_tokens();
-        let used_blocks_at_start = self.total_blocks - self.free_blocks;
         // 1. This iteration's new blocks for the decoders, preempting if they do not fit.
         let mut preempted = false;
         let mut need = if self.decoders > 0 { self.phase_count[(self.iter % b) as usize] } else { 0 };
@@ -206,6 +206,8 @@ impl Gpu {
                 chunks.push((slot, chunk as u32));
             }
         }
+        // In use from the run's start: its first iteration's blocks are taken.
+        let used_blocks_at_start = self.total_blocks - self.free_blocks;
         let c = &book.p.cost;
         let ctx = (self.ctx_const + self.decoders as i128 * self.iter as i128) as u128;
         let decoders = self.decoders as u128;
