@@ -64,6 +64,10 @@ fn gaps_grow_with_the_sequences_an_iteration_carries() {
         let ts = &r.timeseries;
         assert!(ts.kv_used.iter().all(|&u| (0.0..=1.0).contains(&u)));
         assert_eq!(ts.running.iter().copied().max(), Some(max_seqs));
+        // The queue: all but the first max_seqs at most, empty once the last ones run.
+        let queue = &ts.queue_len[0];
+        assert_eq!(queue.iter().max(), Some(&(n as u32 - max_seqs)), "{queue:?}");
+        assert_eq!(queue.last(), Some(&0), "{queue:?}");
         let m = r.metrics;
         occupancy.push(m.batch_size_mean);
         gap.push(m.tbt_p50_s);
