@@ -401,8 +401,9 @@ fn one_request_prefills_then_decodes_one_token_per_iteration() {
     assert_eq!(ms(&s.finish_s), [39.0]);
     assert_eq!(gaps_ms(&s.tbt), [12.0, 12.0]);
     assert_eq!(s.iterations, 3);
-    // The prefill, then both decodes in one closed-form run.
+    // The prefill, then both decodes in one closed-form run; one sequence in each.
     assert_eq!(s.runs, 2);
+    assert_eq!((s.members, s.size_min, s.size_max), (3, 1, 1));
     // One of the 100 blocks (5, then 7 tokens stored) in use from start to finish.
     assert!((s.kv_util_mean - 0.01).abs() < 1e-12 && s.kv_util_max == 0.01, "{} {}", s.kv_util_mean, s.kv_util_max);
 }
@@ -416,6 +417,8 @@ fn a_second_prompt_stalls_the_first_requests_decode() {
     assert_eq!(ms(&s.finish_s), [63.0, 63.0]);
     // A: 12, 22 (the stall), 14; B: 14.
     assert_eq!(gaps_ms(&s.tbt), [12.0, 14.0, 14.0, 22.0]);
+    // Sequences per iteration: 1, 1, 2, 2.
+    assert_eq!((s.iterations, s.members, s.size_min, s.size_max), (4, 6, 1, 2));
     assert_eq!(s.preemptions, 0);
 }
 
