@@ -13,7 +13,8 @@ use batchlab::report::human;
 use clap::Args;
 use rayon::prelude::*;
 
-use crate::error::{CliError, CliResult};
+use crate::many::Threads;
+use crate::error::CliResult;
 use crate::options::{self, ModelArgs};
 use crate::output::{print_table, say, write_files, Align::*};
 
@@ -66,17 +67,14 @@ pub fn run(args: CapacityArgs) -> CliResult<()> {
     spec.validate()?;
     let schedulers = if args.schedulers.is_empty() { SchedulerKind::ALL.to_vec() } else { args.schedulers.clone() };
     let session = args.model.open_session()?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start the threads: {e}")))?;
+    let pool = Threads::new(args.threads.unwrap_or(0))?;
     say!(
         "capacity: {} scheduler(s), {} requests per run, target {}, tolerance {}, on {} thread(s)",
         schedulers.len(),
         config.requests,
         human::percent(spec.target),
         human::percent(spec.tolerance),
-        pool.current_num_threads()
+        pool.count()
     );
     let started = Instant::now();
     let bar = crate::cmd_stress::progress_bar(schedulers.len() as u64);

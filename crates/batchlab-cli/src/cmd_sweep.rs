@@ -16,6 +16,7 @@ use clap::Args;
 use rayon::prelude::*;
 
 use crate::cmd_stress::progress_bar;
+use crate::many::Threads;
 use crate::error::{read_file, CliError, CliResult};
 use crate::output::{say, write_files};
 
@@ -91,15 +92,12 @@ pub fn run(args: SweepArgs) -> CliResult<()> {
     };
     let points = spec.points(range.clone())?;
     let session = Session::open(&Inputs::default())?;
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
-        .build()
-        .map_err(|e| CliError::new(format!("cannot start the threads: {e}")))?;
+    let pool = Threads::new(args.threads.unwrap_or(0))?;
     say!(
         "sweep {name}: {} run(s){} on {} thread(s)",
         points.len(),
         shard.map_or(String::new(), |(i, n)| format!(" (shard {i}/{n} of {total})")),
-        pool.current_num_threads()
+        pool.count()
     );
     let bar = progress_bar(points.len() as u64);
     let started = Instant::now();

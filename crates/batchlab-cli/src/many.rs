@@ -1,4 +1,4 @@
-//! The core's `ManyRuns` on every core: a stage's independent runs on a rayon pool, each
+//! The CLI's threads (one rayon pool per command) and the core's `ManyRuns` on them: a stage's independent runs on a rayon pool, each
 //! timed on its own thread, their outcomes in the stage's order.
 
 use std::time::Instant;
@@ -22,6 +22,11 @@ impl Threads {
 
     pub fn count(&self) -> usize {
         self.0.current_num_threads()
+    }
+
+    /// Run `work` on these threads (its parallel iterators use them).
+    pub fn install<R: Send>(&self, work: impl FnOnce() -> R + Send) -> R {
+        self.0.install(work)
     }
 }
 

@@ -314,7 +314,7 @@ pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> 
             gpu.run = Some(run);
         }
     }
-    Ok(finish(w, cfg, book, gpus, bins, groups, total_blocks, sampler))
+    Ok(finish(w, book, gpus, bins, groups, total_blocks, sampler))
 }
 
 /// Record the state that held up to `t` in the time series.
@@ -332,9 +332,7 @@ fn sample(sampler: &mut Sampler, t: f64, gpus: &[Gpu], book: &Book) {
     );
 }
 
-#[allow(clippy::too_many_arguments)]
-fn finish(w: &Workload, cfg: &Config, book: Book, gpus: Vec<Gpu>, bins: Bins, groups: Vec<Vec<u32>>, blocks: u64, sampler: Sampler) -> IterationSchedule {
-    let n = w.len();
+fn finish(w: &Workload, book: Book, gpus: Vec<Gpu>, bins: Bins, groups: Vec<Vec<u32>>, blocks: u64, sampler: Sampler) -> IterationSchedule {
     let secs = |v: &[Fs]| -> Vec<f64> { v.iter().map(|&t| if t == Fs::MAX { f64::NAN } else { seconds_of(t) }).collect() };
     let first = w.arrival_s.first().copied().unwrap_or(0.0);
     let finish_s = secs(&book.finish);
@@ -347,7 +345,6 @@ fn finish(w: &Workload, cfg: &Config, book: Book, gpus: Vec<Gpu>, bins: Bins, gr
     };
     let kv_util_max = if blocks > 0 { gpus.iter().map(|g| g.used_peak).max().unwrap_or(0) as f64 / blocks as f64 } else { 0.0 };
     debug_assert!(book.finish.iter().all(|&f| f != Fs::MAX), "every request finishes");
-    let _ = (n, cfg);
     IterationSchedule {
         start_s: secs(&book.first_admit),
         first_token_s: secs(&book.first_token),
