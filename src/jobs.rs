@@ -5,6 +5,7 @@
 
 use batchlab::plan::{Hooks, Progress};
 use batchlab::session::{Job, Outcome, Session};
+use batchlab::tasks::WorkloadCache;
 use batchlab::token::{now, CpuTokenPass, TokenPass};
 use batchlab::Result;
 
@@ -12,30 +13,43 @@ pub use batchlab::session::{InputFile, Inputs, PLAN_PREFIX};
 
 use crate::protocol::{Request, Response};
 
-/// Answer one request with the CPU token pass. Errors are the core's one-line errors.
+/// Answer one request on `inputs` with the CPU token pass. Errors are the core's
+/// one-line errors.
 pub fn execute(request: Request, inputs: &Inputs, clock: &dyn Fn() -> f64, progress: &mut dyn FnMut(&Progress)) -> Result<Response> {
-    now(execute_with(request, inputs, clock, progress, CpuTokenPass))
+    let session = Session::open(inputs)?;
+    now(execute_with(request, &session, &WorkloadCache::default(), clock, progress, CpuTokenPass))
 }
 
-/// Answer one request; runs and compares use `token_pass` unless the request forces the
-/// CPU. Progress never cancels: the page cancels by replacing the worker.
+/// Answer one request on an open session (a worker keeps it, and the workloads its
+/// tasks built, between messages); runs and the comparison's tasks use `token_pass`
+/// unless the request forces the CPU. Progress never cancels: the page cancels by
+/// replacing the worker.
 pub async fn execute_with(
     request: Request,
-    inputs: &Inputs,
+    session: &Session,
+    cache: &WorkloadCache,
     clock: &dyn Fn() -> f64,
     progress: &mut dyn FnMut(&Progress),
     token_pass: impl TokenPass,
 ) -> Result<Response> {
-    let session = Session::open(inputs)?;
     let (job, on_cpu) = match request {
         Request::Check => (Job::Check, true),
         Request::Run { preset, config, token_on_cpu } => (Job::Run { preset, config }, token_on_cpu),
-        Request::Compare { preset, config, token_on_cpu } => (Job::Compare { preset, config }, token_on_cpu),
-        // The plan's 14-34 passes stay on the CPU: a software WebGPU adapter (all that
-        // headless browsers have) is ~50x slower than the CPU pass.
-        Request::Plan { preset, spec } => (Job::Plan { preset, spec }, true),
         // The study needs no token pass (its metrics come from the schedule).
         Request::Study { preset, spec } => (Job::Study { preset, spec }, true),
+        Request::Source { spec } => {
+            let workload = spec.workload();
+            let requests = session.source_requests(&workload, cache)?;
+            return Ok(Response::Source { requests, name: session.source(&workload).describe() });
+        }
+        Request::Task { preset, task, token_on_cpu } => {
+            let done = if token_on_cpu {
+                session.run_task(preset, &task, cache, clock, CpuTokenPass).await
+            } else {
+                session.run_task(preset, &task, cache, clock, token_pass).await
+            };
+            return Ok(Response::Task(Box::new(done)));
+        }
     };
     let mut go_on = |p: &Progress| {
         progress(p);
@@ -50,16 +64,10 @@ pub async fn execute_with(
     Ok(match outcome {
         Outcome::Checked { lines } => Response::Checked { lines },
         Outcome::Run(out) => Response::Run(out),
-        Outcome::Compare(outs) => Response::Compare(outs),
         Outcome::Study(out) => Response::Study(out),
-        Outcome::Plan(mut out) => {
-            for run in &mut out.result.runs {
-                if let Ok(r) = &mut run.result {
-                    r.timeseries = Default::default();
-                }
-            }
-            Response::Plan(out)
-        }
+        // Not asked of a worker: the page drives these on its pool (`drive`).
+        Outcome::Compare(outs) => Response::Compare(outs),
+        Outcome::Plan(out) => Response::Plan(out),
     })
 }
 
@@ -195,7 +203,8 @@ mod tests {
                 ticks.get()
             };
             let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu };
-            let Response::Run(out) = now(execute_with(req, &Inputs::default(), &clock, &mut |_| {}, &mut pass)).unwrap() else {
+            let session = Session::open(&Inputs::default()).unwrap();
+            let Response::Run(out) = now(execute_with(req, &session, &WorkloadCache::default(), &clock, &mut |_| {}, &mut pass)).unwrap() else {
                 panic!("not a run")
             };
             assert_eq!(pass.calls, if token_on_cpu { 0 } else { 1 });
@@ -209,53 +218,42 @@ mod tests {
     }
 
     #[test]
-    fn compare_uses_the_token_pass_for_each_scheduler() {
-        let mut config = Config::preset(Preset::Paper);
-        config.requests = 1_000;
-        let mut pass = LabelledPass { calls: 0 };
-        let req = Request::Compare { preset: Preset::Paper, config, token_on_cpu: false };
-        let Response::Compare(outs) = now(execute_with(req, &Inputs::default(), &|| 0.0, &mut |_| {}, &mut pass)).unwrap() else {
-            panic!("not a compare")
-        };
-        // The batch schedulers' tokens are timed by the pass; continuous batching's by its engine.
-        assert_eq!(pass.calls, SchedulerKind::BATCH.len());
-        for o in &outs {
-            let expected = if o.result.config.scheduler.is_continuous() { None } else { Some("test adapter") };
-            assert_eq!(o.token_pass.gpu.as_deref(), expected);
+    fn a_comparisons_tasks_use_the_token_pass_unless_the_cpu_is_forced() {
+        let config = Config { requests: 1_000, ..Config::preset(Preset::Paper) };
+        let session = Session::open(&Inputs::default()).unwrap();
+        let mut job = batchlab::session::CompareJob::new(&config).unwrap();
+        let tasks = batchlab::tasks::Planner::ready(&mut job);
+        assert_eq!(tasks.len(), SchedulerKind::ALL.len());
+        for token_on_cpu in [false, true] {
+            let mut pass = LabelledPass { calls: 0 };
+            for task in &tasks {
+                let req = Request::Task { preset: Preset::Paper, task: task.clone(), token_on_cpu };
+                let Response::Task(done) = now(execute_with(req, &session, &WorkloadCache::default(), &|| 0.0, &mut |_| {}, &mut pass)).unwrap() else {
+                    panic!("not a task")
+                };
+                let r = done.outcome.unwrap();
+                // The batch schedulers' tokens are timed by the pass; continuous batching's by its engine.
+                let expected = (!token_on_cpu && !r.config.scheduler.is_continuous()).then_some("test adapter");
+                assert_eq!(done.token_pass.gpu.as_deref(), expected);
+            }
+            assert_eq!(pass.calls, if token_on_cpu { 0 } else { SchedulerKind::BATCH.len() });
         }
     }
 
     #[test]
-    fn compare_runs_every_scheduler_on_one_workload() {
-        let mut config = Config::preset(Preset::FirstResults);
-        config.requests = 1_000;
-        let mut seen = Vec::new();
-        let req = Request::Compare { preset: Preset::FirstResults, config, token_on_cpu: false };
-        let Response::Compare(outs) = execute(req, &Inputs::default(), &|| 0.0, &mut |p| seen.push(p.runs_done)).unwrap()
-        else {
-            panic!("not a compare")
-        };
-        assert_eq!(seen, (1..=SchedulerKind::ALL.len()).collect::<Vec<_>>());
-        let names: Vec<_> = outs.iter().map(|o| o.result.config.scheduler).collect();
-        assert_eq!(names, SchedulerKind::ALL.to_vec());
-    }
-
-    #[test]
-    fn plan_gives_four_csvs_and_the_analysis() {
+    fn a_plans_source_is_counted_and_a_bad_task_is_its_own_error() {
         let mut spec = PlanSpec::new(Preset::Paper);
         spec.max_requests = 1_000;
-        spec.max_gpus = 2;
-        let total = spec.run_count();
-        let mut calls = 0;
-        let req = Request::Plan { preset: Preset::Paper, spec };
-        let Response::Plan(out) = execute(req, &Inputs::default(), &|| 0.0, &mut |_| calls += 1).unwrap() else {
-            panic!("not a plan")
+        let Response::Source { requests, name } = execute(Request::Source { spec }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
+            panic!("not a source")
         };
-        assert_eq!(calls, total);
-        assert_eq!(out.files.len(), 5);
-        // Header + one row per run in the all-results file.
-        assert_eq!(out.files[3].1.lines().count(), total + 1);
-        assert!(!out.findings.is_empty());
-        assert!(out.result.runs.iter().all(|r| r.result.as_ref().unwrap().timeseries.t_s.is_empty()));
+        assert_eq!((requests, name.as_str()), (1_000, "synthetic burstgpt"));
+        let config = Config { gpus: 0, ..Config::preset(Preset::Paper) };
+        let task = batchlab::tasks::RunTask { id: 4, label: "x".into(), workload: config.clone(), config, keep_timeseries: false };
+        let Response::Task(done) = execute(Request::Task { preset: Preset::Paper, task, token_on_cpu: true }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
+            panic!("not a task")
+        };
+        assert_eq!(done.id, 4);
+        assert_eq!(done.outcome.unwrap_err().field_name(), Some("gpus"));
     }
 }

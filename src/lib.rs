@@ -6,6 +6,7 @@
 //! messages of [`protocol`]. Everything but the two glue modules is plain Rust, tested
 //! natively with `cargo test -p batchlab-web`.
 
+pub mod drive;
 pub mod jobs;
 pub mod protocol;
 pub mod state;

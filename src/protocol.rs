@@ -14,8 +14,9 @@
 
 use batchlab::config::{Config, Preset};
 use batchlab::plan::{PlanSpec, Progress};
-pub use batchlab::session::{PlanOutput, RunOutput, StudyOutput, TokenPassInfo};
+pub use batchlab::session::{CapacityOutput, PlanOutput, RunOutput, StudyOutput, SweepOutput, TokenPassInfo};
 use batchlab::study::StudySpec;
+use batchlab::tasks::{RunTask, TaskDone};
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of the worker.
@@ -32,17 +33,19 @@ pub enum Request {
         #[serde(default)]
         token_on_cpu: bool,
     },
-    /// The same workload under each scheduler (all six: `SchedulerKind::ALL`).
-    Compare {
+    /// How many requests the stress plan's source holds (a trace may hold fewer than
+    /// the plan's largest N), and its name: the page's plan job needs both to decide its
+    /// runs. The worker keeps the workload it built for the plan's first runs.
+    Source { spec: PlanSpec },
+    /// One run of a job of many (plan, comparison, sweep, capacity search) that the page
+    /// drives on its pool of workers; `preset` names the job's built-in calibration.
+    Task {
         preset: Preset,
-        config: Config,
+        task: RunTask,
         #[serde(default)]
         token_on_cpu: bool,
     },
-    /// The stress plan. Its runs carry no time series back (the page plots only their
-    /// metrics), which keeps the message small.
-    Plan { preset: Preset, spec: PlanSpec },
-    /// The final paper's study (no time series either).
+    /// The final paper's study (its runs carry no time series back).
     Study { preset: Preset, spec: StudySpec },
 }
 
@@ -56,12 +59,19 @@ pub enum Response {
     Gpu(Result<String, String>),
     /// One line per attached file describing what was imported.
     Checked { lines: Vec<String> },
-    /// After each run of a compare or plan (a single run reports only its end).
+    /// After each run of the study (a single run reports only its end).
     Progress(Progress),
     Run(Box<RunOutput>),
+    /// The answer to `Source`.
+    Source { requests: usize, name: String },
+    /// The answer to `Task`: the run's result or error.
+    Task(Box<TaskDone>),
+    Study(Box<StudyOutput>),
+    /// Jobs the page drives on its pool of workers end in these (assembled on the page).
     Compare(Vec<RunOutput>),
     Plan(Box<PlanOutput>),
-    Study(Box<StudyOutput>),
+    Sweep(Box<SweepOutput>),
+    Capacity(Box<CapacityOutput>),
     /// A one-line error (bad file, bad setting, or an internal failure). `field`: the
     /// configuration field at fault (`k_bins`), for the page to name and mark its control.
     Error { message: String, field: Option<String> },

@@ -659,12 +659,12 @@ mod tests {
     /// Compare: six real runs, batch and continuous, on one small workload.
     #[test]
     fn compare_of_all_six_schedulers_draws_and_tabulates_without_nan() {
-        use crate::jobs::{execute, Inputs};
-        use crate::protocol::{Request, Response};
         use batchlab::config::{Config, Preset, SchedulerKind};
+        use batchlab::session::{Inputs, Session};
         let config = Config { requests: 1_000, gpus: 2, k_bins: 3, ..Config::preset(Preset::Paper) };
-        let req = Request::Compare { preset: Preset::Paper, config, token_on_cpu: true };
-        let Response::Compare(outs) = execute(req, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a compare") };
+        let session = Session::open(&Inputs::default()).unwrap();
+        let hooks = batchlab::Hooks { clock: &|| 0.0, progress: &mut |_| true };
+        let outs = batchlab::token::now(session.compare(Preset::Paper, &config, hooks, batchlab::token::CpuTokenPass)).unwrap();
         let results: Vec<&RunResult> = outs.iter().map(|o| &o.result).collect();
         assert_eq!(results.iter().map(|r| r.config.scheduler).collect::<Vec<_>>(), SchedulerKind::ALL.to_vec());
 

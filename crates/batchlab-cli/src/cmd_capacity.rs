@@ -6,12 +6,12 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use batchlab::capacity::CapacitySpec;
+use batchlab::capacity::{CapacityJob, CapacitySpec};
+use batchlab::tasks::WorkloadCache;
 use batchlab::config::SchedulerKind;
 use batchlab::report::capacity::capacity_files;
 use batchlab::report::human;
 use clap::Args;
-use rayon::prelude::*;
 
 use crate::many::Threads;
 use crate::error::CliResult;
@@ -67,30 +67,27 @@ pub fn run(args: CapacityArgs) -> CliResult<()> {
     spec.validate()?;
     let schedulers = if args.schedulers.is_empty() { SchedulerKind::ALL.to_vec() } else { args.schedulers.clone() };
     let session = args.model.open_session()?;
-    let pool = Threads::new(args.threads.unwrap_or(0))?;
+    let threads = Threads::new(args.threads.unwrap_or(0))?;
     say!(
         "capacity: {} scheduler(s), {} requests per run, target {}, tolerance {}, on {} thread(s)",
         schedulers.len(),
         config.requests,
         human::percent(spec.target),
         human::percent(spec.tolerance),
-        pool.count()
+        threads.count()
     );
     let started = Instant::now();
-    let bar = crate::cmd_stress::progress_bar(schedulers.len() as u64);
-    let found: Vec<_> = pool.install(|| {
-        schedulers
-            .par_iter()
-            .map(|&scheduler| {
-                let cfg = batchlab::Config { scheduler, ..config.clone() };
-                let c = session.capacity(preset, &cfg, &spec);
-                bar.inc(1);
-                c.map(|c| (scheduler.name().to_string(), c))
-            })
-            .collect()
-    });
+    let bar = crate::cmd_stress::progress_bar(0);
+    let rows = schedulers.iter().map(|&s| (s.name().to_string(), batchlab::Config { scheduler: s, ..config.clone() })).collect();
+    let mut job = CapacityJob::new(&spec, rows)?;
+    threads.drive(&session, preset, &WorkloadCache::default(), &mut job, &mut |p| {
+        bar.set_length(p.runs_total as u64);
+        bar.set_position(p.runs_done as u64);
+        bar.set_message(p.last_label.clone());
+        true
+    })?;
     bar.finish_and_clear();
-    let rows = found.into_iter().collect::<batchlab::Result<Vec<_>>>()?;
+    let rows = job.finish();
     let table = rows.iter().map(|(label, c)| {
         vec![
             label.clone(),

@@ -5,7 +5,9 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use batchlab::plan::{Hooks, ManyRuns};
+use batchlab::plan::Hooks;
+use batchlab::session::CompareJob;
+use batchlab::tasks::WorkloadCache;
 use batchlab::report::{compare_csv, metrics_table};
 use batchlab::token::{now, CpuTokenPass};
 use clap::Args;
@@ -67,11 +69,15 @@ pub fn run(args: CompareArgs) -> CliResult<()> {
     options::validate(&config)?;
     let session = args.model.open_session()?;
     let threads = Threads::new(args.threads.unwrap_or(0))?;
-    let many: Option<&dyn ManyRuns> = if threads.count() > 1 { Some(&threads) } else { None };
     let started = Instant::now();
     let clock = move || started.elapsed().as_secs_f64();
-    let hooks = Hooks { clock: &clock, progress: &mut |_| true };
-    let outputs = now(session.compare_on(preset, &config, hooks, CpuTokenPass, many))?;
+    let outputs = if threads.count() > 1 {
+        let mut job = CompareJob::new(&config)?;
+        threads.drive(&session, preset, &WorkloadCache::default(), &mut job, &mut |_| true)?;
+        job.finish()?
+    } else {
+        now(session.compare(preset, &config, Hooks { clock: &clock, progress: &mut |_| true }, CpuTokenPass))?
+    };
     say!(
         "compare: {} requests of {}, {} GPU(s), on {} thread(s), {:.2} s",
         outputs.first().map_or(0, |o| o.result.config.requests),

@@ -5,7 +5,9 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use batchlab::plan::{ManyRuns, Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::plan::{Hooks, PlanResult, PlanSpec, Progress, STEP3_K};
+use batchlab::session::plan_output;
+use batchlab::tasks::WorkloadCache;
 use batchlab::session::PLAN_PREFIX;
 use batchlab::token::now;
 use batchlab::report::metrics_table::metric;
@@ -102,13 +104,19 @@ pub fn run(args: StressArgs) -> CliResult<()> {
         bar.set_message(format!("{} requests simulated; last: {}", p.requests_simulated, p.last_label));
         true
     };
-    let hooks = Hooks { clock: &clock, progress: &mut on_progress };
-    // The stages' runs on every core, unless a GPU times the tokens (one device, one run
-    // at a time) or one thread is asked for.
+    // The runs on every core, unless a GPU times the tokens (one device, one run at a
+    // time) or one thread is asked for.
     let threads = Threads::new(args.threads.unwrap_or(0))?;
     let parallel = backend.gpu_adapter().is_none() && threads.count() > 1;
-    let many: Option<&dyn ManyRuns> = if parallel { Some(&threads) } else { None };
-    let out = now(session.plan_on(preset, &spec, hooks, &mut backend, many, &args.output));
+    let out = if parallel {
+        let cache = WorkloadCache::default();
+        session.plan_job(&spec, &cache).and_then(|mut job| {
+            threads.drive(&session, preset, &cache, &mut job, &mut on_progress)?;
+            Ok(plan_output(job.finish()?, &args.output))
+        })
+    } else {
+        now(session.plan(preset, &spec, Hooks { clock: &clock, progress: &mut on_progress }, &mut backend, &args.output))
+    };
     bar.finish_and_clear();
     let out = out?;
     let plan = &out.result;

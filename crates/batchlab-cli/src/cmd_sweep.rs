@@ -1,5 +1,5 @@
 //! `batchlab sweep SPEC.toml` and `batchlab merge SHARD_DIR...`: many runs of one spec,
-//! in parallel on every core (rayon), whole or as the I-th of N shards.
+//! in parallel on every core, whole or as the I-th of N shards.
 //!
 //! Runs are independent and each is a pure function of its configuration, so they run
 //! in any order on any thread and are written in the sweep's order: the files are the
@@ -10,10 +10,9 @@ use std::time::Instant;
 
 use batchlab::report::sweep::{merge, runs_csv, summary_csv, ShardInfo, RUNS_FILE, SHARD_FILE, SUMMARY_FILE};
 use batchlab::session::{Inputs, Session};
-use batchlab::sweep::{shard_range, SweepSpec};
-use batchlab::token::{now, CpuTokenPass};
+use batchlab::sweep::{shard_range, SweepJob, SweepSpec};
+use batchlab::tasks::WorkloadCache;
 use clap::Args;
-use rayon::prelude::*;
 
 use crate::cmd_stress::progress_bar;
 use crate::many::Threads;
@@ -101,18 +100,12 @@ pub fn run(args: SweepArgs) -> CliResult<()> {
     );
     let bar = progress_bar(points.len() as u64);
     let started = Instant::now();
-    let results: Vec<_> = pool.install(|| {
-        points
-            .par_iter()
-            .map(|p| {
-                let t0 = Instant::now();
-                let clock = move || t0.elapsed().as_secs_f64();
-                let out = now(session.run(spec.preset, &p.config, &clock, CpuTokenPass));
-                bar.inc(1);
-                (p.clone(), out.map(|o| o.result).map_err(|e| e.to_string()))
-            })
-            .collect()
-    });
+    let mut job = SweepJob::new(&spec, points);
+    pool.drive(&session, spec.preset, &WorkloadCache::default(), &mut job, &mut |p| {
+        bar.set_position(p.runs_done as u64);
+        true
+    })?;
+    let results = job.finish();
     bar.finish_and_clear();
     let failed = results.iter().filter(|(_, r)| r.is_err()).count();
     let runs = runs_csv(&spec.axes, &results);

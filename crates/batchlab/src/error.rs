@@ -6,7 +6,8 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, PartialEq)]
+/// Serialisable, so a run's error can come back from a worker or another machine.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Error {
     /// Bad content in a file (trace or calibration grid). `row` is 1-based and counts
     /// the header as row 1, as a spreadsheet shows it.

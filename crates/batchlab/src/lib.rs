@@ -34,6 +34,7 @@ pub mod session;
 pub mod sla;
 pub mod study;
 pub mod sweep;
+pub mod tasks;
 pub mod histogram;
 mod stats;
 mod timeseries;

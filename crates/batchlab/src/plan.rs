@@ -2,15 +2,18 @@
 //!
 //! The source is built once, for the largest N the plan needs; every run takes the first
 //! N requests of it (the workload's prefix property makes that the same as building N).
+//! The plan is a `tasks::Planner` (`PlanJob`): a shell may run its runs on many threads or
+//! workers and gets the same result.
 
 use serde::{Deserialize, Serialize};
 
 use crate::config::{at_most, Config, Preset, SchedulerKind, MAX_GPUS};
 use crate::error::{Error, Result};
-use crate::latency::{CalibrationGrid, LatencyModel};
-use crate::run::{simulate_run_with, RunResult};
+use crate::latency::CalibrationGrid;
+use crate::run::RunResult;
+use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCache};
 use crate::token::{self, CpuTokenPass, TokenPass};
-use crate::workload::{build, Source, Workload};
+use crate::workload::Source;
 
 pub const STEP1_REQUESTS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 pub const STEP2_GPUS: [u32; 8] = [1, 2, 4, 8, 16, 32, 64, 100];
@@ -141,6 +144,11 @@ impl PlanSpec {
         n
     }
 
+    /// The workload every run takes a prefix of: the base's, for the largest N.
+    pub fn workload(&self) -> Config {
+        Config { requests: self.largest_n(), ..self.base.clone() }
+    }
+
     fn largest_n(&self) -> usize {
         let mut n = 0;
         if self.steps[0] {
@@ -180,60 +188,97 @@ impl PlanResult {
     }
 }
 
-/// Progress after each run, for progress bars.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Progress {
-    pub runs_done: usize,
-    pub runs_total: usize,
-    pub requests_simulated: u64,
-    /// Label of the run just finished.
-    pub last_label: String,
-}
+pub use crate::tasks::{Hooks, Progress};
 
-/// The shell's hooks into a job: a clock in seconds (any origin; the core has none) to
-/// time each run, and a progress callback called after each run that answers whether to
-/// go on (`false` cancels: `Err(Error::Cancelled)`).
-pub struct Hooks<'a> {
-    pub clock: &'a dyn Fn() -> f64,
-    pub progress: &'a mut dyn FnMut(&Progress) -> bool,
-}
-
-/// A run's result, or its error.
-pub type RunOutcome = Result<RunResult>;
-
-/// Runs a batch of independent runs for the core: the plan hands it a stage's runs (they
-/// do not depend on each other) and gets each one's outcome, in order, with the seconds it
-/// took. The core has no threads; a shell may run the batch on many (the CLI: rayon).
-pub trait ManyRuns {
-    fn run_all(&self, n: usize, run: &(dyn Fn(usize) -> RunOutcome + Sync)) -> Vec<(RunOutcome, f64)>;
-}
-
-/// A run of the plan, decided but not yet run.
-struct Job {
-    step: u8,
-    label: String,
-    n: usize,
-    cfg: Config,
-}
-
-struct Runner<'s, 'h, P> {
-    /// Runs a stage's runs at once, on the CPU token pass; None: one at a time on `token_pass`.
-    many: Option<&'s dyn ManyRuns>,
-    pending: Vec<Job>,
-    workload: Workload,
-    name: String,
-    model: LatencyModel,
-    spec: &'s PlanSpec,
-    hooks: Hooks<'h>,
-    token_pass: P,
-    runs: Vec<PlanRun>,
+/// The plan as a job of runs: steps 1 and 2 at once; step 3 once the runs its GPU count
+/// depends on are recorded. Runs are decided in plan order (so the original's bin-edge
+/// cache sees them in its order) and kept by id, so any executor gives the same result.
+pub struct PlanJob {
+    spec: PlanSpec,
+    workload: Config,
+    source_name: String,
+    source_requests: usize,
+    /// Decided runs by id (plan order), with their step and N.
+    tasks: Vec<(u8, usize, RunTask)>,
+    /// Ids not yet handed out, most urgent first.
+    waiting: Vec<usize>,
+    results: Vec<Option<PlanRun>>,
+    recorded: usize,
     requests_simulated: u64,
-    total: usize,
+    last_label: String,
+    step3_decided: bool,
     /// `PlanSpec::bins_cached_per_k`: (K, sample) of the first run with each K.
     cached_bin_samples: Vec<(u32, usize)>,
 }
 
-impl<P: TokenPass> Runner<'_, '_, P> {
+impl PlanJob {
+    /// The plan on a source holding `source_requests` of the `spec.workload()` requests,
+    /// named `source_name` in the results.
+    pub fn new(spec: &PlanSpec, source_requests: usize, source_name: String) -> Result<PlanJob> {
+        spec.validate()?;
+        let mut job = PlanJob {
+            spec: spec.clone(),
+            workload: spec.workload(),
+            source_name,
+            source_requests,
+            tasks: Vec::new(),
+            waiting: Vec::new(),
+            results: Vec::new(),
+            recorded: 0,
+            requests_simulated: 0,
+            last_label: String::new(),
+            step3_decided: false,
+            cached_bin_samples: Vec::new(),
+        };
+        let k = spec.k_bins;
+        if spec.steps[0] {
+            for n in spec.step1_sizes() {
+                for (scheduler, gpus) in spec.step1_configs() {
+                    job.decide(1, scheduler, gpus, k, n);
+                }
+            }
+        }
+        if spec.steps[1] {
+            for gpus in spec.step2_gpus() {
+                job.decide(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n());
+            }
+        }
+        // The runs step 3 waits for go first, then the largest (no thread is left with a
+        // big one at the end).
+        let blocking = job.step3_waits_on();
+        let mut order: Vec<usize> = (0..job.tasks.len()).collect();
+        order.sort_by_key(|&i| (!blocking[usize::from(job.tasks[i].0 - 1)], std::cmp::Reverse(job.tasks[i].1)));
+        job.waiting = order;
+        job.results = vec![None; job.spec.run_count()];
+        Ok(job)
+    }
+
+    /// Which steps' results step 3's GPU count needs.
+    fn step3_waits_on(&self) -> [bool; 3] {
+        match (self.spec.best_gpu_count, self.spec.best_gpu_rule) {
+            (Some(_), _) => [false; 3],
+            (None, BestGpuRule::Original) => [self.spec.steps[0], self.spec.steps[1], false],
+            (None, BestGpuRule::Step2TiesToFewer) => [false, self.spec.steps[1], false],
+        }
+    }
+
+    /// Decide a run (its bin sample in plan order).
+    fn decide(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) {
+        let n = n.min(self.source_requests);
+        let config = Config {
+            scheduler,
+            gpus,
+            k_bins: k,
+            requests: n,
+            bin_boundary_sample: self.bin_sample(k, n),
+            ..self.spec.base.clone()
+        };
+        let label = format!("step{step} {scheduler} N={n} GPUs={gpus} K={k}");
+        let id = self.tasks.len();
+        let task = RunTask { id, label, workload: self.workload.clone(), config, keep_timeseries: false };
+        self.tasks.push((step, n, task));
+    }
+
     /// Requests whose predictions set the bin edges of a run with `k` bins and `n` requests.
     fn bin_sample(&mut self, k: u32, n: usize) -> usize {
         let own = self.spec.base.bin_boundary_sample.min(n);
@@ -249,82 +294,79 @@ impl<P: TokenPass> Runner<'_, '_, P> {
         }
     }
 
-    /// Decide a run (its bin sample in plan order) and queue it for the stage.
-    fn queue(&mut self, step: u8, scheduler: SchedulerKind, gpus: u32, k: u32, n: usize) {
-        let n = n.min(self.workload.len());
-        let cfg = Config {
-            scheduler,
-            gpus,
-            k_bins: k,
-            requests: n,
-            bin_boundary_sample: self.bin_sample(k, n),
-            ..self.spec.base.clone()
-        };
-        let label = format!("step{step} {scheduler} N={n} GPUs={gpus} K={k}");
-        self.pending.push(Job { step, label, n, cfg });
+    /// Step 3's GPU count and how it was chosen, from the runs recorded so far (in plan order).
+    fn best_gpus(&self) -> (u32, String) {
+        let runs: Vec<PlanRun> = self.results.iter().flatten().cloned().collect();
+        let spec = &self.spec;
+        match spec.best_gpu_count {
+            Some(g) => (g, "given".to_string()),
+            None if spec.best_gpu_rule == BestGpuRule::Original => match best_gpus_as_the_original(&runs) {
+                Some(g) => (g, "the original's rule: best 1M-request K = 8 run by capacity under SLA".to_string()),
+                None => (spec.default_step3_gpus, format!("default {} (no 1M-request K = 8 run)", spec.default_step3_gpus)),
+            },
+            None if spec.steps[1] => match best_gpus_by_capacity(&runs) {
+                Some(g) => (g, "best of step 2 by capacity under SLA".to_string()),
+                None => (spec.default_step3_gpus, format!("default {} (no step-2 run succeeded)", spec.default_step3_gpus)),
+            },
+            None => (spec.default_step3_gpus, format!("default {} (step 2 not run)", spec.default_step3_gpus)),
+        }
     }
 
-    /// Run the queued runs, keep their results in order, report progress after each.
-    async fn flush(&mut self) -> Result<()> {
-        let jobs = std::mem::take(&mut self.pending);
-        let outcomes: Vec<(RunOutcome, f64)> = match self.many {
-            Some(many) => {
-                let (workload, model, name) = (&self.workload, &self.model, &self.name);
-                // Largest runs first, so no thread is left with a big one at the end;
-                // the outcomes go back to the plan's order.
-                let mut order: Vec<usize> = (0..jobs.len()).collect();
-                order.sort_by_key(|&i| std::cmp::Reverse(jobs[i].n));
-                let one = |k: usize| -> RunOutcome {
-                    let job = &jobs[order[k]];
-                    token::now(simulate_run_with(&workload.prefix(job.n), &job.cfg, model, name, &mut CpuTokenPass)).map(|(r, _)| r)
-                };
-                let done = many.run_all(jobs.len(), &one);
-                let mut in_order: Vec<Option<(RunOutcome, f64)>> = (0..jobs.len()).map(|_| None).collect();
-                for (k, outcome) in done.into_iter().enumerate() {
-                    in_order[order[k]] = Some(outcome);
-                }
-                in_order.into_iter().map(|o| o.expect("run_all answers every run")).collect()
-            }
-            None => {
-                for job in &jobs {
-                    let t0 = (self.hooks.clock)();
-                    let result = simulate_run_with(&self.workload.prefix(job.n), &job.cfg, &self.model, &self.name, &mut self.token_pass)
-                        .await
-                        .map(|(r, _)| r);
-                    let seconds = (self.hooks.clock)() - t0;
-                    // One at a time, so a cancel stops at the next run.
-                    self.record(job, result, seconds)?;
-                }
-                Vec::new()
-            }
-        };
-        for (job, (result, seconds)) in jobs.iter().zip(outcomes) {
-            self.record(job, result, seconds)?;
+    /// The plan's result, once `finished()`.
+    pub fn finish(self) -> Result<PlanResult> {
+        if !self.finished() {
+            return Err(crate::tasks::stalled());
         }
+        let (best, origin) = self.best_gpus();
+        Ok(PlanResult {
+            best_gpu_count: self.spec.steps[2].then_some(best),
+            best_gpu_count_origin: origin,
+            runs: self.results.into_iter().flatten().collect(),
+            workload: self.source_name,
+            source_requests: self.source_requests,
+            spec: self.spec,
+        })
+    }
+}
+
+impl Planner for PlanJob {
+    fn ready(&mut self) -> Vec<RunTask> {
+        let waits = self.step3_waits_on();
+        let blockers_done = self.tasks.iter().all(|(step, _, t)| !waits[usize::from(step - 1)] || self.results[t.id].is_some());
+        if self.spec.steps[2] && !self.step3_decided && blockers_done {
+            self.step3_decided = true;
+            let (best, _) = self.best_gpus();
+            let first = self.tasks.len();
+            for k in STEP3_K {
+                self.decide(3, SchedulerKind::MultiBinDynamic, best, k, self.spec.large_n());
+            }
+            self.waiting.extend(first..self.tasks.len());
+        }
+        self.waiting.drain(..).map(|i| self.tasks[i].2.clone()).collect()
+    }
+
+    fn record(&mut self, done: TaskDone) -> Result<()> {
+        let (step, n, task) = self.tasks.get(done.id).ok_or_else(crate::tasks::stalled)?;
+        // A failed run keeps its message; the plan goes on.
+        let result = done.outcome.map_err(|e| e.to_string());
+        self.requests_simulated += *n as u64;
+        self.last_label = task.label.clone();
+        self.results[done.id] = Some(PlanRun { step: *step, label: task.label.clone(), result });
+        self.recorded += 1;
         Ok(())
     }
 
-    fn record(&mut self, job: &Job, result: RunOutcome, seconds: f64) -> Result<()> {
-        // A failed run keeps its message; the plan goes on.
-        let result = result
-            .map(|mut r| {
-                r.wall_time_s = seconds;
-                r
-            })
-            .map_err(|e| e.to_string());
-        self.requests_simulated += job.n as u64;
-        self.runs.push(PlanRun { step: job.step, label: job.label.clone(), result });
-        let p = Progress {
-            runs_done: self.runs.len(),
-            runs_total: self.total,
+    fn progress(&self) -> Progress {
+        Progress {
+            runs_done: self.recorded,
+            runs_total: self.results.len(),
             requests_simulated: self.requests_simulated,
-            last_label: job.label.clone(),
-        };
-        if (self.hooks.progress)(&p) {
-            Ok(())
-        } else {
-            Err(Error::Cancelled)
+            last_label: self.last_label.clone(),
         }
+    }
+
+    fn finished(&self) -> bool {
+        self.recorded == self.results.len()
     }
 }
 
@@ -333,88 +375,22 @@ pub fn run_plan(source: Source<'_>, calibration: &CalibrationGrid, spec: &PlanSp
     token::now(run_plan_with(source, calibration, spec, hooks, CpuTokenPass))
 }
 
-/// Run the plan: every run's token pass on `token_pass`, each run timed by the hooks'
-/// clock, progress after each run (which may cancel).
+/// Run the plan one run at a time: every run's token pass on `token_pass`, each run
+/// timed by the hooks' clock, progress after each run (which may cancel).
 pub async fn run_plan_with(
     source: Source<'_>,
     calibration: &CalibrationGrid,
     spec: &PlanSpec,
     hooks: Hooks<'_>,
-    token_pass: impl TokenPass,
-) -> Result<PlanResult> {
-    run_plan_on(source, calibration, spec, hooks, token_pass, None).await
-}
-
-/// `run_plan_with`, each stage's independent runs handed to `many` together when given
-/// (their token passes then on the CPU): the same result, whatever `many` does.
-pub async fn run_plan_on(
-    source: Source<'_>,
-    calibration: &CalibrationGrid,
-    spec: &PlanSpec,
-    hooks: Hooks<'_>,
-    token_pass: impl TokenPass,
-    many: Option<&dyn ManyRuns>,
+    mut token_pass: impl TokenPass,
 ) -> Result<PlanResult> {
     spec.validate()?;
-    let base = &spec.base;
-    let workload = build(source, spec.largest_n(), base)?;
-    let model = LatencyModel::new(calibration.clone(), base.latency_mode)?;
-    let source_requests = workload.len();
-    let mut r = Runner {
-        many,
-        pending: Vec::new(),
-        workload,
-        name: source.describe(),
-        model,
-        spec,
-        hooks,
-        token_pass,
-        runs: Vec::new(),
-        requests_simulated: 0,
-        total: spec.run_count(),
-        cached_bin_samples: Vec::new(),
-    };
-    let k = spec.k_bins;
-    // Steps 1 and 2 are one stage of independent runs; step 3 needs their results.
-    if spec.steps[0] {
-        for n in spec.step1_sizes() {
-            for (scheduler, gpus) in spec.step1_configs() {
-                r.queue(1, scheduler, gpus, k, n);
-            }
-        }
-    }
-    if spec.steps[1] {
-        for gpus in spec.step2_gpus() {
-            r.queue(2, SchedulerKind::MultiBinDynamic, gpus, k, spec.large_n());
-        }
-    }
-    r.flush().await?;
-    let (best, origin) = match spec.best_gpu_count {
-        Some(g) => (g, "given".to_string()),
-        None if spec.best_gpu_rule == BestGpuRule::Original => match best_gpus_as_the_original(&r.runs) {
-            Some(g) => (g, "the original's rule: best 1M-request K = 8 run by capacity under SLA".to_string()),
-            None => (spec.default_step3_gpus, format!("default {} (no 1M-request K = 8 run)", spec.default_step3_gpus)),
-        },
-        None if spec.steps[1] => match best_gpus_by_capacity(&r.runs) {
-            Some(g) => (g, "best of step 2 by capacity under SLA".to_string()),
-            None => (spec.default_step3_gpus, format!("default {} (no step-2 run succeeded)", spec.default_step3_gpus)),
-        },
-        None => (spec.default_step3_gpus, format!("default {} (step 2 not run)", spec.default_step3_gpus)),
-    };
-    if spec.steps[2] {
-        for k in STEP3_K {
-            r.queue(3, SchedulerKind::MultiBinDynamic, best, k, spec.large_n());
-        }
-        r.flush().await?;
-    }
-    Ok(PlanResult {
-        spec: spec.clone(),
-        workload: r.name,
-        source_requests,
-        runs: r.runs,
-        best_gpu_count: spec.steps[2].then_some(best),
-        best_gpu_count_origin: origin,
-    })
+    let cache = WorkloadCache::default();
+    let source_requests = cache.get(source, &spec.workload())?.len();
+    let mut job = PlanJob::new(spec, source_requests, source.describe())?;
+    let clock = hooks.clock;
+    one_by_one(&mut job, hooks.progress, async |task| run_task(&task, source, calibration, &cache, clock, &mut token_pass).await).await?;
+    job.finish()
 }
 
 /// Step 2's GPU count with the highest capacity under SLA; ties go to fewer GPUs

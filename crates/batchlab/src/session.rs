@@ -11,18 +11,23 @@
 use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
-use crate::capacity::{search, Capacity, CapacitySpec};
-use crate::config::{Config, IterationModel, Load, Preset, SchedulerKind};
-use crate::iteration_cost::IterationProfile;
+use crate::capacity::{Capacity, CapacityJob, CapacitySpec};
+use crate::config::{Config, IterationModel, Preset, SchedulerKind};
 use crate::error::Result;
-use crate::latency::{CalibrationGrid, LatencyModel};
-use crate::plan::{run_plan_on, Hooks, ManyRuns, PlanResult, PlanSpec, Progress};
+use crate::iteration_cost::IterationProfile;
+use crate::latency::CalibrationGrid;
+use crate::plan::{Hooks, PlanJob, PlanResult, PlanSpec, Progress};
+use crate::report::capacity::capacity_files;
 use crate::report::study::study_files;
+use crate::report::sweep::{runs_csv, summary_csv, RUNS_FILE, SUMMARY_FILE};
+use crate::sweep::{SweepPoint, SweepSpec};
 use crate::report::{plan_files, run_csv, run_json};
+use crate::run::RunResult;
 use crate::study::{run_study, StudyResult, StudySpec};
-use crate::run::{simulate_run_with, RunResult};
-use crate::token::{CpuTokenPass, TokenDevice, TokenPass};
-use crate::workload::{build, parse_trace, Source, TraceData, Workload};
+pub use crate::tasks::TokenPassInfo;
+use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCache};
+use crate::token::{CpuTokenPass, TokenPass};
+use crate::workload::{parse_trace, Source, TraceData};
 
 /// File-name prefix of the stress plan's files (the original's name for them).
 pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
@@ -59,16 +64,6 @@ pub enum Job {
     Study { preset: Preset, spec: StudySpec },
 }
 
-/// How a run's token pass went: the device, and the seconds it took (shell's clock).
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct TokenPassInfo {
-    /// The GPU adapter that ran it; `None`: the CPU did.
-    pub gpu: Option<String>,
-    /// Why the CPU ran it when a GPU was asked for, if so.
-    pub gpu_error: Option<String>,
-    pub seconds: f64,
-}
-
 /// One finished run with its report files.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunOutput {
@@ -96,6 +91,24 @@ pub struct PlanOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StudyOutput {
     pub result: StudyResult,
+    pub files: Vec<(String, String)>,
+}
+
+/// A finished sweep: its points' results and files (`sweep_runs.csv`, `sweep_summary.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepOutput {
+    /// The axes' fields, in order.
+    pub axes: Vec<String>,
+    pub runs: usize,
+    pub failed: usize,
+    pub files: Vec<(String, String)>,
+}
+
+/// Finished capacity searches: `(label, capacity)` rows and their files.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityOutput {
+    pub spec: CapacitySpec,
+    pub rows: Vec<(String, Capacity)>,
     pub files: Vec<(String, String)>,
 }
 
@@ -205,88 +218,62 @@ impl Session {
     /// One run. A source holding fewer requests than asked runs all it holds, and the
     /// result's `config.requests` says how many.
     pub async fn run(&self, preset: Preset, config: &Config, clock: &dyn Fn() -> f64, token_pass: impl TokenPass) -> Result<RunOutput> {
-        let t0 = clock();
-        let (workload, model) = self.prepare(preset, config)?;
-        let config = self.priced(Config { requests: workload.len(), ..config.clone() });
-        let out = timed_run(&workload, &config, &model, &self.source(&config).describe(), clock, token_pass).await?;
-        Ok(finish(out, clock() - t0))
+        let task = RunTask { id: 0, label: config.scheduler.to_string(), workload: config.clone(), config: config.clone(), keep_timeseries: true };
+        output(self.run_task(preset, &task, &WorkloadCache::default(), clock, token_pass).await)
+    }
+
+    /// Do one task of a job (`tasks::Planner`) on the user's files: the unit a shell's
+    /// threads or workers run. Workloads come from `cache` (shared by the tasks that name one).
+    pub async fn run_task(
+        &self,
+        preset: Preset,
+        task: &RunTask,
+        cache: &WorkloadCache,
+        clock: &dyn Fn() -> f64,
+        token_pass: impl TokenPass,
+    ) -> TaskDone {
+        if let Err(e) = task.config.validate() {
+            return TaskDone { id: task.id, outcome: Err(e), token_pass: TokenPassInfo::default() };
+        }
+        let task = RunTask { config: self.priced(task.config.clone()), ..task.clone() };
+        run_task(&task, self.source(&task.workload), &self.calibration(preset), cache, clock, token_pass).await
+    }
+
+    /// Drive a job one run at a time on `token_pass` (the one-thread executor), its
+    /// workloads through `cache`.
+    pub async fn drive(&self, preset: Preset, job: &mut dyn Planner, cache: &WorkloadCache, hooks: Hooks<'_>, mut token_pass: impl TokenPass) -> Result<()> {
+        let clock = hooks.clock;
+        one_by_one(job, hooks.progress, async |task| self.run_task(preset, &task, cache, clock, &mut token_pass).await).await
     }
 
     /// Every scheduler (the four batch ones and the two continuous ones) on one workload,
     /// in `SchedulerKind::ALL` order, with progress after each.
     pub async fn compare(&self, preset: Preset, config: &Config, hooks: Hooks<'_>, token_pass: impl TokenPass) -> Result<Vec<RunOutput>> {
-        self.compare_on(preset, config, hooks, token_pass, None).await
+        let mut job = CompareJob::new(config)?;
+        self.drive(preset, &mut job, &WorkloadCache::default(), hooks, token_pass).await?;
+        job.finish()
     }
 
-    /// `compare`, the six runs handed to `many` at once when given (token passes on the
-    /// CPU; progress once they are done): the same results.
-    pub async fn compare_on(
-        &self,
-        preset: Preset,
-        config: &Config,
-        hooks: Hooks<'_>,
-        mut token_pass: impl TokenPass,
-        many: Option<&dyn ManyRuns>,
-    ) -> Result<Vec<RunOutput>> {
-        let (workload, model) = self.prepare(preset, config)?;
-        if let Some(many) = many {
-            let name = self.source(config).describe();
-            let configs: Vec<Config> =
-                SchedulerKind::ALL.iter().map(|&scheduler| self.priced(Config { scheduler, requests: workload.len(), ..config.clone() })).collect();
-            let one = |i: usize| crate::token::now(simulate_run_with(&workload, &configs[i], &model, &name, &mut CpuTokenPass)).map(|(r, _)| r);
-            let mut outputs = Vec::new();
-            for (outcome, seconds) in many.run_all(configs.len(), &one) {
-                outputs.push(finish((outcome?, TokenPassInfo::default()), seconds));
-            }
-            let progress = Progress {
-                runs_done: outputs.len(),
-                runs_total: outputs.len(),
-                requests_simulated: (outputs.len() * workload.len()) as u64,
-                last_label: "all schedulers".into(),
-            };
-            return if (hooks.progress)(&progress) { Ok(outputs) } else { Err(crate::Error::Cancelled) };
-        }
-        let name = self.source(config).describe();
-        let mut outputs = Vec::new();
-        for &scheduler in SchedulerKind::ALL {
-            let cfg = self.priced(Config { scheduler, requests: workload.len(), ..config.clone() });
-            let t0 = (hooks.clock)();
-            let out = timed_run(&workload, &cfg, &model, &name, hooks.clock, &mut token_pass).await?;
-            outputs.push(finish(out, (hooks.clock)() - t0));
-            let progress = Progress {
-                runs_done: outputs.len(),
-                runs_total: SchedulerKind::ALL.len(),
-                requests_simulated: (outputs.len() * workload.len()) as u64,
-                last_label: scheduler.to_string(),
-            };
-            if !(hooks.progress)(&progress) {
-                return Err(crate::Error::Cancelled);
-            }
-        }
-        Ok(outputs)
+    /// Requests the source holds of the `config.requests` asked for.
+    pub fn source_requests(&self, config: &Config, cache: &WorkloadCache) -> Result<usize> {
+        Ok(cache.get(self.source(config), config)?.len())
+    }
+
+    /// The stress plan as a job on these files (`cache` keeps the workload it built to
+    /// count the source's requests).
+    pub fn plan_job(&self, spec: &PlanSpec, cache: &WorkloadCache) -> Result<PlanJob> {
+        spec.validate()?;
+        let workload = spec.workload();
+        PlanJob::new(spec, self.source_requests(&workload, cache)?, self.source(&workload).describe())
     }
 
     /// The stress plan, with its files (names start with `prefix`) and the analysis's
     /// headline.
     pub async fn plan(&self, preset: Preset, spec: &PlanSpec, hooks: Hooks<'_>, token_pass: impl TokenPass, prefix: &str) -> Result<PlanOutput> {
-        self.plan_on(preset, spec, hooks, token_pass, None, prefix).await
-    }
-
-    /// `plan`, each stage's independent runs handed to `many` at once when given (their
-    /// token passes on the CPU; see `plan::ManyRuns`): the same files.
-    pub async fn plan_on(
-        &self,
-        preset: Preset,
-        spec: &PlanSpec,
-        hooks: Hooks<'_>,
-        token_pass: impl TokenPass,
-        many: Option<&dyn ManyRuns>,
-        prefix: &str,
-    ) -> Result<PlanOutput> {
-        let result = run_plan_on(self.source(&spec.base), &self.calibration(preset), spec, hooks, token_pass, many).await?;
-        let files = plan_files(&result, prefix);
-        let analysis = analyse(&result);
-        Ok(PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files })
+        let cache = WorkloadCache::default();
+        let mut job = self.plan_job(spec, &cache)?;
+        self.drive(preset, &mut job, &cache, hooks, token_pass).await?;
+        Ok(plan_output(job.finish()?, prefix))
     }
 
     /// The final paper's study (`study`), with its files (`<load folder>/step1_grid_search.csv`,
@@ -302,17 +289,10 @@ impl Session {
     /// stays at or above `spec.target` (see `capacity`), starting from its own load
     /// factor (1 with real timestamps). Token passes run on the CPU.
     pub fn capacity(&self, preset: Preset, config: &Config, spec: &CapacitySpec) -> Result<Capacity> {
-        let start = match config.load {
-            Load::RpsScaling { factor } => factor,
-            Load::RealTimestamps => 1.0,
-        };
-        search(spec, start, |factor| {
-            let cfg = self.priced(Config { load: Load::RpsScaling { factor }, ..config.clone() });
-            let (workload, model) = self.prepare(preset, &cfg)?;
-            let cfg = Config { requests: workload.len(), ..cfg };
-            let name = self.source(&cfg).describe();
-            crate::token::now(simulate_run_with(&workload, &cfg, &model, &name, &mut CpuTokenPass)).map(|(r, _)| r)
-        })
+        let mut job = CapacityJob::new(spec, vec![(config.scheduler.to_string(), config.clone())])?;
+        let mut go_on = |_: &Progress| true;
+        crate::token::now(self.drive(preset, &mut job, &WorkloadCache::default(), Hooks { clock: &|| 0.0, progress: &mut go_on }, CpuTokenPass))?;
+        Ok(job.finish().remove(0).1)
     }
 
     /// `config` with the iteration profile's costs, if the user gave a profile.
@@ -322,53 +302,99 @@ impl Session {
         }
         config
     }
+}
 
-    /// Check the configuration, then build its workload and latency model.
-    fn prepare(&self, preset: Preset, config: &Config) -> Result<(Workload, LatencyModel)> {
+/// A finished plan's files and headline.
+pub fn plan_output(result: PlanResult, prefix: &str) -> PlanOutput {
+    let files = plan_files(&result, prefix);
+    let analysis = analyse(&result);
+    PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files }
+}
+
+/// A finished sweep's files (the runs CSV and, for a whole sweep, the summary).
+pub fn sweep_output(spec: &SweepSpec, results: &[(SweepPoint, std::result::Result<RunResult, String>)]) -> Result<SweepOutput> {
+    let axes: Vec<String> = spec.axes.iter().map(|a| a.field.clone()).collect();
+    let runs = runs_csv(&spec.axes, results);
+    let summary = summary_csv(&axes, &runs)?;
+    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
+    Ok(SweepOutput { axes, runs: results.len(), failed, files: vec![(RUNS_FILE.to_string(), runs), (SUMMARY_FILE.to_string(), summary)] })
+}
+
+/// Finished capacity searches with their files.
+pub fn capacity_output(spec: &CapacitySpec, rows: Vec<(String, Capacity)>) -> CapacityOutput {
+    CapacityOutput { spec: *spec, files: capacity_files(spec, &rows), rows }
+}
+
+/// A task's run with its report files.
+pub fn output(done: TaskDone) -> Result<RunOutput> {
+    let result = done.outcome?;
+    Ok(RunOutput { csv: run_csv(&result), json: run_json(&result), result, token_pass: done.token_pass })
+}
+
+/// "Compare schedulers" as a job: every scheduler on the same workload (`config`'s),
+/// with their time series; the first failed run fails the comparison.
+pub struct CompareJob {
+    config: Config,
+    handed: bool,
+    done: Vec<Option<TaskDone>>,
+    recorded: usize,
+    last_label: String,
+}
+
+impl CompareJob {
+    pub fn new(config: &Config) -> Result<CompareJob> {
         config.validate()?;
-        let model = LatencyModel::new(self.calibration(preset), config.latency_mode)?;
-        let workload = build(self.source(config), config.requests, config)?;
-        Ok((workload, model))
+        Ok(CompareJob { config: config.clone(), handed: false, done: vec![None; SchedulerKind::ALL.len()], recorded: 0, last_label: String::new() })
+    }
+
+    /// The runs in `SchedulerKind::ALL` order.
+    pub fn finish(self) -> Result<Vec<RunOutput>> {
+        self.done.into_iter().map(|d| output(d.ok_or_else(crate::tasks::stalled)?)).collect()
     }
 }
 
-/// A run whose token pass is timed by the shell's clock.
-async fn timed_run(
-    workload: &Workload,
-    config: &Config,
-    model: &LatencyModel,
-    name: &str,
-    clock: &dyn Fn() -> f64,
-    token_pass: impl TokenPass,
-) -> Result<(RunResult, TokenPassInfo)> {
-    let mut pass = Timed { inner: token_pass, clock, seconds: 0.0 };
-    let (result, device) = simulate_run_with(workload, config, model, name, &mut pass).await?;
-    Ok((result, TokenPassInfo { gpu: device.gpu, gpu_error: device.gpu_error, seconds: pass.seconds }))
-}
+impl Planner for CompareJob {
+    fn ready(&mut self) -> Vec<RunTask> {
+        if std::mem::replace(&mut self.handed, true) {
+            return Vec::new();
+        }
+        SchedulerKind::ALL
+            .iter()
+            .enumerate()
+            .map(|(id, &scheduler)| RunTask {
+                id,
+                label: scheduler.to_string(),
+                workload: self.config.clone(),
+                config: Config { scheduler, ..self.config.clone() },
+                keep_timeseries: true,
+            })
+            .collect()
+    }
 
-/// A token pass that measures its own duration.
-struct Timed<'a, P> {
-    inner: P,
-    clock: &'a dyn Fn() -> f64,
-    seconds: f64,
-}
+    fn record(&mut self, done: TaskDone) -> Result<()> {
+        let id = done.id;
+        let slot = self.done.get_mut(id).ok_or_else(crate::tasks::stalled)?;
+        if let Err(e) = &done.outcome {
+            return Err(e.clone());
+        }
+        if slot.replace(done).is_none() {
+            self.recorded += 1;
+        }
+        self.last_label = SchedulerKind::ALL[id].to_string();
+        Ok(())
+    }
 
-impl<P: TokenPass> TokenPass for Timed<'_, P> {
-    async fn run(
-        &mut self,
-        w: &Workload,
-        s: &crate::engine::Schedule,
-        cfg: &crate::token::TokenModelConfig,
-        slas: &crate::token::Slas,
-    ) -> Result<(crate::token::TokenMetrics, TokenDevice)> {
-        let t0 = (self.clock)();
-        let out = self.inner.run(w, s, cfg, slas).await;
-        self.seconds = (self.clock)() - t0;
-        out
+    fn progress(&self) -> Progress {
+        Progress {
+            runs_done: self.recorded,
+            runs_total: self.done.len(),
+            requests_simulated: self.done.iter().flatten().filter_map(|d| d.outcome.as_ref().ok()).map(|r| r.config.requests as u64).sum(),
+            last_label: self.last_label.clone(),
+        }
+    }
+
+    fn finished(&self) -> bool {
+        self.recorded == self.done.len()
     }
 }
 
-fn finish((mut result, token_pass): (RunResult, TokenPassInfo), wall_time_s: f64) -> RunOutput {
-    result.wall_time_s = wall_time_s;
-    RunOutput { csv: run_csv(&result), json: run_json(&result), result, token_pass }
-}

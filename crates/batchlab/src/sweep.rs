@@ -22,6 +22,8 @@ use serde_json::Value;
 
 use crate::config::{Config, Preset};
 use crate::error::{Error, Result};
+use crate::run::RunResult;
+use crate::tasks::{Planner, Progress, RunTask, TaskDone};
 
 /// The axis whose values are repetitions, not settings: the summary averages over it.
 pub const SEED_AXIS: &str = "seed";
@@ -37,6 +39,9 @@ pub struct SweepSpec {
     /// The spec file's name, for errors.
     pub file: String,
     pub preset: Preset,
+    /// The configuration the `base` fields are set on; `None`: the preset's (a spec
+    /// file). The page sweeps from what its controls hold.
+    pub start: Option<Config>,
     pub base: Vec<(String, Value)>,
     pub axes: Vec<Axis>,
 }
@@ -89,7 +94,7 @@ impl SweepSpec {
         if axes.is_empty() {
             return Err(fail("no [axes]: a sweep needs at least one axis".into()));
         }
-        let spec = SweepSpec { file: file.to_string(), preset, base, axes };
+        let spec = SweepSpec { file: file.to_string(), preset, start: None, base, axes };
         spec.run_count()?;
         Ok(spec)
     }
@@ -107,7 +112,8 @@ impl SweepSpec {
 
     /// Runs `range` of the sweep (all: `0..len`), each configuration validated.
     pub fn points(&self, range: std::ops::Range<usize>) -> Result<Vec<SweepPoint>> {
-        let mut base = serde_json::to_value(Config::preset(self.preset)).expect("a Config serialises");
+        let start = self.start.clone().unwrap_or_else(|| Config::preset(self.preset));
+        let mut base = serde_json::to_value(start).expect("a Config serialises");
         for (field, value) in &self.base {
             set_field(&mut base, field, value.clone(), &self.file, "base")?;
         }
@@ -136,8 +142,9 @@ impl SweepSpec {
 
     /// A short fingerprint of what the spec runs (shards of different specs do not merge).
     pub fn fingerprint(&self) -> String {
+        let start = self.start.as_ref().map_or(String::new(), |c| serde_json::to_string(c).expect("a Config serialises"));
         let canonical = format!(
-            "{}|{}|{}",
+            "{}{start}|{}|{}",
             self.preset.name(),
             self.base.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(";"),
             self.axes.iter().map(|a| format!("{}={}", a.field, Value::Array(a.values.clone()))).collect::<Vec<_>>().join(";")
@@ -148,6 +155,67 @@ impl SweepSpec {
             h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
         }
         format!("{h:016x}")
+    }
+}
+
+/// A sweep's points as one job of runs (`tasks::Planner`): every point at once.
+pub struct SweepJob {
+    points: Vec<SweepPoint>,
+    handed: bool,
+    results: Vec<Option<std::result::Result<RunResult, String>>>,
+    recorded: usize,
+    requests_simulated: u64,
+    last_label: String,
+    axes: Vec<Axis>,
+}
+
+impl SweepJob {
+    pub fn new(spec: &SweepSpec, points: Vec<SweepPoint>) -> SweepJob {
+        let results = vec![None; points.len()];
+        SweepJob { points, handed: false, results, recorded: 0, requests_simulated: 0, last_label: String::new(), axes: spec.axes.clone() }
+    }
+
+    /// Each point with its result or its error's message, in the sweep's order.
+    pub fn finish(self) -> Vec<(SweepPoint, std::result::Result<RunResult, String>)> {
+        self.points.into_iter().zip(self.results).map(|(p, r)| (p, r.unwrap_or_else(|| Err("not run".into())))).collect()
+    }
+}
+
+impl Planner for SweepJob {
+    fn ready(&mut self) -> Vec<RunTask> {
+        if std::mem::replace(&mut self.handed, true) {
+            return Vec::new();
+        }
+        let tasks = self.points.iter().enumerate().map(|(id, p)| RunTask {
+            id,
+            label: describe(&self.axes, &p.values),
+            workload: p.config.clone(),
+            config: p.config.clone(),
+            keep_timeseries: false,
+        });
+        // The largest runs first, so no thread is left with a big one at the end.
+        let mut tasks: Vec<RunTask> = tasks.collect();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.config.requests));
+        tasks
+    }
+
+    fn record(&mut self, done: TaskDone) -> Result<()> {
+        let point = self.points.get(done.id).ok_or_else(crate::tasks::stalled)?;
+        // A failed run keeps its message (a row of the CSV); the sweep goes on.
+        self.last_label = describe(&self.axes, &point.values);
+        self.requests_simulated += point.config.requests as u64;
+        if self.results[done.id].replace(done.outcome.map_err(|e| e.to_string())).is_none() {
+            self.recorded += 1;
+        }
+        Ok(())
+    }
+
+    fn progress(&self) -> Progress {
+        Progress { runs_done: self.recorded, runs_total: self.points.len(), requests_simulated: self.requests_simulated, last_label: self.last_label.clone() }
+    }
+
+    fn finished(&self) -> bool {
+        self.recorded == self.points.len()
     }
 }
 

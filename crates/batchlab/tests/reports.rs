@@ -74,8 +74,9 @@ fn table(csv: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[test]
 fn same_seed_same_bytes_apart_from_wall_clock() {
-    // Same seed, clocks of different speeds: wall_time_s is 0.25 in every run of one
-    // plan and 0.5 in the other, and nothing else may differ.
+    // Same seed, clocks of different speeds: each run's wall_time_s is a whole number of
+    // ticks (the same number in both plans), 0.25 s a tick in one plan and 0.5 s in the
+    // other, and nothing else may differ.
     let (a, b) = (plan_files(&small_plan(3, 0.25), "x"), plan_files(&small_plan(3, 0.5), "x"));
     for (fa, fb) in a.iter().zip(&b).take(4) {
         assert_ne!(fa.1, fb.1, "{}: the wall-clock column was not exercised", fa.0);
@@ -84,7 +85,8 @@ fn same_seed_same_bytes_apart_from_wall_clock() {
         let wall = header.iter().position(|h| h == "wall_time_s").unwrap();
         assert_eq!(rows_a.len(), rows_b.len());
         for (ra, rb) in rows_a.iter().zip(&rows_b) {
-            assert_eq!((ra[wall].parse::<f64>().unwrap(), rb[wall].parse::<f64>().unwrap()), (0.25, 0.5), "{}", fa.0);
+            let (wa, wb) = (ra[wall].parse::<f64>().unwrap(), rb[wall].parse::<f64>().unwrap());
+            assert!(wa > 0.0 && (wa / 0.25).fract() == 0.0 && wb == 2.0 * wa, "{}: {wa} and {wb}", fa.0);
             let differing: Vec<&str> =
                 (0..header.len()).filter(|&i| ra[i] != rb[i]).map(|i| header[i].as_str()).collect();
             assert_eq!(differing, ["wall_time_s"], "{}", fa.0);
