@@ -13,6 +13,8 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 50.0;
+/// Least distance between two x tick labels, in pixels (a label of 4-5 characters).
+const MIN_TICK_GAP: f64 = 28.0;
 const PALETTE: [&str; 10] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -196,16 +198,23 @@ pub fn line_chart(c: &LineChart<'_>) -> String {
     let all = || c.series.iter().flat_map(|s| s.points.iter());
     let x = Axis::fit(all().map(|p| p.0), c.log_x, false);
     let y = Axis::fit(all().map(|p| p.1).chain(c.hlines.iter().map(|h| h.0)), c.log_y, true);
-    // On a log x axis the data's own x values are the clearest ticks (N, GPUs, K).
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    // On a log x axis the data's own x values are the clearest ticks (N, GPUs, K), those
+    // too close to the last one kept left out (a bisection's loads crowd together).
     let x_ticks: Vec<f64> = if c.log_x {
-        let mut v: Vec<f64> = all().map(|p| p.0).filter(|v| *v > 0.0).collect();
+        let mut v: Vec<f64> = all().map(|p| p.0).filter(|v| v.is_finite() && *v > 0.0).collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
-        v
+        let mut kept: Vec<f64> = Vec::new();
+        for t in v {
+            if kept.last().is_none_or(|&k| (x.frac(t) - x.frac(k)) * pw >= MIN_TICK_GAP) {
+                kept.push(t);
+            }
+        }
+        kept
     } else {
         x.ticks()
     };
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut body = axes(&x, &y, &x_ticks);
     let n = c.series.len();
     for (i, s) in c.series.iter().enumerate() {
@@ -355,6 +364,16 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("a &lt; b") && svg.contains("saturation"));
         assert!(!svg.contains("NaN") && !svg.contains("style="));
+    }
+
+    #[test]
+    fn log_x_ticks_are_the_data_values_not_closer_than_a_label() {
+        let points = [1.0, 2.0, 40.0, 41.0, 42.0, 64.0].map(|x| (x, 1.0)).to_vec();
+        let svg = line_chart(&LineChart { log_x: true, series: vec![Series { name: "s".into(), points }], ..Default::default() });
+        for kept in [">1</text>", ">2</text>", ">40</text>", ">64</text>"] {
+            assert!(svg.contains(kept), "{kept}");
+        }
+        assert!(!svg.contains(">41</text>") && !svg.contains(">42</text>"), "{svg}");
     }
 
     #[test]
