@@ -2,12 +2,14 @@
 //! tables and every chart. Pure functions, tested natively; `page.rs` only inserts them.
 //! (Display formatting only: downloadable CSV / JSON always come from the core.)
 
+use batchlab::capacity::Capacity;
 use batchlab::plan::PlanRun;
 use batchlab::report::human;
 use batchlab::report::metrics_table::{self, metric};
 use batchlab::run::RunResult;
 use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
+use batchlab::SchedulerKind;
 
 use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, panels, LineChart, Series};
 use crate::protocol::{PlanOutput, RunOutput, StudyOutput, TokenPassInfo};
@@ -332,9 +334,14 @@ fn ok(runs: &[&PlanRun]) -> Vec<RunResult> {
 }
 
 fn needs_log(values: impl Iterator<Item = f64>) -> bool {
+    spans_more_than(50.0, values)
+}
+
+/// Whether the positive finite values span more than `ratio` (largest / smallest).
+fn spans_more_than(ratio: f64, values: impl Iterator<Item = f64>) -> bool {
     let v: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).collect();
     let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-    !v.is_empty() && hi / lo > 50.0
+    !v.is_empty() && hi / lo > ratio
 }
 
 /// The three paper figures (five charts): step 1 throughput and latency vs N per
@@ -413,6 +420,64 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
         })));
     }
     charts
+}
+
+/// A scheduler in people's words: the page's scheduler menu's text, up to its
+/// parenthesis (a test holds the two together).
+pub fn scheduler_words(kind: SchedulerKind) -> &'static str {
+    match kind {
+        SchedulerKind::StaticFifo => "static FIFO",
+        SchedulerKind::DynamicNoBins => "dynamic, no bins",
+        SchedulerKind::MultiBinDynamic => "multi-bin dynamic",
+        SchedulerKind::MultiBinFixed => "multi-bin fixed",
+        SchedulerKind::Continuous => "continuous",
+        SchedulerKind::MultiBinContinuous => "multi-bin continuous",
+    }
+}
+
+/// A row label in words: a scheduler's spelling as `scheduler_words`, anything else as is.
+fn label_words(label: &str) -> &str {
+    SchedulerKind::parse(label).map_or(label, |k| scheduler_words(k))
+}
+
+/// "12.3 req/s"; "at least 12.3 req/s" when the search ran out of runs before its
+/// bracket closed; or why there is none.
+fn capacity_words(c: &Capacity) -> String {
+    match c.arrival_rate_rps {
+        Some(rate) if c.converged => human::with_unit(rate, "req/s"),
+        Some(rate) => format!("at least {}", human::with_unit(rate, "req/s")),
+        None => "below the lowest load tried".into(),
+    }
+}
+
+/// A capacity search's curves: SLO attainment (%) against the arrival rate of every load
+/// tried, one line per `(label, capacity)` row (its legend says its capacity), the
+/// target as a dashed line, and a dashed line at the capacity when only one row has one.
+pub fn capacity_chart(rows: &[(String, Capacity)], target: f64) -> String {
+    let series: Vec<Series> = rows
+        .iter()
+        .map(|(label, c)| Series {
+            name: format!("{}: {}", label_words(label), capacity_words(c)),
+            points: c.points.iter().map(|p| (p.arrival_rate_rps, 100.0 * p.attainment)).collect(),
+        })
+        .collect();
+    let capacities: Vec<f64> = rows.iter().filter_map(|(_, c)| c.arrival_rate_rps).collect();
+    // Several capacity lines would be told apart by nothing but their position.
+    let marker = match capacities[..] {
+        [rate] => Some((rate, format!("capacity {}", human::with_unit(rate, "req/s")))),
+        _ => None,
+    };
+    let rates = rows.iter().flat_map(|(_, c)| c.points.iter().map(|p| p.arrival_rate_rps));
+    line_chart(&LineChart {
+        title: "SLO attainment vs load",
+        x_label: "arrival rate (req/s)",
+        y_label: "SLO attainment (%)",
+        log_x: spans_more_than(10.0, rates),
+        series,
+        marker,
+        hlines: vec![(100.0 * target, format!("target {}", human::percent(target)))],
+        ..Default::default()
+    })
 }
 
 /// The metrics of the plan's table, as in the CLI's `stress` (plus the wall time).
@@ -696,4 +761,74 @@ mod tests {
         assert_eq!(token_pass_line(&outs), "Token pass: CPU, 0.0 ms for 4 runs");
         assert_eq!(token_pass_line(&outs[4..]), "Token pass: none: the iteration engine timed every token");
     }
+
+    /// Each scheduler's words are the page's menu text for it (up to a parenthesis).
+    #[test]
+    fn scheduler_words_are_the_menus() {
+        let html = include_str!("../index.html");
+        for &s in SchedulerKind::ALL {
+            let option = format!(r#"<option value="{}">{}"#, s.name(), scheduler_words(s));
+            let start = html.find(&option).unwrap_or_else(|| panic!("{s}: no {option}"));
+            assert!(matches!(&html[start + option.len()..][..2], "</" | " ("), "{s}: the menu says more");
+        }
+        assert_eq!(label_words("multi_bin_continuous"), "multi-bin continuous");
+        assert_eq!(label_words("my tuned config"), "my tuned config");
+    }
+
+    /// The text of each <text> of an SVG, its tspans joined (a wrapped legend entry is one).
+    fn texts(svg: &str) -> Vec<String> {
+        let strip = |t: &str| t.split('<').map(|part| part.split_once('>').map_or(part, |(_, text)| text)).collect::<String>();
+        svg.split("<text").skip(1).map(|t| strip(&t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])).collect()
+    }
+
+    fn capacity(points: &[(f64, f64)], capacity: Option<f64>, converged: bool) -> Capacity {
+        use batchlab::capacity::LoadPoint;
+        let points = points.iter().map(|&(rate, attainment)| LoadPoint { factor: rate / 2.0, arrival_rate_rps: rate, attainment }).collect();
+        Capacity { factor: capacity.map(|r| r / 2.0), arrival_rate_rps: capacity, points, converged }
+    }
+
+    #[test]
+    fn capacity_chart_names_each_scheduler_and_its_capacity_in_words() {
+        let fifo = capacity(&[(2.0, 1.0), (4.0, 0.98), (6.0, 0.93), (7.0, 0.91), (8.0, 0.5)], Some(7.0), true);
+        let continuous = capacity(&[(2.0, 0.7), (4.0, 0.4)], None, false);
+        let mine = capacity(&[(3.0, 0.95), (6.0, 0.2), (4.5, 0.92)], Some(4.5), false);
+        let rows = vec![("static_fifo".to_string(), fifo), ("multi_bin_continuous".to_string(), continuous)];
+        let svg = capacity_chart(&rows, 0.9);
+        let shown = texts(&svg);
+        for text in [
+            "SLO attainment vs load",
+            "arrival rate (req/s)",
+            "static FIFO: 7.00 req/s",
+            "multi-bin continuous: below the lowest load tried",
+            "target 90.0 %",
+            "capacity 7.00 req/s", // the one capacity: a line at it
+        ] {
+            assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
+        }
+        assert!(!svg.contains("static_fifo") && !svg.contains("NaN"), "{svg}");
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<circle").count(), 5 + 2, "a marker per load tried");
+
+        // Two capacities: no line at either (the legend says them); a label that is no
+        // scheduler is kept; a search that ran out of runs gives a lower bound.
+        let rows = vec![rows[0].clone(), ("my config".to_string(), mine)];
+        let svg = capacity_chart(&rows, 0.95);
+        let shown = texts(&svg);
+        assert!(shown.contains(&"my config: at least 4.50 req/s".into()) && shown.contains(&"target 95.0 %".into()), "{shown:?}");
+        assert!(!shown.iter().any(|t| t.starts_with("capacity ")), "{shown:?}");
+        assert_eq!(svg.matches("<circle").count(), 5 + 3);
+    }
+
+    /// The arrival-rate axis is logarithmic (ticks at the loads tried) past 10x, linear
+    /// (round ticks) below.
+    #[test]
+    fn capacity_chart_goes_log_past_a_tenfold_span_of_loads() {
+        let wide = capacity(&[(1.5, 1.0), (3.0, 0.95), (30.0, 0.1)], Some(3.0), true); // 20x
+        let svg = capacity_chart(&[("continuous".into(), wide)], 0.9);
+        assert!(svg.contains(">1.5</text>") && svg.contains(">3</text>") && svg.contains(">30</text>"), "{svg}");
+        let narrow = capacity(&[(2.0, 1.0), (3.0, 0.95), (16.0, 0.1)], Some(3.0), true); // 8x
+        let svg = capacity_chart(&[("continuous".into(), narrow)], 0.9);
+        assert!(svg.contains(">10</text>") && !svg.contains(">3</text>"), "{svg}");
+    }
+
 }
