@@ -2,12 +2,16 @@
 //! tables and every chart. Pure functions, tested natively; `page.rs` only inserts them.
 //! (Display formatting only: downloadable CSV / JSON always come from the core.)
 
+use batchlab::capacity::Capacity;
 use batchlab::plan::PlanRun;
 use batchlab::report::human;
 use batchlab::report::metrics_table::{self, metric};
+use batchlab::report::sweep::SUMMARY_METRICS;
 use batchlab::run::RunResult;
+use batchlab::sweep::{mean_ci95, SEED_AXIS};
 use batchlab::token::histogram::edges_f64;
 use batchlab::token::LogHistogram;
+use batchlab::SchedulerKind;
 
 use batchlab_charts::{bar_chart, decimate_max, escape, line_chart, panels, LineChart, Series};
 use crate::protocol::{PlanOutput, RunOutput, StudyOutput, TokenPassInfo};
@@ -332,9 +336,14 @@ fn ok(runs: &[&PlanRun]) -> Vec<RunResult> {
 }
 
 fn needs_log(values: impl Iterator<Item = f64>) -> bool {
+    spans_more_than(50.0, values)
+}
+
+/// Whether the positive finite values span more than `ratio` (largest / smallest).
+fn spans_more_than(ratio: f64, values: impl Iterator<Item = f64>) -> bool {
     let v: Vec<f64> = values.filter(|v| v.is_finite() && *v > 0.0).collect();
     let (lo, hi) = v.iter().fold((f64::INFINITY, 0.0f64), |(a, b), &x| (a.min(x), b.max(x)));
-    !v.is_empty() && hi / lo > 50.0
+    !v.is_empty() && hi / lo > ratio
 }
 
 /// The three paper figures (five charts): step 1 throughput and latency vs N per
@@ -413,6 +422,224 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
         })));
     }
     charts
+}
+
+/// A scheduler in people's words: the page's scheduler menu's text, up to its
+/// parenthesis (a test holds the two together).
+pub fn scheduler_words(kind: SchedulerKind) -> &'static str {
+    match kind {
+        SchedulerKind::StaticFifo => "static FIFO",
+        SchedulerKind::DynamicNoBins => "dynamic, no bins",
+        SchedulerKind::MultiBinDynamic => "multi-bin dynamic",
+        SchedulerKind::MultiBinFixed => "multi-bin fixed",
+        SchedulerKind::Continuous => "continuous",
+        SchedulerKind::MultiBinContinuous => "multi-bin continuous",
+    }
+}
+
+/// A row label in words: a scheduler's spelling as `scheduler_words`, anything else as is.
+fn label_words(label: &str) -> &str {
+    SchedulerKind::parse(label).map_or(label, |k| scheduler_words(k))
+}
+
+/// "12.3 req/s"; "at least 12.3 req/s" when the search ran out of runs before its
+/// bracket closed; or why there is none.
+fn capacity_words(c: &Capacity) -> String {
+    match c.arrival_rate_rps {
+        Some(rate) if c.converged => human::with_unit(rate, "req/s"),
+        Some(rate) => format!("at least {}", human::with_unit(rate, "req/s")),
+        None => "below the lowest load tried".into(),
+    }
+}
+
+/// A capacity search's curves: SLO attainment (%) against the arrival rate of every load
+/// tried, one line per `(label, capacity)` row (its legend says its capacity), the
+/// target as a dashed line, and a dashed line at the capacity when only one row has one.
+pub fn capacity_chart(rows: &[(String, Capacity)], target: f64) -> String {
+    let series: Vec<Series> = rows
+        .iter()
+        .map(|(label, c)| Series {
+            name: format!("{}: {}", label_words(label), capacity_words(c)),
+            points: c.points.iter().map(|p| (p.arrival_rate_rps, 100.0 * p.attainment)).collect(),
+        })
+        .collect();
+    let capacities: Vec<f64> = rows.iter().filter_map(|(_, c)| c.arrival_rate_rps).collect();
+    // Several capacity lines would be told apart by nothing but their position.
+    let marker = match capacities[..] {
+        [rate] => Some((rate, format!("capacity {}", human::with_unit(rate, "req/s")))),
+        _ => None,
+    };
+    let rates = rows.iter().flat_map(|(_, c)| c.points.iter().map(|p| p.arrival_rate_rps));
+    line_chart(&LineChart {
+        title: "SLO attainment vs load",
+        x_label: "arrival rate (req/s)",
+        y_label: "SLO attainment (%)",
+        log_x: spans_more_than(10.0, rates),
+        series,
+        marker,
+        hlines: vec![(100.0 * target, format!("target {}", human::percent(target)))],
+        ..Default::default()
+    })
+}
+
+/// The records of a CSV text (RFC 4180: a quoted cell may hold commas, doubled quotes and
+/// line breaks, as the core's `text` cells do).
+fn csv_records(text: &str) -> Vec<Vec<String>> {
+    let (mut records, mut record, mut cell) = (Vec::new(), Vec::new(), String::new());
+    let (mut quoted, mut chars) = (false, text.chars().peekable());
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                cell.push('"');
+                chars.next();
+            }
+            (true, '"') => quoted = false,
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut cell)),
+            (false, '\n') => {
+                record.push(std::mem::take(&mut cell));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, '\r') => {}
+            (_, c) => cell.push(c),
+        }
+    }
+    if !cell.is_empty() || !record.is_empty() {
+        record.push(cell);
+        records.push(record);
+    }
+    records
+}
+
+/// The index of `item` in `list`, appended first if new (keeps the sweep's order).
+fn slot(list: &mut Vec<String>, item: &str) -> usize {
+    list.iter().position(|v| v == item).unwrap_or_else(|| {
+        list.push(item.to_string());
+        list.len() - 1
+    })
+}
+
+/// A sweep's metric averaged over the seeds: the values of the first non-seed axis, and
+/// per setting of the other non-seed axes ("field=value, ..."; "" when there are none)
+/// the mean at each of them (NaN where no run of that setting has a value).
+#[derive(Debug)]
+struct SweepMeans {
+    x_field: String,
+    xs: Vec<String>,
+    series: Vec<(String, Vec<f64>)>,
+}
+
+fn sweep_means(runs_csv: &str, axes: &[String], metric: &str) -> Result<SweepMeans, String> {
+    let records = csv_records(runs_csv);
+    let (head, rows) = records.split_first().ok_or("the sweep's runs CSV is empty")?;
+    let col = |name: &str| head.iter().position(|h| h == name);
+    let value = col(metric).ok_or_else(|| format!("the sweep's runs have no column '{metric}'"))?;
+    let mut settings = Vec::new();
+    for axis in axes {
+        let c = col(&format!("axis_{axis}")).ok_or_else(|| format!("the sweep's runs have no axis '{axis}' (column axis_{axis})"))?;
+        if axis != SEED_AXIS {
+            settings.push((axis.as_str(), c));
+        }
+    }
+    let Some((&(x_field, x_col), rest)) = settings.split_first() else {
+        return Err("the sweep has no axis but the seed: nothing to draw the metric against".into());
+    };
+    let (mut xs, mut names) = (Vec::new(), Vec::new());
+    let mut values: Vec<Vec<Vec<f64>>> = Vec::new(); // per series, per x: the seeds' values
+    for row in rows {
+        let cell = |c: usize| row.get(c).map_or("", String::as_str);
+        let x = slot(&mut xs, cell(x_col));
+        let name: Vec<String> = rest.iter().map(|&(field, c)| format!("{field}={}", cell(c))).collect();
+        let s = slot(&mut names, &name.join(", "));
+        values.resize(names.len(), Vec::new());
+        values[s].resize(xs.len(), Vec::new());
+        // Failed runs and undefined values are empty cells: skipped.
+        if let Some(v) = cell(value).parse::<f64>().ok().filter(|v| v.is_finite()) {
+            values[s][x].push(v);
+        }
+    }
+    let series = names
+        .into_iter()
+        .zip(values)
+        .map(|(name, mut per_x)| {
+            per_x.resize(xs.len(), Vec::new());
+            (name, per_x.iter().map(|v| mean_ci95(v).0).collect())
+        })
+        .collect();
+    Ok(SweepMeans { x_field: x_field.to_string(), xs, series })
+}
+
+/// A runs-CSV column for people: its label, the label with its unit (for an axis), and
+/// the factor from the CSV's value to that unit (fractions are shown as %). A column
+/// that is no metric keeps its name and its values.
+fn metric_axis(key: &str) -> (String, String, f64) {
+    use metrics_table::Kind;
+    let Some(m) = metrics_table::all().find(|m| m.key == key) else { return (key.into(), key.into(), 1.0) };
+    let (unit, scale) = match m.kind {
+        Kind::Seconds => ("s", 1.0),
+        Kind::SecondsPerToken => ("s/token", 1.0),
+        Kind::Rate(unit) => (unit, 1.0),
+        Kind::Fraction => ("%", 100.0),
+        Kind::Number | Kind::Count | Kind::Flag => ("", 1.0),
+    };
+    let with_unit = if unit.is_empty() { m.label.to_string() } else { format!("{} ({unit})", m.label) };
+    (m.label.to_string(), with_unit, scale)
+}
+
+/// An axis field in the page's words ("GPUs", "RPS scaling factor", "scheduler"), else
+/// its name.
+fn axis_words(field: &str) -> String {
+    let Some((_, label)) = crate::state::control_for(field) else { return field.into() };
+    // Lower case inside a sentence, but not an acronym's capital ("GPUs", "TTFT SLO").
+    let mut chars = label.chars();
+    match (chars.next(), chars.next()) {
+        (Some(first), Some(second)) if second.is_lowercase() => first.to_lowercase().chain(label[first.len_utf8()..].chars()).collect(),
+        _ => label.into(),
+    }
+}
+
+/// The metrics a sweep chart offers: (runs-CSV column, label with its unit), the ones
+/// the sweep's summary averages.
+pub fn sweep_metric_choices() -> Vec<(&'static str, String)> {
+    SUMMARY_METRICS.iter().map(|&key| (key, metric_axis(key).1)).collect()
+}
+
+/// A sweep's `metric` (a column of `batchlab::report::sweep::runs_csv`) averaged over
+/// the seeds, against the first of `axes` other than the seed: a line chart when its
+/// values are numbers (log when they span more than 10x), grouped bars when they are
+/// not; one line or bar colour per setting of the other axes. An error (one line) for a
+/// column or an axis that the CSV does not have.
+pub fn sweep_chart(runs_csv: &str, axes: &[String], metric: &str) -> Result<String, String> {
+    let means = sweep_means(runs_csv, axes, metric)?;
+    let (label, y_label, scale) = metric_axis(metric);
+    let x_words = axis_words(&means.x_field);
+    let over_seeds = if axes.iter().any(|a| a == SEED_AXIS) { " (mean over the seeds)" } else { "" };
+    let title = format!("{label} vs {x_words}{over_seeds}");
+    let series_name = |name: &str| if name.is_empty() { label.clone() } else { name.to_string() };
+    let numbers: Option<Vec<f64>> = means.xs.iter().map(|x| x.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
+    let Some(xs) = numbers else {
+        let categories: Vec<&str> = means.xs.iter().map(String::as_str).collect();
+        let bars: Vec<(String, Vec<f64>)> =
+            means.series.iter().map(|(name, ys)| (series_name(name), ys.iter().map(|y| y * scale).collect())).collect();
+        return Ok(bar_chart(&title, &y_label, &categories, &bars));
+    };
+    let series = means
+        .series
+        .iter()
+        .map(|(name, ys)| {
+            let mut points: Vec<(f64, f64)> = xs.iter().zip(ys).filter(|(_, y)| y.is_finite()).map(|(&x, &y)| (x, y * scale)).collect();
+            points.sort_by(|a, b| a.0.total_cmp(&b.0)); // the sweep may list an axis in any order
+            Series { name: series_name(name), points }
+        })
+        .collect();
+    Ok(line_chart(&LineChart {
+        title: &title,
+        x_label: &x_words,
+        y_label: &y_label,
+        log_x: xs.iter().all(|&x| x > 0.0) && spans_more_than(10.0, xs.iter().copied()),
+        series,
+        ..Default::default()
+    }))
 }
 
 /// The metrics of the plan's table, as in the CLI's `stress` (plus the wall time).
@@ -695,5 +922,198 @@ mod tests {
         assert!(!html.contains("NaN"));
         assert_eq!(token_pass_line(&outs), "Token pass: CPU, 0.0 ms for 4 runs");
         assert_eq!(token_pass_line(&outs[4..]), "Token pass: none: the iteration engine timed every token");
+    }
+
+    /// Each scheduler's words are the page's menu text for it (up to a parenthesis).
+    #[test]
+    fn scheduler_words_are_the_menus() {
+        let html = include_str!("../index.html");
+        for &s in SchedulerKind::ALL {
+            let option = format!(r#"<option value="{}">{}"#, s.name(), scheduler_words(s));
+            let start = html.find(&option).unwrap_or_else(|| panic!("{s}: no {option}"));
+            assert!(matches!(&html[start + option.len()..][..2], "</" | " ("), "{s}: the menu says more");
+        }
+        assert_eq!(label_words("multi_bin_continuous"), "multi-bin continuous");
+        assert_eq!(label_words("my tuned config"), "my tuned config");
+    }
+
+    /// The text of each <text> of an SVG, its tspans joined (a wrapped legend entry is one).
+    fn texts(svg: &str) -> Vec<String> {
+        let strip = |t: &str| t.split('<').map(|part| part.split_once('>').map_or(part, |(_, text)| text)).collect::<String>();
+        svg.split("<text").skip(1).map(|t| strip(&t[t.find('>').unwrap() + 1..t.find("</text>").unwrap()])).collect()
+    }
+
+    fn capacity(points: &[(f64, f64)], capacity: Option<f64>, converged: bool) -> Capacity {
+        use batchlab::capacity::LoadPoint;
+        let points = points.iter().map(|&(rate, attainment)| LoadPoint { factor: rate / 2.0, arrival_rate_rps: rate, attainment }).collect();
+        Capacity { factor: capacity.map(|r| r / 2.0), arrival_rate_rps: capacity, points, converged }
+    }
+
+    #[test]
+    fn capacity_chart_names_each_scheduler_and_its_capacity_in_words() {
+        let fifo = capacity(&[(2.0, 1.0), (4.0, 0.98), (6.0, 0.93), (7.0, 0.91), (8.0, 0.5)], Some(7.0), true);
+        let continuous = capacity(&[(2.0, 0.7), (4.0, 0.4)], None, false);
+        let mine = capacity(&[(3.0, 0.95), (6.0, 0.2), (4.5, 0.92)], Some(4.5), false);
+        let rows = vec![("static_fifo".to_string(), fifo), ("multi_bin_continuous".to_string(), continuous)];
+        let svg = capacity_chart(&rows, 0.9);
+        let shown = texts(&svg);
+        for text in [
+            "SLO attainment vs load",
+            "arrival rate (req/s)",
+            "static FIFO: 7.00 req/s",
+            "multi-bin continuous: below the lowest load tried",
+            "target 90.0 %",
+            "capacity 7.00 req/s", // the one capacity: a line at it
+        ] {
+            assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
+        }
+        assert!(!svg.contains("static_fifo") && !svg.contains("NaN"), "{svg}");
+        assert_eq!(svg.matches("<polyline").count(), 2);
+        assert_eq!(svg.matches("<circle").count(), 5 + 2, "a marker per load tried");
+
+        // Two capacities: no line at either (the legend says them); a label that is no
+        // scheduler is kept; a search that ran out of runs gives a lower bound.
+        let rows = vec![rows[0].clone(), ("my config".to_string(), mine)];
+        let svg = capacity_chart(&rows, 0.95);
+        let shown = texts(&svg);
+        assert!(shown.contains(&"my config: at least 4.50 req/s".into()) && shown.contains(&"target 95.0 %".into()), "{shown:?}");
+        assert!(!shown.iter().any(|t| t.starts_with("capacity ")), "{shown:?}");
+        assert_eq!(svg.matches("<circle").count(), 5 + 3);
+    }
+
+    /// The arrival-rate axis is logarithmic (ticks at the loads tried) past 10x, linear
+    /// (round ticks) below.
+    #[test]
+    fn capacity_chart_goes_log_past_a_tenfold_span_of_loads() {
+        let wide = capacity(&[(1.5, 1.0), (3.0, 0.95), (30.0, 0.1)], Some(3.0), true); // 20x
+        let svg = capacity_chart(&[("continuous".into(), wide)], 0.9);
+        assert!(svg.contains(">1.5</text>") && svg.contains(">3</text>") && svg.contains(">30</text>"), "{svg}");
+        let narrow = capacity(&[(2.0, 1.0), (3.0, 0.95), (16.0, 0.1)], Some(3.0), true); // 8x
+        let svg = capacity_chart(&[("continuous".into(), narrow)], 0.9);
+        assert!(svg.contains(">10</text>") && !svg.contains(">3</text>"), "{svg}");
+    }
+
+    type SweepRuns = Vec<(batchlab::sweep::SweepPoint, Result<RunResult, String>)>;
+
+    /// A real sweep (`batchlab sweep`'s runs, through the core's session): its axes and runs.
+    fn sweep(axes_toml: &str) -> (Vec<String>, SweepRuns) {
+        use batchlab::session::{Inputs, Session};
+        use batchlab::sweep::SweepSpec;
+        use batchlab::token::{now, CpuTokenPass};
+        let text = format!("preset = \"paper\"\n[base]\nrequests = 300\n[axes]\n{axes_toml}");
+        let spec = SweepSpec::parse_toml(text.as_bytes(), "test.toml").unwrap();
+        let session = Session::open(&Inputs::default()).unwrap();
+        let runs = spec
+            .points(0..spec.run_count().unwrap())
+            .unwrap()
+            .into_iter()
+            .map(|p| {
+                let out = now(session.run(spec.preset, &p.config, &|| 0.0, CpuTokenPass));
+                let result = out.map(|o| o.result).map_err(|e| e.to_string());
+                (p, result)
+            })
+            .collect();
+        (spec.axes.iter().map(|a| a.field.clone()).collect(), runs)
+    }
+
+    /// The runs CSV that `sweep_chart` reads (`runs_csv` takes only the axes' fields).
+    fn runs_csv(axes: &[String], runs: &SweepRuns) -> String {
+        let spec_axes: Vec<batchlab::sweep::Axis> = axes.iter().map(|a| batchlab::sweep::Axis { field: a.clone(), values: Vec::new() }).collect();
+        batchlab::report::sweep::runs_csv(&spec_axes, runs)
+    }
+
+    /// The mean over the seeds of the runs that pass `pick`, from the results themselves.
+    fn mean_of(runs: &SweepRuns, pick: impl Fn(&RunResult) -> bool, value: fn(&RunResult) -> f64) -> (f64, Vec<f64>) {
+        let xs: Vec<f64> = runs.iter().filter_map(|(_, r)| r.as_ref().ok()).filter(|r| pick(r)).map(value).collect();
+        (xs.iter().sum::<f64>() / xs.len() as f64, xs)
+    }
+
+    #[test]
+    fn sweep_chart_draws_a_line_per_scheduler_of_the_seeds_mean_against_gpus() {
+        let (axes, mut runs) = sweep("gpus = [1, 2, 4]\nscheduler = [\"static_fifo\", \"multi_bin_dynamic\"]\nseed = [1, 2]\n");
+        assert_eq!(runs.len(), 12);
+        let csv = runs_csv(&axes, &runs);
+        let svg = sweep_chart(&csv, &axes, "throughput_rps").unwrap();
+        let shown = texts(&svg);
+        for text in ["throughput vs GPUs (mean over the seeds)", "GPUs", "throughput (req/s)", "scheduler=static_fifo", "scheduler=multi_bin_dynamic"] {
+            assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
+        }
+        assert_eq!(svg.matches("<polyline").count(), 2, "a line per scheduler");
+        assert_eq!(svg.matches("<circle").count(), 2 * 3, "a point per GPU count, the seeds averaged");
+
+        // The plotted values: each setting's mean over its two seeds (which differ).
+        let means = sweep_means(&csv, &axes, "throughput_rps").unwrap();
+        assert_eq!((means.x_field.as_str(), means.xs.clone()), ("gpus", vec!["1".to_string(), "2".into(), "4".into()]));
+        let (name, ys) = &means.series[1];
+        assert_eq!(name, "scheduler=multi_bin_dynamic");
+        let pick = |r: &RunResult| r.config.gpus == 2 && r.config.scheduler == SchedulerKind::MultiBinDynamic;
+        let (expected, seeds) = mean_of(&runs, pick, |r| r.metrics.throughput_rps);
+        assert!(seeds.len() == 2 && seeds[0] != seeds[1], "{seeds:?}");
+        assert!((ys[1] - expected).abs() < 1e-6, "{} vs {expected}", ys[1]); // the CSV's 6 decimals
+
+        // A failed run is left out of its mean: the other seed's value alone.
+        let failed = runs.iter().position(|(_, r)| r.as_ref().is_ok_and(pick)).unwrap();
+        runs[failed].1 = Err("boom, a failure".into());
+        let means = sweep_means(&runs_csv(&axes, &runs), &axes, "throughput_rps").unwrap();
+        let (rest, _) = mean_of(&runs, pick, |r| r.metrics.throughput_rps);
+        assert!(rest != expected && (means.series[1].1[1] - rest).abs() < 1e-6, "{means:?}");
+    }
+
+    #[test]
+    fn sweep_chart_draws_bars_for_a_categorical_axis() {
+        let (axes, runs) = sweep("scheduler = [\"static_fifo\", \"multi_bin_dynamic\"]\ngpus = [1, 2, 4]\nseed = [1, 2]\n");
+        let csv = runs_csv(&axes, &runs);
+        let svg = sweep_chart(&csv, &axes, "gpu_util_mean").unwrap();
+        let shown = texts(&svg);
+        for text in ["GPU utilisation mean vs scheduler (mean over the seeds)", "GPU utilisation mean (%)", "static_fifo", "multi_bin_dynamic", "gpus=1", "gpus=4"] {
+            assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
+        }
+        assert!(!svg.contains("<polyline"));
+        assert_eq!(svg.matches("<title>").count(), 2 * 3, "a bar per scheduler and GPU count");
+        // Each bar's value is the mean over the seeds, in %.
+        let pick = |r: &RunResult| r.config.gpus == 4 && r.config.scheduler == SchedulerKind::StaticFifo;
+        let (expected, _) = mean_of(&runs, pick, |r| 100.0 * r.metrics.gpu_util_mean);
+        assert!(svg.contains(&format!("<title>{}</title>", batchlab_charts::tick_label(expected))), "{expected}\n{svg}");
+    }
+
+    #[test]
+    fn sweep_chart_errors_are_one_line_and_its_choices_are_labelled() {
+        let (axes, runs) = sweep("scheduler = [\"static_fifo\"]\nseed = [1]\n");
+        let csv = runs_csv(&axes, &runs);
+        assert!(sweep_chart(&csv, &axes, "throughput_rps").is_ok());
+        let unknown = sweep_chart(&csv, &axes, "latency_p42_s").unwrap_err();
+        assert_eq!(unknown, "the sweep's runs have no column 'latency_p42_s'");
+        let no_axis = sweep_chart(&csv, &["scheduler".into(), "k_bins".into()], "throughput_rps").unwrap_err();
+        assert_eq!(no_axis, "the sweep's runs have no axis 'k_bins' (column axis_k_bins)");
+        assert!(sweep_chart(&csv, &["seed".into()], "throughput_rps").unwrap_err().contains("no axis but the seed"));
+        let choices = sweep_metric_choices();
+        assert_eq!(choices.len(), SUMMARY_METRICS.len());
+        assert_eq!(choices[0], ("throughput_rps", "throughput (req/s)".to_string()));
+        assert!(choices.iter().any(|c| *c == ("slo_attainment", "SLO attainment (TTFT and TBT) (%)".to_string())), "{choices:?}");
+    }
+
+    /// Quoted cells (commas, doubled quotes) stay one cell; a numeric axis spanning more
+    /// than 10x is logarithmic, ticks at its values; a column that is no metric keeps its name.
+    #[test]
+    fn sweep_chart_reads_quoted_cells_and_goes_log_past_tenfold() {
+        let csv = "sweep_index,axis_load.factor,label,batch_size_mean,sla_d_s\n\
+                   0,3,\"load.factor=3, \"\"x\"\"\",4,1\n1,1.5,\"a,b\",2,1\n2,30,c,8,1\n";
+        assert_eq!(csv_records(csv)[1][2], "load.factor=3, \"x\"");
+        assert_eq!(csv_records("a,\"two\nlines\"\r\n,\n"), [vec!["a", "two\nlines"], vec!["", ""]]);
+        let axes = ["load.factor".to_string()];
+        let means = sweep_means(csv, &axes, "batch_size_mean").unwrap();
+        assert_eq!(means.series, vec![(String::new(), vec![4.0, 2.0, 8.0])]);
+        let svg = sweep_chart(csv, &axes, "batch_size_mean").unwrap();
+        // The line runs left to right whatever the order of the axis's values.
+        let points = svg.split(r#"points=""#).nth(1).and_then(|p| p.split('"').next()).unwrap();
+        let xs: Vec<f64> = points.split(' ').map(|p| p.split(',').next().unwrap().parse().unwrap()).collect();
+        assert!(xs.len() == 3 && xs.windows(2).all(|w| w[0] < w[1]), "{points}");
+        assert!(svg.contains(">RPS scaling factor</text>") && svg.contains(">batch size mean</text>"), "{svg}");
+        assert!(svg.contains(">1.5</text>") && svg.contains(">3</text>") && svg.contains(">30</text>"), "{svg}");
+        assert!(sweep_chart(csv, &axes, "sla_d_s").unwrap().contains(">sla_d_s</text>"));
+        // A zero (kappa may be 0) keeps the axis linear: a log axis would drop its point.
+        let csv = "sweep_index,axis_token_kappa,throughput_rps\n0,0,1\n1,1,2\n2,20,3\n";
+        let svg = sweep_chart(csv, &["token_kappa".to_string()], "throughput_rps").unwrap();
+        assert_eq!(svg.matches("<circle").count(), 3, "{svg}");
     }
 }

@@ -13,6 +13,10 @@ const LEFT: f64 = 64.0;
 const RIGHT: f64 = 170.0;
 const TOP: f64 = 34.0;
 const BOTTOM: f64 = 50.0;
+/// Least distance between two x tick labels, in pixels (a label of 4-5 characters).
+const MIN_TICK_GAP: f64 = 28.0;
+/// Longest legend line, in characters (what the space right of the plot holds).
+const LEGEND_CHARS: usize = 26;
 const PALETTE: [&str; 10] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
@@ -146,23 +150,50 @@ fn frame(title: &str, x_label: &str, y_label: &str, body: &str) -> String {
     )
 }
 
+/// `name` in lines of at most `LEGEND_CHARS` characters where it can break: after a space,
+/// a comma or an equals sign (each line keeps its break, so the lines join into `name`).
+fn wrap(name: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let (mut start, mut last_break) = (0, None);
+    for (i, c) in name.char_indices() {
+        let end = i + c.len_utf8();
+        if name[start..end].trim_end().chars().count() > LEGEND_CHARS {
+            if let Some(b) = last_break.filter(|&b| b > start) {
+                lines.push(&name[start..b]);
+                start = b;
+            }
+        }
+        if matches!(c, ' ' | ',' | '=') {
+            last_break = Some(end);
+        }
+    }
+    lines.push(&name[start..]);
+    lines
+}
+
 fn legend(names: &[&str]) -> String {
-    let shown = names.len().min(16);
+    let x = W - RIGHT + 12.0;
+    let last_y = TOP + 6.0 + 15.0 * 15.0; // 16 one-line entries, then "+N more"
+    let mut y = TOP + 6.0;
     let mut out = String::new();
-    for (i, name) in names.iter().take(shown).enumerate() {
-        let y = TOP + 6.0 + 15.0 * i as f64;
-        let x = W - RIGHT + 12.0;
+    for (i, name) in names.iter().enumerate() {
+        let lines = wrap(name);
+        if y + 13.0 * (lines.len() - 1) as f64 > last_y {
+            out += &format!(r##"<text x="{x}" y="{y}">+{} more</text>"##, names.len() - i);
+            break;
+        }
+        // A long name goes on in lines below (tspans: the text stays the whole name).
+        let rest: String =
+            lines[1..].iter().map(|l| format!(r##"<tspan x="{}" dy="13">{}</tspan>"##, x + 14.0, escape(l))).collect();
         out += &format!(
-            r##"<rect x="{x}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}</text>"##,
+            r##"<rect x="{x}" y="{}" width="10" height="10" fill="{}"/><text x="{}" y="{}">{}{rest}</text>"##,
             y - 8.0,
             colour(i, names.len()),
             x + 14.0,
             y + 1.0,
-            escape(name)
+            escape(lines[0])
         );
-    }
-    if names.len() > shown {
-        out += &format!(r##"<text x="{}" y="{}">+{} more</text>"##, W - RIGHT + 12.0, TOP + 6.0 + 15.0 * shown as f64, names.len() - shown);
+        y += 15.0 + 13.0 * (lines.len() - 1) as f64;
     }
     out
 }
@@ -196,16 +227,23 @@ pub fn line_chart(c: &LineChart<'_>) -> String {
     let all = || c.series.iter().flat_map(|s| s.points.iter());
     let x = Axis::fit(all().map(|p| p.0), c.log_x, false);
     let y = Axis::fit(all().map(|p| p.1).chain(c.hlines.iter().map(|h| h.0)), c.log_y, true);
-    // On a log x axis the data's own x values are the clearest ticks (N, GPUs, K).
+    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
+    // On a log x axis the data's own x values are the clearest ticks (N, GPUs, K), those
+    // too close to the last one kept left out (a bisection's loads crowd together).
     let x_ticks: Vec<f64> = if c.log_x {
-        let mut v: Vec<f64> = all().map(|p| p.0).filter(|v| *v > 0.0).collect();
+        let mut v: Vec<f64> = all().map(|p| p.0).filter(|v| v.is_finite() && *v > 0.0).collect();
         v.sort_by(f64::total_cmp);
         v.dedup();
-        v
+        let mut kept: Vec<f64> = Vec::new();
+        for t in v {
+            if kept.last().is_none_or(|&k| (x.frac(t) - x.frac(k)) * pw >= MIN_TICK_GAP) {
+                kept.push(t);
+            }
+        }
+        kept
     } else {
         x.ticks()
     };
-    let (pw, ph) = (W - LEFT - RIGHT, H - TOP - BOTTOM);
     let mut body = axes(&x, &y, &x_ticks);
     let n = c.series.len();
     for (i, s) in c.series.iter().enumerate() {
@@ -355,6 +393,33 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 2);
         assert!(svg.contains("a &lt; b") && svg.contains("saturation"));
         assert!(!svg.contains("NaN") && !svg.contains("style="));
+    }
+
+    #[test]
+    fn log_x_ticks_are_the_data_values_not_closer_than_a_label() {
+        let points = [1.0, 2.0, 40.0, 41.0, 42.0, 64.0].map(|x| (x, 1.0)).to_vec();
+        let svg = line_chart(&LineChart { log_x: true, series: vec![Series { name: "s".into(), points }], ..Default::default() });
+        for kept in [">1</text>", ">2</text>", ">40</text>", ">64</text>"] {
+            assert!(svg.contains(kept), "{kept}");
+        }
+        assert!(!svg.contains(">41</text>") && !svg.contains(">42</text>"), "{svg}");
+    }
+
+    /// Long legend names wrap at a space, comma or "=" into lines of the same text; a
+    /// short one stays one plain line; entries past the legend's room are counted.
+    #[test]
+    fn legends_wrap_long_names_and_count_those_left_out() {
+        assert_eq!(wrap("multi_bin_dynamic (4 GPU)"), ["multi_bin_dynamic (4 GPU)"]);
+        assert_eq!(wrap("scheduler=multi_bin_dynamic"), ["scheduler=", "multi_bin_dynamic"]);
+        assert_eq!(wrap("multi-bin continuous: below the lowest load tried"), ["multi-bin continuous: ", "below the lowest load ", "tried"]);
+        assert_eq!(wrap("a_single_word_longer_than_the_line"), ["a_single_word_longer_than_the_line"]);
+        let svg = legend(&["s1", "scheduler=multi_bin_dynamic"]);
+        assert!(svg.contains(">s1</text>") && svg.contains(r#">scheduler=<tspan x="496" dy="13">multi_bin_dynamic</tspan></text>"#), "{svg}");
+        let names: Vec<String> = (0..20).map(|i| format!("series {i}")).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        assert!(legend(&names).contains(">+4 more</text>") && legend(&names[..16]).matches("<rect").count() == 16);
+        let long: Vec<&str> = (0..10).map(|_| "a name that takes up two lines").collect();
+        assert!(legend(&long).contains(">+2 more</text>"), "{}", legend(&long));
     }
 
     #[test]
