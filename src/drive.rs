@@ -18,7 +18,8 @@ use batchlab::Result;
 
 use crate::protocol::{Request, Response};
 
-/// A job the page drives on its pool.
+/// A job the page drives on its pool (one at a time: its size does not matter).
+#[allow(clippy::large_enum_variant)]
 pub enum PooledJob {
     Plan(PlanJob),
     Compare(CompareJob),

@@ -19,7 +19,8 @@ use batchlab::study::StudySpec;
 use batchlab::tasks::{RunTask, TaskDone};
 use serde::{Deserialize, Serialize};
 
-/// What the page asks of the worker.
+/// What the page asks of the worker. (One message per run: variants' sizes do not matter.)
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum Request {
     /// Parse the attached files and describe them (sent as soon as a file is chosen).

@@ -135,6 +135,83 @@ pub struct UiState {
     pub block_tokens: u32,
     pub ttft_slo_s: f64,
     pub tbt_slo_s: f64,
+    /// The sweep and capacity forms, and the link's worker count.
+    pub many: ManyRuns,
+}
+
+/// Fields a sweep on the page can vary (the core's dotted names) and their labels.
+pub const SWEEP_FIELDS: [(&str, &str); 10] = [
+    ("scheduler", "Scheduler"),
+    ("gpus", "GPUs"),
+    ("k_bins", "K bins"),
+    ("load.factor", "RPS scaling factor"),
+    ("requests", "Requests"),
+    ("d_sla_token_s", "Per-token SLA (s)"),
+    ("d_sla_request_s", "Per-request SLA (s)"),
+    ("predictor.sigma", "Predictor sigma (noisy predictor)"),
+    ("iteration.max_seqs", "Max running sequences"),
+    ("iteration.max_batched_tokens", "Token budget per iteration"),
+];
+/// Most runs a sweep on the page may make (seeds included).
+pub const MAX_PAGE_SWEEP_RUNS: usize = 400;
+pub const MAX_SWEEP_SEEDS: u32 = 10;
+
+/// The "Many runs" forms: a sweep over one or two fields (values as typed, comma
+/// separated) repeated over seeds, the metric its chart shows, and the SLO-attainment
+/// target of the capacity search. `workers` comes from a link only (`workers=N`): the
+/// size of the page's pool of workers (else one per core, at most 8).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ManyRuns {
+    pub sweep_x: String,
+    pub sweep_x_values: String,
+    /// "" for none.
+    pub sweep_series: String,
+    pub sweep_series_values: String,
+    pub sweep_seeds: u32,
+    pub sweep_metric: String,
+    pub capacity_target: f64,
+    pub workers: Option<usize>,
+}
+
+impl Default for ManyRuns {
+    fn default() -> Self {
+        ManyRuns {
+            sweep_x: "gpus".into(),
+            sweep_x_values: "1,2,4,8".into(),
+            sweep_series: "scheduler".into(),
+            sweep_series_values: "static_fifo,multi_bin_dynamic".into(),
+            sweep_seeds: 2,
+            sweep_metric: "throughput_rps".into(),
+            capacity_target: 0.9,
+            workers: None,
+        }
+    }
+}
+
+/// A typed value list: "1, 2, 4" -> numbers (integers stay integers), "static_fifo" -> names.
+fn sweep_values(field: &str, text: &str) -> Result<Vec<serde_json::Value>, String> {
+    let values: Vec<serde_json::Value> = text
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(|t| {
+            if let Ok(i) = t.parse::<u64>() {
+                serde_json::Value::from(i)
+            } else if let Some(x) = t.parse::<f64>().ok().filter(|x| x.is_finite()) {
+                serde_json::Value::from(x)
+            } else {
+                serde_json::Value::from(t)
+            }
+        })
+        .collect();
+    if values.is_empty() {
+        return Err(format!("Sweep: no values for '{}' (type them separated by commas)", sweep_label(field)));
+    }
+    Ok(values)
+}
+
+fn sweep_label(field: &str) -> &str {
+    SWEEP_FIELDS.iter().find(|(f, _)| *f == field).map_or(field, |(_, l)| l)
 }
 
 impl UiState {
@@ -173,7 +250,40 @@ impl UiState {
             block_tokens: c.iteration.block_tokens,
             ttft_slo_s: c.iteration.ttft_slo_s,
             tbt_slo_s: c.iteration.tbt_slo_s,
+            many: ManyRuns::default(),
         }
+    }
+
+    /// The sweep form as a spec on the controls' configuration: the x field, the series
+    /// field (if any), then seeds `seed`, `seed + 1`, ... when more than one.
+    pub fn to_sweep_spec(&self) -> Result<batchlab::sweep::SweepSpec, String> {
+        use batchlab::sweep::{Axis, SweepSpec, SEED_AXIS};
+        let m = &self.many;
+        let mut axes = vec![Axis { field: m.sweep_x.clone(), values: sweep_values(&m.sweep_x, &m.sweep_x_values)? }];
+        if !m.sweep_series.is_empty() {
+            if m.sweep_series == m.sweep_x {
+                return Err(format!("Sweep: '{}' is both the x axis and the series", sweep_label(&m.sweep_x)));
+            }
+            axes.push(Axis { field: m.sweep_series.clone(), values: sweep_values(&m.sweep_series, &m.sweep_series_values)? });
+        }
+        if m.sweep_seeds > 1 {
+            let seeds = (0..u64::from(m.sweep_seeds)).map(|i| serde_json::Value::from(self.seed.wrapping_add(i))).collect();
+            axes.push(Axis { field: SEED_AXIS.into(), values: seeds });
+        }
+        let spec = SweepSpec { file: "the sweep".into(), preset: self.preset, start: Some(self.to_config()), base: Vec::new(), axes };
+        let runs: usize = spec.axes.iter().map(|a| a.values.len()).product();
+        if runs > MAX_PAGE_SWEEP_RUNS {
+            return Err(format!("Sweep: {runs} runs is more than the page's {MAX_PAGE_SWEEP_RUNS}; the CLI's `batchlab sweep` has no such limit"));
+        }
+        Ok(spec)
+    }
+
+    /// Every scheduler's capacity search on the controls' configuration.
+    pub fn to_capacity(&self) -> (batchlab::capacity::CapacitySpec, Vec<(String, Config)>) {
+        let spec = batchlab::capacity::CapacitySpec { target: self.many.capacity_target, ..Default::default() };
+        let config = self.to_config();
+        let rows = SchedulerKind::ALL.iter().map(|&s| (s.name().to_string(), Config { scheduler: s, ..config.clone() })).collect();
+        (spec, rows)
     }
 
     /// The run's configuration: the preset's, with the controls' values.
@@ -252,8 +362,19 @@ impl UiState {
             ("block", self.block_tokens.to_string()),
             ("ttftslo", self.ttft_slo_s.to_string()),
             ("tbtslo", self.tbt_slo_s.to_string()),
+            ("sx", self.many.sweep_x.clone()),
+            ("sxv", self.many.sweep_x_values.replace(' ', "")),
+            ("ss", self.many.sweep_series.clone()),
+            ("ssv", self.many.sweep_series_values.replace(' ', "")),
+            ("seeds", self.many.sweep_seeds.to_string()),
+            ("metric", self.many.sweep_metric.clone()),
+            ("target", self.many.capacity_target.to_string()),
         ];
-        pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&")
+        let mut text = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
+        if let Some(n) = self.many.workers {
+            text.push_str(&format!("&workers={n}"));
+        }
+        text
     }
 
     /// Parse a fragment (with or without its leading '#'). Returns the state and one
@@ -344,6 +465,30 @@ impl UiState {
             "block" => self.block_tokens = within(num(value)?, MAX_BLOCK_TOKENS)?,
             "ttftslo" => self.ttft_slo_s = positive(value)?,
             "tbtslo" => self.tbt_slo_s = positive(value)?,
+            "sx" | "ss" => {
+                let known = SWEEP_FIELDS.iter().any(|(f, _)| *f == value) || (key == "ss" && value.is_empty());
+                if !known {
+                    return Err("not a field the page can sweep".into());
+                }
+                if key == "sx" { self.many.sweep_x = value.into() } else { self.many.sweep_series = value.into() }
+            }
+            "sxv" => self.many.sweep_x_values = value.into(),
+            "ssv" => self.many.sweep_series_values = value.into(),
+            "seeds" => self.many.sweep_seeds = within(num(value)?, MAX_SWEEP_SEEDS)?,
+            "metric" => {
+                if !batchlab::report::sweep::SUMMARY_METRICS.contains(&value) {
+                    return Err("not a metric the sweep summarises".into());
+                }
+                self.many.sweep_metric = value.into();
+            }
+            "target" => {
+                let x: f64 = num(value)?;
+                if !(x > 0.0 && x <= 1.0) {
+                    return Err("must be a fraction in (0, 1]".into());
+                }
+                self.many.capacity_target = x;
+            }
+            "workers" => self.many.workers = Some(within(num(value)?, 8)? as usize),
             _ => {} // unknown keys: ignored (links from newer versions still open)
         }
         Ok(())
@@ -497,6 +642,7 @@ mod tests {
                 block_tokens,
                 ttft_slo_s,
                 tbt_slo_s,
+                many: ManyRuns::default(),
             },
         )
     }

@@ -645,6 +645,27 @@ pub fn sweep_chart(runs_csv: &str, axes: &[String], metric: &str) -> Result<Stri
 /// The metrics of the plan's table, as in the CLI's `stress` (plus the wall time).
 const PLAN_COLUMNS: [&str; 5] = ["throughput_rps", "latency_mean_s", "latency_p99_s", "capacity_under_sla_rps", "wall_time_s"];
 
+/// Each scheduler's capacity: the load factor and arrival rate, the runs the search
+/// made, and whether it closed to its tolerance.
+pub fn capacity_table(rows: &[(String, Capacity)], target: f64) -> String {
+    let mut html = format!(
+        r#"<table id="capacity-table"><caption>Capacity: the highest load with SLO attainment of at least {}</caption><thead><tr><th scope="col">scheduler</th><th scope="col">capacity (load factor)</th><th scope="col">arrival rate</th><th scope="col">runs</th><th scope="col">converged</th></tr></thead><tbody>"#,
+        human::percent(target)
+    );
+    for (label, c) in rows {
+        let words = SchedulerKind::parse(label).map_or_else(|_| label.clone(), |k| scheduler_words(k).to_string());
+        html += &format!(
+            r#"<tr><th scope="row">{}</th><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>"#,
+            batchlab_charts::escape(&words),
+            c.factor.map_or("below the lowest load tried".into(), human::number),
+            c.arrival_rate_rps.map_or(human::UNDEFINED.into(), |r| human::with_unit(r, "req/s")),
+            c.points.len(),
+            if c.converged { "yes" } else { "no (ran out of runs)" }
+        );
+    }
+    html + "</tbody></table>"
+}
+
 /// One row per plan run (errors included), and the analysis' key findings.
 pub fn plan_table(plan: &PlanOutput) -> String {
     let columns = PLAN_COLUMNS.map(metric);

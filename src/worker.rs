@@ -23,6 +23,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DedicatedWorkerGlobalScope, File, FileReaderSync, MessageEvent};
 
+use batchlab::session::Session;
+use batchlab::tasks::WorkloadCache;
+
 use crate::jobs::{error_response, execute_with, InputFile, Inputs};
 use crate::protocol::{Request, Response};
 
@@ -40,7 +43,14 @@ struct Worker {
     draining: bool,
     /// The GPU and the adapter name shown for it.
     gpu: Option<Rc<(Gpu, String)>>,
+    /// The session on the files last attached, kept while the same files come (the
+    /// runs of a job arrive one message at a time), with the workloads its tasks built.
+    session: Option<(FilesKey, Rc<(Session, WorkloadCache)>)>,
 }
+
+/// What tells attached files apart without reading them: name, size and modification
+/// time of each (in `FILE_KEYS` order).
+type FilesKey = Vec<Option<(String, f64, f64)>>;
 
 thread_local! {
     static WORKER: RefCell<Worker> = RefCell::new(Worker::default());
@@ -204,16 +214,37 @@ fn read_file(envelope: &JsValue, key: &str) -> Result<Option<InputFile>, String>
     Ok(Some(InputFile { name, bytes: Uint8Array::new(&buffer).to_vec() }))
 }
 
+fn file_of(envelope: &JsValue, key: &str) -> Option<File> {
+    Reflect::get(envelope, &JsValue::from_str(key)).ok().and_then(|v| v.dyn_into::<File>().ok())
+}
+
+/// The session on the envelope's files: the kept one if they are the same files, else
+/// they are read and parsed (a bad file is the core's one-line error).
+fn session_for(envelope: &JsValue) -> Result<Rc<(Session, WorkloadCache)>, Response> {
+    let fail = |message: String| Response::Error { message, field: None };
+    let key: FilesKey = FILE_KEYS.iter().map(|k| file_of(envelope, k).map(|f| (f.name(), f.size(), f.last_modified()))).collect();
+    if let Some(kept) = with(|w| w.session.as_ref().filter(|(k, _)| *k == key).map(|(_, s)| s.clone())) {
+        return Ok(kept);
+    }
+    let [trace, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
+    let inputs = Inputs { trace: trace.map_err(fail)?, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
+    // Drop the old session (and its workloads) before the new one is built.
+    with(|w| w.session = None);
+    let session = Rc::new((Session::open(&inputs).map_err(|e| error_response(&e))?, WorkloadCache::default()));
+    with(|w| w.session = Some((key, session.clone())));
+    Ok(session)
+}
+
 async fn handle(envelope: &JsValue) -> Result<Response, Response> {
     let fail = |message: String| Response::Error { message, field: None };
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
         serde_wasm_bindgen::from_value(request).map_err(|e| fail(format!("internal error: bad request: {e}")))?;
-    let [trace, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
-    let inputs = Inputs { trace: trace.map_err(fail)?, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
+    let session = session_for(envelope)?;
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));
     let pass = WorkerTokenPass { gpu: with(|w| w.gpu.clone()) };
-    execute_with(request, &inputs, &clock, &mut progress, pass).await.map_err(|e| error_response(&e))
+    let (session, cache) = &*session;
+    execute_with(request, session, cache, &clock, &mut progress, pass).await.map_err(|e| error_response(&e))
 }

@@ -47,11 +47,9 @@ fn a_small_plan_equals_the_native_cli() {
     spec.max_requests = 2_000;
     spec.max_gpus = 4;
     spec.base.seed = 3;
-    let request = Request::Plan { preset: Preset::Paper, spec };
-    let Response::Plan(plan) = execute(request, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap()
-    else {
-        panic!("not a plan")
-    };
+    let session = Session::open(&Inputs::default()).unwrap();
+    let hooks = batchlab::Hooks { clock: &|| 0.0, progress: &mut |_| true };
+    let plan = now(session.plan(Preset::Paper, &spec, hooks, CpuTokenPass, PLAN_PREFIX)).unwrap();
     let native = [
         golden!("plan/comprehensive_stress_results_step1_request_scaling.csv"),
         golden!("plan/comprehensive_stress_results_step2_gpu_scaling.csv"),

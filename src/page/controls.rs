@@ -4,7 +4,7 @@ use batchlab::config::{Preset, Router, SchedulerKind};
 use batchlab::token::Semantics;
 
 use super::{el, input, select};
-use crate::state::{position_of, requests_at, PredictorChoice, UiState};
+use crate::state::{position_of, requests_at, ManyRuns, PredictorChoice, UiState};
 
 pub(super) fn write_state(s: &UiState) {
     select("preset").set_value(s.preset.name());
@@ -30,6 +30,14 @@ pub(super) fn write_state(s: &UiState) {
     input("block").set_value(&s.block_tokens.to_string());
     input("ttftslo").set_value(&s.ttft_slo_s.to_string());
     input("tbtslo").set_value(&s.tbt_slo_s.to_string());
+    let m = &s.many;
+    select("sweep-x").set_value(&m.sweep_x);
+    input("sweep-xv").set_value(&m.sweep_x_values);
+    select("sweep-s").set_value(&m.sweep_series);
+    input("sweep-sv").set_value(&m.sweep_series_values);
+    input("sweep-seeds").set_value(&m.sweep_seeds.to_string());
+    select("sweep-metric").set_value(&m.sweep_metric);
+    input("target").set_value(&(m.capacity_target * 100.0).to_string());
     show_values(s);
 }
 
@@ -44,6 +52,7 @@ pub(super) fn show_values(s: &UiState) {
     // The continuous-batching controls apply to the continuous schedulers (and to
     // Compare's continuous runs, which take the values shown).
     let _ = el("iteration").toggle_attribute_with_force("disabled", !s.scheduler.is_continuous());
+    input("sweep-sv").set_disabled(s.many.sweep_series.is_empty());
 }
 
 pub(super) fn read_state() -> Result<UiState, String> {
@@ -52,7 +61,27 @@ pub(super) fn read_state() -> Result<UiState, String> {
         v.trim().parse().map_err(|_| format!("{label}: '{v}' is not a valid number"))
     }
     let preset = Preset::parse(&select("preset").value()).map_err(|e| e.to_string())?;
+    let target: f64 = number("target", "Capacity target")?;
+    if !(target > 0.0 && target <= 100.0) {
+        return Err(format!("Capacity target: must be a percentage in (0, 100] (got {target})"));
+    }
+    let seeds: u32 = number("sweep-seeds", "Seeds per point")?;
+    if !(1..=crate::state::MAX_SWEEP_SEEDS).contains(&seeds) {
+        return Err(format!("Seeds per point: must be between 1 and {} (got {seeds})", crate::state::MAX_SWEEP_SEEDS));
+    }
+    let many = ManyRuns {
+        sweep_x: select("sweep-x").value(),
+        sweep_x_values: input("sweep-xv").value(),
+        sweep_series: select("sweep-s").value(),
+        sweep_series_values: input("sweep-sv").value(),
+        sweep_seeds: seeds,
+        sweep_metric: select("sweep-metric").value(),
+        capacity_target: target / 100.0,
+        // From the link only: kept as the page was opened with it.
+        workers: super::with(|a| a.workers_wanted),
+    };
     Ok(UiState {
+        many,
         preset,
         requests: requests_at(number("requests", "Requests")?),
         gpus: number("gpus", "GPUs")?,

@@ -1,17 +1,24 @@
 //! The page's glue: read and write the controls of `index.html`, keep the URL fragment in
 //! step with them, send jobs to the worker, show progress, results and downloads.
 //!
-//! All simulation runs in the worker. Cancel terminates the worker and starts a fresh
-//! one (a worker inside a synchronous wasm call cannot receive a message), which stops
-//! any run at once; the new worker's "ready" message is awaited before it gets work.
+//! All simulation runs in workers: single runs, file checks and the study in the first;
+//! the runs of a plan, comparison, sweep or capacity search on a pool of them, driven from
+//! here (`drive::Driver`). Cancel terminates every worker and starts a fresh first one (a
+//! worker inside a synchronous wasm call cannot receive a message), which stops any run
+//! at once; a new worker's "ready" message is awaited before it gets work.
 
 use std::cell::RefCell;
 
+use batchlab::capacity::CapacityJob;
 use batchlab::config::Preset;
+use batchlab::plan::{PlanJob, PlanSpec};
+use batchlab::session::CompareJob;
+use batchlab::sweep::SweepJob;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{DragEvent, Element, Event, File, HtmlInputElement, HtmlSelectElement, Worker};
 
+use crate::drive::{Driver, PooledJob};
 use crate::protocol::{Request, Response};
 use crate::state::UiState;
 
@@ -19,21 +26,23 @@ mod controls;
 mod results;
 mod worker_client;
 use controls::{read_state, show_values, write_state};
-use results::{download, show_plan, show_runs, show_study};
-use worker_client::{envelope, restart_worker, send, start_worker};
+use results::{download, show_capacity, show_plan, show_runs, show_study, show_sweep};
+use worker_client::{envelope, ensure_workers, pool_size, restart_workers, send_to, start_first_worker, worker_ready};
 
-/// The four jobs; a link with `show=<name>` starts one once the page is ready, so a
-/// shared link reproduces a figure. The name is also the id of the job's button.
+/// The jobs; a link with `show=<name>` starts one once the page is ready, so a shared
+/// link reproduces a figure. The name is also the id of the job's button.
 #[derive(Clone, Copy, PartialEq)]
 enum Job {
     Run,
     Compare,
     Plan,
     Study,
+    Sweep,
+    Capacity,
 }
 
 impl Job {
-    const ALL: [Job; 4] = [Job::Run, Job::Compare, Job::Plan, Job::Study];
+    const ALL: [Job; 6] = [Job::Run, Job::Compare, Job::Plan, Job::Study, Job::Sweep, Job::Capacity];
 
     fn name(self) -> &'static str {
         match self {
@@ -41,17 +50,20 @@ impl Job {
             Job::Compare => "compare",
             Job::Plan => "plan",
             Job::Study => "study",
+            Job::Sweep => "sweep",
+            Job::Capacity => "capacity",
         }
     }
+}
 
-    fn request(self, s: &UiState) -> Request {
-        match self {
-            Job::Run => Request::Run { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
-            Job::Compare => Request::Compare { preset: s.preset, config: s.to_config(), token_on_cpu: s.token_on_cpu },
-            Job::Plan => Request::Plan { preset: s.preset, spec: s.to_plan_spec() },
-            Job::Study => Request::Study { preset: s.preset, spec: s.to_study_spec() },
-        }
-    }
+/// One of the page's workers.
+pub(super) struct PoolWorker {
+    worker: Worker,
+    ready: bool,
+    /// Envelopes waiting for its "ready".
+    pending: Vec<JsValue>,
+    /// It has a run of the job under way.
+    busy: bool,
 }
 
 /// The user's files, each with its own file input, drop zone and Remove button.
@@ -86,12 +98,19 @@ impl Slot {
 
 #[derive(Default)]
 struct App {
-    worker: Option<Worker>,
-    /// Counts the workers started; messages from a replaced worker are ignored.
+    /// The pool; worker 0 is always there.
+    workers: Vec<PoolWorker>,
+    /// The link's `workers=N`, if any.
+    workers_wanted: Option<usize>,
+    /// Counts restarts of the pool; messages from a replaced worker are ignored.
     generation: u32,
-    ready: bool,
-    /// Envelopes waiting for the worker's "ready".
-    pending: Vec<JsValue>,
+    /// The job of many runs under way, and the files its runs read.
+    driver: Option<Driver>,
+    job_files: [Option<File>; 3],
+    /// The chart the sweep under way is to draw.
+    sweep_metric: String,
+    /// A plan waiting for its source's size (`Request::Source`) before its runs start.
+    plan_waiting: Option<(Preset, PlanSpec)>,
     /// Start of the job in progress (ms), if any.
     busy_since: Option<f64>,
     timer: Option<i32>,
@@ -182,7 +201,11 @@ pub fn start() {
     show_files();
     set_busy_ui(false);
     set_status("starting the simulation worker…");
-    start_worker();
+    // The link's worker count first: it sizes the pool.
+    let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
+    with(|a| a.workers_wanted = UiState::from_fragment(&hash).0.many.workers);
+    start_first_worker();
+    el("workers").set_text_content(Some(&format!("runs of a job share {} worker(s)", pool_size())));
     apply_fragment();
     // A link pasted into this tab changes only the fragment: no reload, so apply it.
     let onhash = Closure::<dyn FnMut(Event)>::new(|_| apply_fragment());
@@ -232,15 +255,17 @@ fn controls_changed() {
 
 fn wire_controls() {
     let ids = ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
+    let many = ["sweep-x", "sweep-xv", "sweep-s", "sweep-sv", "sweep-seeds", "sweep-metric", "target"];
     let iteration = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
-    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]).chain(iteration) {
+    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]).chain(iteration).chain(many) {
         on(id, "input", |_| controls_changed());
         on(id, "change", |_| controls_changed());
     }
     on("preset", "change", |_| {
         if let Ok(p) = Preset::parse(&select("preset").value()) {
             let cap = read_state().map(|s| s.plan_cap).unwrap_or(crate::state::DEFAULT_PLAN_CAP);
-            write_state(&UiState { plan_cap: cap, ..UiState::from_preset(p) });
+            let many = read_state().map(|s| s.many).unwrap_or_default();
+            write_state(&UiState { plan_cap: cap, many, ..UiState::from_preset(p) });
             controls_changed();
         }
     });
@@ -289,7 +314,7 @@ fn file_chosen(slot: Slot, file: Option<File>) {
     // The check parses this file alone: its line, or its error.
     let mut files: [Option<File>; 3] = Default::default();
     files[slot as usize] = Some(file);
-    send(envelope(&Request::Check, &files));
+    send_to(0, envelope(&Request::Check, &files));
 }
 
 fn clear_file(slot: Slot) {
@@ -305,7 +330,7 @@ fn show_files() {
     }
 }
 
-// ----- the worker -----
+// ----- the workers -----
 
 fn submit(job: Job) {
     if with(|a| a.busy_since.is_some()) {
@@ -319,10 +344,144 @@ fn submit(job: Job) {
     mark_invalid(None);
     // The link now reproduces this job's figures.
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
-    let request = job.request(&state);
     let files = with(|a| a.files.clone());
+    let (preset, config) = (state.preset, state.to_config());
+    let pooled = match job {
+        Job::Run => {
+            begin();
+            return send_to(0, envelope(&Request::Run { preset, config, token_on_cpu: state.token_on_cpu }, &files));
+        }
+        Job::Study => {
+            begin();
+            return send_to(0, envelope(&Request::Study { preset, spec: state.to_study_spec() }, &files));
+        }
+        Job::Plan => {
+            // Its runs depend on how many requests the source holds: ask worker 0 first.
+            begin();
+            with(|a| {
+                a.plan_waiting = Some((preset, state.to_plan_spec()));
+                a.job_files = files.clone();
+            });
+            return send_to(0, envelope(&Request::Source { spec: state.to_plan_spec() }, &files));
+        }
+        Job::Compare => CompareJob::new(&config).map(PooledJob::Compare),
+        Job::Sweep => match state.to_sweep_spec() {
+            Ok(spec) => spec
+                .run_count()
+                .and_then(|n| spec.points(0..n))
+                .map(|points| PooledJob::Sweep(SweepJob::new(&spec, points), spec)),
+            Err(e) => return show_error(&e),
+        },
+        Job::Capacity => {
+            let (spec, rows) = state.to_capacity();
+            CapacityJob::new(&spec, rows).map(|j| PooledJob::Capacity(j, spec))
+        }
+    };
     begin();
-    send(envelope(&request, &files));
+    with(|a| {
+        a.job_files = files;
+        a.sweep_metric = state.many.sweep_metric.clone();
+    });
+    match pooled {
+        Ok(job) => start_driving(Driver::new(job, preset, state.token_on_cpu)),
+        Err(e) => received(crate::jobs::error_response(&e)),
+    }
+}
+
+/// Start a job of many runs on the pool.
+fn start_driving(driver: Driver) {
+    let n = pool_size();
+    with(|a| a.driver = Some(driver));
+    ensure_workers(n);
+    set_status(&format!("running on {n} worker(s)"));
+    pump();
+}
+
+/// Hand ready runs to idle workers; render the job once it is finished.
+fn pump() {
+    loop {
+        let next = with(|a| {
+            let driver = a.driver.as_mut()?;
+            let idle = a.workers.iter().position(|w| !w.busy)?;
+            let request = driver.next_request()?;
+            a.workers[idle].busy = true;
+            Some((idle, envelope(&request, &a.job_files)))
+        });
+        match next {
+            Some((i, env)) => send_to(i, env),
+            None => break,
+        }
+    }
+    let finished = with(|a| a.driver.as_mut().map(|d| (d.finished(), d.stalled())));
+    match finished {
+        Some((true, _)) => {
+            let driver = with(|a| a.driver.take()).expect("a driver");
+            match driver.into_response() {
+                Ok(r) => received(r),
+                Err(e) => received(crate::jobs::error_response(&e)),
+            }
+        }
+        Some((_, true)) => {
+            with(|a| a.driver = None);
+            received(Response::Error { message: "internal error: the job stalled".into(), field: None });
+        }
+        _ => {}
+    }
+}
+
+/// A worker's answer: the pool's messages here, the rest to `received`.
+fn received_from(index: usize, r: Response) {
+    match r {
+        Response::Ready => {
+            worker_ready(index);
+            if index == 0 {
+                received(Response::Ready);
+            }
+        }
+        // Every worker probes the GPU; the first one's answer is shown.
+        Response::Gpu(_) if index > 0 => {}
+        Response::Source { requests, name } => {
+            let Some((preset, spec)) = with(|a| a.plan_waiting.take()) else { return };
+            match PlanJob::new(&spec, requests, name) {
+                Ok(job) => start_driving(Driver::new(PooledJob::Plan(job), preset, true)),
+                Err(e) => received(crate::jobs::error_response(&e)),
+            }
+        }
+        Response::Task(done) => {
+            let recorded = with(|a| {
+                if let Some(w) = a.workers.get_mut(index) {
+                    w.busy = false;
+                }
+                a.driver.as_mut().map(|d| d.record(*done))
+            });
+            match recorded {
+                Some(Ok(p)) => {
+                    received(Response::Progress(p));
+                    pump();
+                }
+                Some(Err(e)) => {
+                    // The job is over: stop the runs still going on other workers.
+                    received(crate::jobs::error_response(&e));
+                    restart_workers();
+                }
+                None => {} // a cancelled job's late answer
+            }
+        }
+        // A job's run failed outside the run (a file that does not parse, a panic): the
+        // job is over; the runs still going elsewhere are stopped.
+        Response::Error { message, field } if with(|a| a.driver.is_some() || a.plan_waiting.is_some()) => {
+            let had_driver = with(|a| {
+                a.plan_waiting = None;
+                a.driver.take().is_some()
+            });
+            let internal = message.starts_with("internal error");
+            received(Response::Error { message, field });
+            if had_driver && !internal {
+                restart_workers();
+            }
+        }
+        other => received(other),
+    }
 }
 
 // ----- job lifecycle -----
@@ -377,22 +536,13 @@ fn cancel() {
     if with(|a| a.busy_since.is_none()) {
         return;
     }
-    restart_worker();
+    restart_workers();
     finish("cancelled");
 }
 
 fn received(r: Response) {
     match r {
         Response::Ready => {
-            let (pending, worker) = with(|a| {
-                a.ready = true;
-                (std::mem::take(&mut a.pending), a.worker.clone())
-            });
-            if let Some(w) = worker {
-                for env in pending {
-                    let _ = w.post_message(&env);
-                }
-            }
             // The first worker's start (a replacement keeps the "cancelled" status).
             if el("status").text_content().unwrap_or_default().starts_with("starting") {
                 set_status("ready");
@@ -425,6 +575,13 @@ fn received(r: Response) {
         Response::Compare(outs) => done(|| show_runs(&outs)),
         Response::Plan(plan) => done(|| show_plan(&plan)),
         Response::Study(study) => done(|| show_study(&study)),
+        Response::Sweep(sweep) => {
+            let metric = with(|a| a.sweep_metric.clone());
+            done(|| show_sweep(&sweep, &metric))
+        }
+        Response::Capacity(c) => done(|| show_capacity(&c)),
+        // Answered in `received_from`.
+        Response::Source { .. } | Response::Task(_) => {}
         Response::Error { message, field } => {
             let message = match &field {
                 Some(f) => format!("{}: {message}", crate::state::field_words(f)),
@@ -439,7 +596,7 @@ fn received(r: Response) {
                 _ => finish("failed: see the error above"),
             }
             if internal {
-                restart_worker();
+                restart_workers();
             }
         }
     }

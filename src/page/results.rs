@@ -7,8 +7,8 @@ use wasm_bindgen::JsCast;
 use web_sys::{Blob, BlobPropertyBag, HtmlAnchorElement, HtmlElement, Url};
 
 use super::{document, el, with};
-use crate::protocol::{PlanOutput, RunOutput, StudyOutput};
-use crate::view::{bins_table, plan_charts, plan_table, run_charts, study_table, summary_table, token_pass_line, Chart};
+use crate::protocol::{CapacityOutput, PlanOutput, RunOutput, StudyOutput, SweepOutput};
+use crate::view::{bins_table, capacity_chart, capacity_table, plan_charts, plan_table, run_charts, study_table, summary_table, sweep_chart, token_pass_line, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
     format!(r#"<button type="button" data-download="{index}">{}</button>"#, batchlab_charts::escape(label))
@@ -102,6 +102,49 @@ pub(super) fn show_study(study: &StudyOutput) -> (usize, u64) {
     let runs = r.loads.iter().flat_map(|l| l.grid.iter().chain(&l.comparison));
     let runs: Vec<_> = runs.chain(r.sensitivity.iter().flat_map(|s| s.k_runs.iter().chain(&s.gpu_runs).chain(&s.seed_runs))).collect();
     (runs.len(), runs.iter().map(|s| s.result.metrics.requests_completed).sum())
+}
+
+/// Files as download buttons (CSV, JSON), after those already in `downloads`.
+fn file_buttons(files: &[(String, String)], downloads: &mut Vec<(String, String, String)>) -> String {
+    let mut links = String::new();
+    for (name, text) in files {
+        let mime = if name.ends_with(".json") { "application/json" } else { "text/csv" };
+        links += &download_button(downloads.len(), &format!("Download {name}"));
+        downloads.push((name.clone(), mime.into(), text.clone()));
+    }
+    links
+}
+
+/// A sweep: its chart of `metric` (mean over the seeds) and its two CSVs.
+pub(super) fn show_sweep(out: &SweepOutput, metric: &str) -> (usize, u64) {
+    let mut downloads = Vec::new();
+    let runs_csv = out.files.iter().find(|(n, _)| n == batchlab::report::sweep::RUNS_FILE).map_or("", |(_, t)| t.as_str());
+    let (charts, note) = match sweep_chart(runs_csv, &out.axes, metric) {
+        Ok(svg) => (figures(vec![Chart::new("sweep.svg", svg)], &mut downloads, false), String::new()),
+        Err(e) => (String::new(), format!("<p>No chart: {}</p>", batchlab_charts::escape(&e))),
+    };
+    let links = file_buttons(&out.files, &mut downloads);
+    let failed = if out.failed > 0 { format!(", {} failed (their rows say why)", out.failed) } else { String::new() };
+    el("summary").set_inner_html(&format!(r#"<p id="sweep-summary">Sweep over {}: {} runs{failed}.</p>{note}"#, batchlab_charts::escape(&out.axes.join(" × ")), out.runs));
+    el("token-pass").set_text_content(Some("Token pass: CPU (sweeps run it on the CPU)"));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    (out.runs, 0)
+}
+
+/// Capacity searches: "SLO attainment vs load" with each capacity, a table, the CSVs.
+pub(super) fn show_capacity(out: &CapacityOutput) -> (usize, u64) {
+    let mut downloads = Vec::new();
+    let chart = Chart::new("capacity.svg", capacity_chart(&out.rows, out.spec.target));
+    let charts = figures(vec![chart], &mut downloads, false);
+    let links = file_buttons(&out.files, &mut downloads);
+    el("summary").set_inner_html(&capacity_table(&out.rows, out.spec.target));
+    el("token-pass").set_text_content(Some("Token pass: CPU (capacity searches run it on the CPU)"));
+    el("charts").set_inner_html(&charts);
+    el("downloads").set_inner_html(&links);
+    with(|a| a.downloads = downloads);
+    (out.rows.iter().map(|(_, c)| c.points.len()).sum(), 0)
 }
 
 pub(super) fn download(name: &str, mime: &str, text: &str) {

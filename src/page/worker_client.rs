@@ -1,16 +1,22 @@
-//! The page's side of the worker: start it (again after a cancel or a crash), queue
-//! messages until it is ready, and wrap a request with the user's files.
+//! The page's side of its workers: a pool of up to `pool_size()` Web Workers, started
+//! (again after a cancel or a crash) as jobs need them; messages queued per worker until
+//! it is ready; requests wrapped with the user's files. Worker 0 answers single runs,
+//! file checks and the study; a job of many runs (`drive::Driver`) hands one run at a
+//! time to each idle worker.
 
 use js_sys::{Object, Reflect};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, File, MessageEvent, Worker};
 
-use super::{el, finish, received, show_error, with};
+use super::{el, finish, received_from, show_error, with, PoolWorker};
 use crate::protocol::{Request, Response};
 use crate::worker::to_js;
 
 const WORKER_URL: &str = "./worker-loader.js";
+
+/// At most this many workers: each holds its own copy of a run's workload.
+pub(super) const MAX_WORKERS: usize = 8;
 
 /// `{ request, trace, calibration, iteration_profile }`: the request and the user's
 /// files (by `Slot`, in `Slot::ALL` order; null where none), which the worker reads.
@@ -24,22 +30,30 @@ pub(super) fn envelope(request: &Request, files: &[Option<File>; 3]) -> JsValue 
     env.into()
 }
 
-pub(super) fn start_worker() {
+/// Workers the pool may use: the link's `workers=N`, else one per logical core the
+/// browser reports (at least 1, at most `MAX_WORKERS`).
+pub(super) fn pool_size() -> usize {
+    if let Some(n) = with(|a| a.workers_wanted) {
+        return n.clamp(1, MAX_WORKERS);
+    }
+    let cores = web_sys::window().map_or(1.0, |w| w.navigator().hardware_concurrency());
+    (cores as usize).clamp(1, MAX_WORKERS)
+}
+
+/// Start worker `index` (the pool's next one).
+fn start_worker(index: usize) {
     let worker = match Worker::new(WORKER_URL) {
         Ok(w) => w,
-        Err(e) => return show_error(&format!("cannot start the simulation worker: {e:?}")),
+        Err(e) => return show_error(&format!("cannot start a simulation worker: {e:?}")),
     };
-    let generation = with(|a| {
-        a.generation += 1;
-        a.generation
-    });
+    let generation = with(|a| a.generation);
     let current = move || with(|a| a.generation) == generation;
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
         if !current() {
             return;
         }
         match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
-            Ok(r) => received(r),
+            Ok(r) => received_from(index, r),
             Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
         }
     });
@@ -50,50 +64,85 @@ pub(super) fn start_worker() {
             return;
         }
         let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
-        if !with(|a| a.ready) {
+        if !with(|a| a.workers.get(index).is_some_and(|w| w.ready)) {
             // It never started (missing file, no wasm support): retrying would loop.
             show_error(&format!("cannot start the simulation worker ({why})"));
             return finish("failed: no simulation worker");
         }
         // A panic already reported its own message: keep that one.
         if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
-            show_error(&format!("internal error: the simulation worker failed ({why}); it was restarted"));
+            show_error(&format!("internal error: a simulation worker failed ({why}); the workers were restarted"));
         }
-        finish("failed: the worker stopped");
-        restart_worker();
+        finish("failed: a worker stopped");
+        restart_workers();
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
-    with(|a| {
-        a.worker = Some(worker);
-        a.ready = false;
-    });
+    with(|a| a.workers.push(PoolWorker { worker, ready: false, pending: Vec::new(), busy: false }));
 }
 
-pub(super) fn restart_worker() {
-    if let Some(w) = with(|a| a.worker.take()) {
-        w.terminate();
+/// Start the first worker (at page load).
+pub(super) fn start_first_worker() {
+    if with(|a| a.workers.is_empty()) {
+        start_worker(0);
     }
-    // Work sent to the old worker is gone, a file check included (a run re-parses it).
-    with(|a| {
-        a.pending.clear();
-        a.checking = None;
-    });
-    start_worker();
 }
 
-pub(super) fn send(env: JsValue) {
+/// Start workers until the pool has `n`.
+pub(super) fn ensure_workers(n: usize) {
+    while with(|a| a.workers.len()) < n {
+        let next = with(|a| a.workers.len());
+        start_worker(next);
+    }
+}
+
+/// Stop every worker (wherever it is: in a run, awaiting the GPU) and start a fresh first
+/// one; anything the old ones had queued is ignored (`generation`).
+pub(super) fn restart_workers() {
+    let old = with(|a| {
+        a.generation += 1;
+        // Work sent to the old workers is gone, a file check included (a run re-parses it).
+        a.checking = None;
+        a.driver = None;
+        a.plan_waiting = None;
+        std::mem::take(&mut a.workers)
+    });
+    for w in old {
+        w.worker.terminate();
+    }
+    start_worker(0);
+}
+
+/// Send to worker `index`, or queue the envelope until it is ready.
+pub(super) fn send_to(index: usize, env: JsValue) {
     let now = with(|a| {
-        if a.ready {
-            Some(a.worker.clone())
+        let w = a.workers.get_mut(index)?;
+        if w.ready {
+            Some(w.worker.clone())
         } else {
-            a.pending.push(env.clone());
+            w.pending.push(env.clone());
             None
         }
     });
-    if let Some(Some(w)) = now {
+    if let Some(w) = now {
         if let Err(e) = w.post_message(&env) {
-            show_error(&format!("internal error: cannot send to the worker: {e:?}"));
+            show_error(&format!("internal error: cannot send to a worker: {e:?}"));
+        }
+    }
+}
+
+/// Worker `index` is ready: send what waited for it.
+pub(super) fn worker_ready(index: usize) {
+    let (pending, worker) = with(|a| match a.workers.get_mut(index) {
+        Some(w) => {
+            w.ready = true;
+            (std::mem::take(&mut w.pending), Some(w.worker.clone()))
+        }
+        None => (Vec::new(), None),
+    });
+    if let Some(w) = worker {
+        for env in pending {
+            let _ = w.post_message(&env);
         }
     }
 }

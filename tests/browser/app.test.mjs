@@ -406,6 +406,59 @@ describe("BatchLab page", () => {
     await close();
   });
 
+  test("many runs: a plan, a sweep and a capacity search on a pool of workers give the files of one worker, the sweep the CLI's, with their charts", async () => {
+    // One worker, then four (more than this machine's cores: the runs still share them).
+    const jobs = async (workers) => {
+      const { page, errors, close } = await openPage(env, `preset=paper&n=${1000}&workers=${workers}&cap=1000&sx=gpus&sxv=1,2,4&ss=scheduler&ssv=static_fifo,multi_bin_dynamic&seeds=2&metric=throughput_rps&target=0.9`);
+      assert.match(await page.textContent("#workers"), new RegExp(`share ${workers} worker`));
+      const files = {};
+      await runJob(page, "#plan");
+      for (const name of ["step1_request_scaling", "step2_gpu_scaling", "step3_kbins_sensitivity", "all_results"]) {
+        files[name] = withoutWallClock((await download(page, `comprehensive_stress_results_${name}.csv`)).text);
+      }
+      files.analysis = (await download(page, "comprehensive_stress_results_analysis.json")).text;
+      await runJob(page, "#sweep");
+      assert.match(await page.textContent("#sweep-summary"), /gpus × scheduler × seed: 12 runs/);
+      files.sweep = withoutWallClock((await download(page, "sweep_runs.csv")).text);
+      files.summary = (await download(page, "sweep_summary.csv")).text;
+      files.sweepSvg = (await download(page, "sweep.svg")).text;
+      await runJob(page, "#capacity");
+      files.capacity = (await download(page, "capacity.csv")).text;
+      files.points = (await download(page, "capacity_points.csv")).text;
+      files.capacitySvg = (await download(page, "capacity.svg")).text;
+      files.capacityRows = await page.locator("#capacity-table tbody tr").count();
+      assert.deepEqual(errors, []);
+      await close();
+      return files;
+    };
+    const one = await jobs(1);
+    const four = await jobs(4);
+    for (const key of Object.keys(one)) assert.deepEqual(four[key], one[key], key);
+
+    // The sweep is the CLI's sweep of the same settings.
+    const dir = mkdtempSync(join(tmpdir(), "batchlab-sweep-"));
+    const spec = join(dir, "sweep.toml");
+    writeFileSync(spec, 'preset = "paper"\n[base]\nrequests = 1000\n[axes]\ngpus = [1, 2, 4]\nscheduler = ["static_fifo", "multi_bin_dynamic"]\nseed = [42, 43]\n');
+    const out = runCli(["sweep", spec]);
+    assert.equal(one.sweep, withoutWallClock(readFileSync(join(out, "sweep_runs.csv"), "utf8")));
+    assert.equal(one.summary, readFileSync(join(out, "sweep_summary.csv"), "utf8"));
+
+    // Charts: the sweep's two lines of three points; every scheduler's attainment curve
+    // with the target line.
+    const { page, close } = await openPage(env);
+    const sweepSvg = await parseSvg(page, one.sweepSvg);
+    assert.equal(sweepSvg.parseErrors, 0);
+    assert.equal(sweepSvg.polylines.length, 2, "a line per scheduler");
+    const capSvg = await parseSvg(page, one.capacitySvg);
+    assert.equal(capSvg.parseErrors, 0);
+    assert.equal(capSvg.polylines.length, SCHEDULERS.length, "an attainment curve per scheduler");
+    assert.ok(capSvg.texts.some((t) => /target 90/.test(t)), capSvg.texts.join("|"));
+    assert.equal(one.capacityRows, SCHEDULERS.length);
+    // capacity.csv: a row per scheduler, in SchedulerKind::ALL order.
+    assert.deepEqual(csvRecords(one.capacity).map((r) => r.label), SCHEDULERS);
+    await close();
+  });
+
   test("the final paper's study capped at 1,000 requests: five figures and the files equal the CLI's", async () => {
     const { page, errors, close } = await openPage(env);
     await page.selectOption("#cap", "1000");
@@ -641,8 +694,12 @@ describe("BatchLab page", () => {
     await setValue(page, "#requests", N1K);
     await runJob(page, "#run");
     assert.deepEqual(env.server.hits.slice(hitsAtLoad), [], "the server saw no request after load");
+    // Compare started the rest of the pool; Cancel a replacement first worker: each
+    // loads the worker's files (from the browser's cache).
+    const pool = Number((await page.textContent("#workers")).match(/share (\d+) worker/)[1]);
     const worker = ["worker-loader.js", "batchlab-worker.js", "batchlab-worker_bg.wasm"].map((f) => env.server.url + f);
-    assert.deepEqual(network(requests).slice(atLoad), worker, "only the replacement worker's files, from cache");
+    const starts = Array.from({ length: pool }, () => worker).flat();
+    assert.deepEqual(network(requests).slice(atLoad), starts, "only the pool's and the replacement worker's files, from cache");
     await close();
   });
 });

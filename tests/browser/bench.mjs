@@ -4,8 +4,9 @@
 // (multi_bin_dynamic, 4 GPUs, K = 8: in-worker time = workload generation + simulation,
 // and click-to-table time), the same 1M requests under continuous batching (4 GPUs: its
 // engine times every token, no token pass), the longest main-thread task during them,
-// the full 34-run plan, and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm
-// CPU pass. With a release CLI (cargo build --release -p batchlab-cli) it also prints
+// the full 34-run plan on one worker and on the pool (one worker per core, at most 8),
+// and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm CPU pass.
+// `node tests/browser/bench.mjs plan` runs only the plan's figures. With a release CLI (cargo build --release -p batchlab-cli) it also prints
 // `batchlab bench --plan` and the wall time of
 // `batchlab run --scheduler continuous --requests 1000000` (3 times) for the native figures.
 import { execFileSync } from "node:child_process";
@@ -27,8 +28,30 @@ for (const f of FIRST_LOAD) {
 }
 console.log(`first load: ${total} bytes gzip (${(total / 1024 / 1024).toFixed(2)} MiB)`);
 
+const onlyPlan = process.argv[2] === "plan";
+
+/// The full plan (cap 1M), click to figures, on `workers` workers (undefined: the pool).
+async function planSeconds(env, workers) {
+  const { page, close } = await openPage(env, `preset=paper&cap=1000000${workers ? `&workers=${workers}` : ""}`);
+  const pool = (await page.textContent("#workers")).match(/share (\d+) worker/)[1];
+  const t0 = performance.now();
+  await runJob(page, "#plan", 900_000);
+  const s = (performance.now() - t0) / 1e3;
+  await close();
+  return { s, pool };
+}
+
 const env = await launch();
 try {
+  for (let i = 1; i <= 2; i++) {
+    const one = await planSeconds(env, 1);
+    const pool = await planSeconds(env);
+    console.log(`full 34-run plan #${i}: ${one.s.toFixed(2)} s on 1 worker, ${pool.s.toFixed(2)} s on ${pool.pool} workers (${((100 * pool.s) / one.s).toFixed(0)}%)`);
+  }
+  if (onlyPlan) {
+    await env.close();
+    process.exit(0);
+  }
   const { page, close } = await openPage(env, "preset=paper&n=1000000&gpus=4&k=8&scheduler=multi_bin_dynamic");
   await page.evaluate(() => {
     window.__longest = 0;
@@ -56,10 +79,6 @@ try {
   }
   console.log(`longest main-thread task during the 1M runs: ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms (0 = none over 50 ms)`);
 
-  await page.selectOption("#cap", "1000000");
-  const t0 = performance.now();
-  await runJob(page, "#plan", 600_000);
-  console.log(`full 34-run plan: ${((performance.now() - t0) / 1e3).toFixed(2)} s click to figures`);
   await close();
 } finally {
   await env.close();

@@ -88,8 +88,11 @@ pub trait Planner {
 /// few most recent (a sweep's points mostly differ in their workload).
 #[derive(Default)]
 pub struct WorkloadCache {
-    slots: Mutex<Vec<(Config, Arc<OnceLock<Result<Arc<Workload>>>>)>>,
+    slots: Mutex<Vec<(Config, Arc<Slot>)>>,
 }
+
+/// A workload built once: the first asker builds it, the others wait for it.
+type Slot = OnceLock<Result<Arc<Workload>>>;
 
 const CACHED_WORKLOADS: usize = 4;
 
