@@ -530,6 +530,38 @@ mod tests {
     }
 
     #[test]
+    fn the_sweep_form_is_a_spec_on_the_controls_configuration() {
+        let mut s = UiState::from_preset(Preset::Paper);
+        s.gpus = 3;
+        s.seed = 7;
+        s.many.sweep_x_values = "1, 2.5, 4".into();
+        s.many.sweep_seeds = 3;
+        let spec = s.to_sweep_spec().unwrap();
+        let fields: Vec<&str> = spec.axes.iter().map(|a| a.field.as_str()).collect();
+        assert_eq!(fields, ["gpus", "scheduler", "seed"]);
+        assert_eq!(spec.axes[0].values, [serde_json::json!(1), serde_json::json!(2.5), serde_json::json!(4)]);
+        assert_eq!(spec.axes[1].values, [serde_json::json!("static_fifo"), serde_json::json!("multi_bin_dynamic")]);
+        assert_eq!(spec.axes[2].values, [serde_json::json!(7), serde_json::json!(8), serde_json::json!(9)]);
+        // 2.5 GPUs is no configuration: the run is named in the error.
+        let err = spec.points(0..18).unwrap_err().to_string();
+        assert!(err.starts_with("the sweep") && err.contains("run 6"), "{err}");
+        s.many.sweep_x_values = "1, 2".into();
+        let points = s.to_sweep_spec().unwrap().points(0..12).unwrap();
+        // The controls' settings are the base: GPUs is swept, the rest kept.
+        assert_eq!(points[0].config, Config { gpus: 1, scheduler: SchedulerKind::StaticFifo, seed: 7, ..s.to_config() });
+        s.many.sweep_series = String::new();
+        s.many.sweep_seeds = 1;
+        assert_eq!(s.to_sweep_spec().unwrap().axes.len(), 1);
+        s.many.sweep_series = "gpus".into();
+        assert!(s.to_sweep_spec().unwrap_err().contains("both the x axis and the series"));
+        s.many.sweep_series = "seed".into();
+        s.many.sweep_x_values = " , ".into();
+        assert!(s.to_sweep_spec().unwrap_err().starts_with("Sweep: no values for 'GPUs'"));
+        s.many.sweep_x_values = (1..=401).map(|i| i.to_string()).collect::<Vec<_>>().join(",");
+        assert!(s.to_sweep_spec().unwrap_err().contains("more than the page's 400"));
+    }
+
+    #[test]
     fn request_slider_covers_1k_to_1m_on_round_values() {
         assert_eq!(requests_at(0), 1_000);
         assert_eq!(requests_at(12), 10_000);
