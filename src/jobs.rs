@@ -42,6 +42,10 @@ pub async fn execute_with(
             let requests = session.source_requests(&workload, cache)?;
             return Ok(Response::Source { requests, name: session.source(&workload).describe() });
         }
+        Request::Timeline { preset, config, from_s, to_s } => {
+            let window = batchlab::timeline::Window { from_s, to_s };
+            return Ok(Response::Timeline(Box::new(session.timeline(preset, &config, window, cache)?)));
+        }
         Request::Task { preset, task, token_on_cpu } => {
             let done = if token_on_cpu {
                 session.run_task(preset, &task, cache, clock, CpuTokenPass).await

@@ -10,6 +10,7 @@ pub mod drive;
 pub mod jobs;
 pub mod protocol;
 pub mod state;
+pub mod timeline_view;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]

@@ -17,6 +17,7 @@ use batchlab::plan::{PlanSpec, Progress};
 pub use batchlab::session::{CapacityOutput, PlanOutput, RunOutput, StudyOutput, SweepOutput, TokenPassInfo};
 use batchlab::study::StudySpec;
 use batchlab::tasks::{RunTask, TaskDone};
+pub use batchlab::timeline::Timeline;
 use serde::{Deserialize, Serialize};
 
 /// What the page asks of the worker. (One message per run: variants' sizes do not matter.)
@@ -48,6 +49,9 @@ pub enum Request {
     },
     /// The final paper's study (its runs carry no time series back).
     Study { preset: Preset, spec: StudySpec },
+    /// A window of a single run, seconds of simulated time (the run is done again: it
+    /// is deterministic), for "Inside the cluster".
+    Timeline { preset: Preset, config: Config, from_s: f64, to_s: f64 },
 }
 
 /// What the worker answers.
@@ -76,4 +80,6 @@ pub enum Response {
     /// A one-line error (bad file, bad setting, or an internal failure). `field`: the
     /// configuration field at fault (`k_bins`), for the page to name and mark its control.
     Error { message: String, field: Option<String> },
+    /// The answer to `Timeline`.
+    Timeline(Box<Timeline>),
 }

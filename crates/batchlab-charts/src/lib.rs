@@ -21,7 +21,7 @@ const PALETTE: [&str; 10] =
     ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
 
 /// The colour of series `i` of `n`: a fixed palette, or a hue ramp for many series.
-fn colour(i: usize, n: usize) -> String {
+pub fn colour(i: usize, n: usize) -> String {
     if n <= PALETTE.len() {
         PALETTE[i].to_string()
     } else {

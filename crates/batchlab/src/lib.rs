@@ -35,6 +35,7 @@ pub mod sla;
 pub mod study;
 pub mod sweep;
 pub mod tasks;
+pub mod timeline;
 pub mod histogram;
 mod stats;
 mod timeseries;

@@ -26,6 +26,7 @@ use crate::run::RunResult;
 use crate::study::{run_study, StudyResult, StudySpec};
 pub use crate::tasks::TokenPassInfo;
 use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCache};
+use crate::timeline::{simulate_window, Timeline, Window};
 use crate::token::{CpuTokenPass, TokenPass};
 use crate::workload::{parse_trace, Source, TraceData};
 
@@ -293,6 +294,22 @@ impl Session {
         let mut go_on = |_: &Progress| true;
         crate::token::now(self.drive(preset, &mut job, &WorkloadCache::default(), Hooks { clock: &|| 0.0, progress: &mut go_on }, CpuTokenPass))?;
         Ok(job.finish().remove(0).1)
+    }
+
+    /// A window of the run `run` would do of `config` (the same schedule, re-run: runs
+    /// are deterministic), bounded (`timeline`). Its workload comes through `cache`.
+    pub fn timeline(&self, preset: Preset, config: &Config, window: Window, cache: &WorkloadCache) -> Result<Timeline> {
+        window.validate()?;
+        config.validate()?;
+        let workload = cache.get(self.source(config), config)?;
+        let n = config.requests.min(workload.len());
+        let config = Config { requests: n, ..self.priced(config.clone()) };
+        let model = crate::latency::LatencyModel::new(self.calibration(preset), config.latency_mode)?;
+        if n == workload.len() {
+            simulate_window(&workload, &config, &model, window)
+        } else {
+            simulate_window(&workload.prefix(n), &config, &model, window)
+        }
     }
 
     /// `config` with the iteration profile's costs, if the user gave a profile.

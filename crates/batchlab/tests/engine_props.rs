@@ -10,7 +10,7 @@
 mod common;
 
 use batchlab::config::{BinPolicy, Completion, Config, ControllerFeed, ControllerRules, EventOrder, MemoryRules, Preset, SchedulerKind, SlaSignal};
-use batchlab::engine::{simulate, Schedule};
+use batchlab::engine::{simulate, Schedule, SizeReason};
 use batchlab::latency::LatencyModel;
 use batchlab::memory::{bin_batch_limit, BatchTokenAverages, MemoryModel, RunningMean};
 use batchlab::sla::SlaController;
@@ -321,9 +321,9 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
             }
         };
         prop_assert_eq!(batch.bin as usize, bin, "batch {} served the wrong bin", bi);
-        let target = match c.scheduler {
-            SchedulerKind::StaticFifo => c.b_static,
-            SchedulerKind::MultiBinFixed => c.b_fixed,
+        let (target, aim) = match c.scheduler {
+            SchedulerKind::StaticFifo => (c.b_static, SizeReason::FixedSize),
+            SchedulerKind::MultiBinFixed => (c.b_fixed, SizeReason::FixedSize),
             _ => {
                 let mut mu = RunningMean::default();
                 for i in (0..n).filter(|&i| w.arrival_s[i] <= t && scope(s.bin_of[i] as usize) == scope(bin)) {
@@ -338,9 +338,11 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
                         .min(limits.get(bin).copied().unwrap_or(c.b_max)),
                 };
                 let b_sla = controllers[scope(bin)].b_sla();
-                b_mem.min(b_sla)
+                // Ties name memory: it bounds the controller too.
+                if b_sla < b_mem { (b_sla, SizeReason::SlaTarget) } else { (b_mem, SizeReason::MemoryCap) }
             }
-        } as usize;
+        };
+        let target = target as usize;
         // Stop at the first member that does not fit; the first always goes.
         let mut expected = Vec::new();
         let mut tokens = 0u64;
@@ -357,6 +359,8 @@ fn replay(w: &Workload, c: &Config, s: &Schedule) -> Result<(), TestCaseError> {
         cut_by_queue.push(expected.len() < target && !memory_full);
         running += batch.size;
         prop_assert_eq!(s.members_of(bi), &expected[..], "batch {} at t = {}, target {}", bi, t, target);
+        let why = if memory_full { SizeReason::MemoryCheck } else if expected.len() < target { SizeReason::Queue } else { aim };
+        prop_assert_eq!(s.why[bi], why, "why batch {} at t = {} had its size", bi, t);
     }
     Ok(())
 }

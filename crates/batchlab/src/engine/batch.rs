@@ -32,6 +32,7 @@ use crate::timeseries::{Sampler, TimeSeries};
 use crate::workload::Workload;
 
 use super::py_heap::PyHeap;
+use super::SizeReason;
 
 /// One batch as it ran.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -62,6 +63,8 @@ pub struct Schedule {
     pub bin_of: Vec<u32>,
     pub gpu_busy_s: Vec<f64>,
     pub timeseries: TimeSeries,
+    /// Per batch: why it had its size (one byte each; empty for a schedule made by hand).
+    pub why: Vec<SizeReason>,
 }
 
 impl Schedule {
@@ -78,6 +81,7 @@ impl Schedule {
             bin_of: Vec::new(),
             gpu_busy_s: vec![0.0; gpus],
             timeseries: TimeSeries::default(),
+            why: Vec::new(),
         }
     }
 
@@ -122,8 +126,6 @@ struct Engine<'a> {
     batch_averages: Vec<BatchTokenAverages>,
     /// `MemoryRules::Final` with bins: each bin's BIN_B_MAX; empty otherwise.
     bin_limits: Vec<u32>,
-    /// Per batch: the queue held fewer requests than its target (and memory did not stop it).
-    cut_by_queue: Vec<bool>,
     /// Members of the batches running now.
     running_requests: u32,
     next_bin: usize,
@@ -170,7 +172,6 @@ pub fn simulate(w: &Workload, cfg: &Config, model: &LatencyModel) -> Schedule {
         mu: vec![RunningMean::default(); scopes],
         batch_averages: vec![BatchTokenAverages::default(); scopes],
         bin_limits,
-        cut_by_queue: Vec::new(),
         running_requests: 0,
         next_bin: 0,
         idle: (0..cfg.gpus).map(Reverse).collect(),
@@ -286,7 +287,8 @@ impl Engine<'_> {
             let scope = self.scope_of_bin(b.bin as usize);
             self.batch_averages[scope].observe(prompt, output, b.size);
         }
-        let fed = self.cfg.sla.feed == ControllerFeed::All || !self.cut_by_queue[r.batch as usize];
+        // A batch the queue cut short (fewer waiting than its target, memory not the limit).
+        let fed = self.cfg.sla.feed == ControllerFeed::All || self.s.why[r.batch as usize] != SizeReason::Queue;
         if fed {
             let signal = match self.cfg.sla.signal {
                 SlaSignal::TokenTime => b.step_s,
@@ -313,10 +315,11 @@ impl Engine<'_> {
         }
     }
 
-    fn target_size(&mut self, bin: usize) -> u32 {
+    /// The batch size the scheduler aims at, and which limit set it.
+    fn target_size(&mut self, bin: usize) -> (u32, SizeReason) {
         match self.cfg.scheduler {
-            SchedulerKind::StaticFifo => self.cfg.b_static,
-            SchedulerKind::MultiBinFixed => self.cfg.b_fixed,
+            SchedulerKind::StaticFifo => (self.cfg.b_static, SizeReason::FixedSize),
+            SchedulerKind::MultiBinFixed => (self.cfg.b_fixed, SizeReason::FixedSize),
             SchedulerKind::Continuous | SchedulerKind::MultiBinContinuous => {
                 unreachable!("`run` sends continuous schedulers to the iteration engine")
             }
@@ -333,7 +336,12 @@ impl Engine<'_> {
                     }
                 };
                 // Both are at least B_min: b_mem is clamped, b_SLA's interval bounded.
-                b_mem.min(self.controllers[scope].b_sla())
+                let b_sla = self.controllers[scope].b_sla();
+                if b_sla < b_mem {
+                    (b_sla, SizeReason::SlaTarget)
+                } else {
+                    (b_mem, SizeReason::MemoryCap)
+                }
             }
         }
     }
@@ -343,7 +351,8 @@ impl Engine<'_> {
             let Some(&Reverse(gpu)) = self.idle.peek() else { return };
             self.idle.pop();
             let bin = self.choose_bin();
-            let want = self.target_size(bin) as usize;
+            let (want, aim) = self.target_size(bin);
+            let want = want as usize;
             // Longest FIFO prefix (at most `want`) that fits in memory, at least one:
             // "drop the newest members until it fits"; the rest stay at the front.
             let queue = &self.queues[bin];
@@ -380,7 +389,13 @@ impl Engine<'_> {
             self.queued -= take;
             self.s.member_start.push(self.s.members.len() as u32);
             self.s.batches.push(Batch { gpu, bin: bin as u32, size, start_s: t, end_s: end, max_len, step_s: step });
-            self.cut_by_queue.push(take < want && !memory_full);
+            self.s.why.push(if memory_full {
+                SizeReason::MemoryCheck
+            } else if take < want {
+                SizeReason::Queue
+            } else {
+                aim
+            });
             self.running_requests += size;
             self.s.gpu_busy_s[gpu as usize] += service;
             self.started.push(Running { end_s: end, gpu, batch: batch_id });

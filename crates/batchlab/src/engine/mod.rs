@@ -39,6 +39,31 @@ pub trait ScheduleView {
     fn batch_summary(&self) -> BatchSummary;
 }
 
+crate::config::named_enum! {
+    /// Why a batch (or a run of iterations) had the size it had: what stopped it from
+    /// taking more of its queue. Recorded once per batch and run, for the page's timeline.
+    pub enum SizeReason for "why" {
+        /// The scheduler's fixed batch size (b_static or b_fixed).
+        FixedSize = "fixed_size",
+        /// The memory cap b_mem (the KV cache's room for requests of the scope's mean length); also when it equals b_SLA.
+        MemoryCap = "memory_cap",
+        /// The SLA controller's target b_SLA, below the memory cap.
+        SlaTarget = "sla_target",
+        /// The queue: every request waiting in it was taken.
+        Queue = "queue",
+        /// The memory check: the next waiting request did not fit beside the others.
+        MemoryCheck = "memory_check",
+        /// The GPU runs its most sequences (max_seqs); the next waiting request stays in the queue.
+        MaxSeqs = "max_seqs",
+        /// The next waiting request's prompt did not fit in the free KV blocks (watermark kept).
+        KvCache = "kv_cache",
+        /// The iteration's token budget was spent; the next waiting request stays in the queue.
+        TokenBudget = "token_budget",
+        /// The KV cache ran out: running sequences were preempted, and none joins in that iteration.
+        Preemption = "preemption",
+    }
+}
+
 mod batch;
 pub mod iteration;
 mod py_heap;

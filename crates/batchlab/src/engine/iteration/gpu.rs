@@ -13,7 +13,8 @@ use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
 use super::run_math::{seconds_of, Arith, Fs};
-use super::Book;
+use super::{Book, LoggedRun};
+use crate::engine::SizeReason;
 
 /// A running sequence.
 #[derive(Debug, Clone, Copy)]
@@ -46,6 +47,8 @@ pub struct Run {
     pub cut_by_arrival: bool,
     /// Blocks in use once the run's first iteration has taken its own.
     used_blocks_at_start: u64,
+    /// What kept more sequences from joining at its start.
+    why: SizeReason,
 }
 
 pub struct Gpu {
@@ -178,9 +181,12 @@ impl Gpu {
             }
         }
         let mut head_blocked = false;
+        let mut why = SizeReason::Queue;
         // After a preemption no sequence joins in the same iteration (as vLLM), unless
         // nothing would run at all.
-        if !preempted || self.running.is_empty() {
+        if preempted && !self.running.is_empty() {
+            why = SizeReason::Preemption;
+        } else {
             while let Some(&r) = self.waiting.front() {
                 // An empty prompt still prefills one token (the start of the sequence).
                 let len = (u64::from(book.w_prompt[r as usize]) + u64::from(book.emitted[r as usize])).max(1);
@@ -194,7 +200,15 @@ impl Gpu {
                 } else {
                     0
                 };
-                if self.running.len() >= book.p.max_seqs as usize || !fits || chunk == 0 {
+                let full = self.running.len() >= book.p.max_seqs as usize;
+                if full || !fits || chunk == 0 {
+                    why = if full {
+                        SizeReason::MaxSeqs
+                    } else if !fits {
+                        SizeReason::KvCache
+                    } else {
+                        SizeReason::TokenBudget
+                    };
                     head_blocked = true;
                     break;
                 }
@@ -221,7 +235,7 @@ impl Gpu {
             let reads: u128 = chunks.iter().map(|&(s, _)| self.slots[s as usize].prefilled as u128).sum();
             let arith = priced(c[1] * tokens + c[2] * decoders, ctx + reads, 0);
             // One iteration: the decoders' gap is its duration (n = 0 keeps it constant).
-            return Some(Run { start: self.clock, m: 1, arith, chunks, cut_by_arrival: false, used_blocks_at_start });
+            return Some(Run { start: self.clock, m: 1, arith, chunks, cut_by_arrival: false, used_blocks_at_start, why });
         }
         debug_assert!(self.decoders > 0, "a running GPU has decoders or prefill work");
         let arith = priced(c[2] * decoders, ctx, decoders);
@@ -233,7 +247,28 @@ impl Gpu {
             finish.min(self.iterations_covered(self.iter + 1, self.free_blocks).saturating_add(1))
         };
         let cut_by_arrival = self.waiting.is_empty();
-        Some(Run { start: self.clock, m, arith, chunks, cut_by_arrival, used_blocks_at_start })
+        Some(Run { start: self.clock, m, arith, chunks, cut_by_arrival, used_blocks_at_start, why })
+    }
+
+    /// `run` (not yet completed) as the timeline draws it: its members are this GPU's
+    /// decoders and its prefill chunks; the `members` lowest request ids among them.
+    pub fn logged(&self, gpu: u32, run: &Run, start_s: f64, end_s: f64, members: usize) -> LoggedRun {
+        let in_chunks = |s: u32| run.chunks.iter().any(|&(c, _)| c == s);
+        let mut ids: Vec<u32> =
+            self.running.iter().filter(|&&s| self.slots[s as usize].decoding || in_chunks(s)).map(|&s| self.slots[s as usize].request).collect();
+        ids.sort_unstable();
+        ids.truncate(members);
+        LoggedRun {
+            gpu,
+            start_s,
+            end_s,
+            iterations: run.m,
+            decoding: self.decoders as u32,
+            prefilling: run.chunks.len() as u32,
+            prefill_tokens: run.chunks.iter().map(|&(_, t)| u64::from(t)).sum(),
+            members: ids,
+            why: run.why,
+        }
     }
 
     fn admit(&mut self, request: u32, prefill_len: u32, book: &mut Book) -> u32 {

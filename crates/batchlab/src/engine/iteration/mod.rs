@@ -48,7 +48,7 @@ use crate::timeseries::{Sampler, TimeSeries};
 use crate::histogram::{edges_f64, LogHistogram};
 use crate::workload::Workload;
 
-use super::{BatchSummary, ScheduleView};
+use super::{BatchSummary, ScheduleView, SizeReason};
 
 mod gpu;
 mod route;
@@ -105,6 +105,33 @@ impl ScheduleView for IterationSchedule {
             per_bin: Vec::new(),
         }
     }
+}
+
+/// A run of iterations as one GPU ran it (for the page's timeline): every iteration of
+/// a run has the same members.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedRun {
+    pub gpu: u32,
+    pub start_s: f64,
+    pub end_s: f64,
+    pub iterations: u64,
+    /// Its sequences: those decoding, and those prefilling (a run with prefill work is one iteration).
+    pub decoding: u32,
+    pub prefilling: u32,
+    pub prefill_tokens: u64,
+    /// The lowest request ids among its sequences, lowest first (at most as many as asked).
+    pub members: Vec<u32>,
+    /// What kept more waiting requests from joining at its start.
+    pub why: SizeReason,
+}
+
+/// Where `simulate_continuous_with` reports the runs it completes. Asked first whether it
+/// wants a run (cheap: GPU and times), so a run is described only when kept.
+pub trait RunSink {
+    fn wants(&mut self, gpu: u32, start_s: f64, end_s: f64) -> bool;
+    /// How many member ids a `LoggedRun` carries.
+    fn members(&self) -> usize;
+    fn record(&mut self, run: LoggedRun);
 }
 
 /// The run's constants the GPUs read.
@@ -175,6 +202,12 @@ pub fn blocks_per_gpu(cfg: &Config) -> u64 {
 /// Simulate `w` (sorted by arrival) under a continuous scheduler of `cfg` (valid),
 /// each iteration priced by `cost`.
 pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> Result<IterationSchedule> {
+    simulate_continuous_with(w, cfg, cost, None)
+}
+
+/// `simulate_continuous`, reporting each completed run of iterations to `sink` (the
+/// schedule is the same with or without one).
+pub fn simulate_continuous_with(w: &Workload, cfg: &Config, cost: &IterationCost, mut sink: Option<&mut dyn RunSink>) -> Result<IterationSchedule> {
     let it = &cfg.iteration;
     let n = w.len();
     let cost_fs = cost.femtoseconds("iteration_profile")?;
@@ -304,6 +337,12 @@ pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> 
         let gpu = &mut gpus[g as usize];
         gpu.starting = false;
         if let Some(run) = gpu.run.take() {
+            if let Some(sink) = sink.as_deref_mut() {
+                let (start, end) = (seconds_of(run.start), seconds_of(run.start + run.arith.total(run.m)));
+                if sink.wants(g, start, end) {
+                    sink.record(gpu.logged(g, &run, start, end, sink.members()));
+                }
+            }
             gpu.complete(&run, run.m, &mut book);
         }
         debug_assert_eq!(gpu.clock, t);
