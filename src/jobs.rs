@@ -245,6 +245,20 @@ mod tests {
     }
 
     #[test]
+    fn a_timeline_is_the_sessions_window_of_the_run() {
+        let config = Config { requests: 2_000, gpus: 2, k_bins: 3, scheduler: SchedulerKind::MultiBinDynamic, ..Config::preset(Preset::Paper) };
+        let ask = |from_s: f64, to_s: f64| execute(Request::Timeline { preset: Preset::Paper, config: config.clone(), from_s, to_s }, &Inputs::default(), &|| 0.0, &mut |_| {});
+        let Response::Timeline(t) = ask(100.0, 160.0).unwrap() else { panic!("not a timeline") };
+        let window = batchlab::timeline::Window { from_s: 100.0, to_s: 160.0 };
+        let direct = Session::open(&Inputs::default()).unwrap().timeline(Preset::Paper, &config, window, &WorkloadCache::default()).unwrap();
+        assert_eq!(*t, direct);
+        assert_eq!((t.window, t.gpus, t.bins), (window, 2, 3));
+        assert!(!t.boxes.is_empty());
+        let err = ask(5.0, 1.0).unwrap_err();
+        assert_eq!(err.field_name(), Some("timeline.window"));
+    }
+
+    #[test]
     fn a_plans_source_is_counted_and_a_bad_task_is_its_own_error() {
         let mut spec = PlanSpec::new(Preset::Paper);
         spec.max_requests = 1_000;

@@ -221,7 +221,7 @@ impl Lanes {
 
 /// Tick values over `lo..hi`: about `n` of them, at 1, 2 or 5 times a power of ten.
 fn ticks(lo: f64, hi: f64, n: f64) -> Vec<f64> {
-    if !(hi > lo) {
+    if hi <= lo || !(hi - lo).is_finite() {
         return vec![lo];
     }
     let raw = (hi - lo) / n;
@@ -291,8 +291,10 @@ pub fn timeline_svg(t: &Timeline) -> String {
         let x0 = cursor_x(t, b.start_s);
         let width = (cursor_x(t, b.end_s) - x0).max(0.5);
         let y = l.lanes_top + f64::from(b.gpu) * LANE_H + (LANE_H - BOX_H) / 2.0;
+        // A thin edge parts neighbours; a box too narrow for one keeps its colour.
+        let edge = if width >= 3.0 { r##" stroke="#ffffff" stroke-width="0.5""## } else { "" };
         s += &format!(
-            r##"<rect x="{x0:.2}" y="{y}" width="{width:.2}" height="{BOX_H}" fill="{}" stroke="#ffffff" stroke-width="0.5" data-gpu="{}" data-bin="{}" data-size="{}"><title>{}</title></rect>"##,
+            r##"<rect x="{x0:.2}" y="{y}" width="{width:.2}" height="{BOX_H}" fill="{}"{edge} data-gpu="{}" data-bin="{}" data-size="{}"><title>{}</title></rect>"##,
             colour(b.bin as usize, bins),
             b.gpu,
             b.bin,
@@ -309,6 +311,19 @@ pub fn timeline_svg(t: &Timeline) -> String {
         }
     }
     s += "</g>";
+    // Past the cap: where boxes are missing, say so on the picture.
+    if t.left_out > 0 && t.complete_until_s < w.to_s {
+        let x = cursor_x(t, t.complete_until_s);
+        s += &format!(
+            r##"<rect x="{x:.2}" y="{}" width="{:.2}" height="{}" fill="#000000" fill-opacity="0.08"/><text x="{:.2}" y="{}" text-anchor="end" fill="#555555">{} later boxes not drawn</text>"##,
+            l.lanes_top,
+            LEFT + PLOT_W - x,
+            f64::from(t.lanes) * LANE_H,
+            LEFT + PLOT_W,
+            l.lanes_top - 4.0,
+            t.left_out
+        );
+    }
     // Queues per bin.
     let q_max = t.queue_len.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
     s += &panel_frame(l.queue_top, QUEUE_H, "requests waiting, per bin", &tick_label(q_max));
@@ -400,6 +415,14 @@ mod tests {
         assert_eq!(svg.matches("<polyline").count(), 3);
         assert!(svg.contains(r#"<g id="timeline-cursor" transform="translate(0.00 0)">"#));
         assert!(svg.contains("memory held by running batches"));
+        assert!(!svg.contains("not drawn"));
+        // Boxes left out past the cap: the part of the lanes they would be in is marked.
+        let mut cut = t.clone();
+        cut.left_out = 9;
+        cut.complete_until_s = 15.0;
+        let svg = timeline_svg(&cut);
+        assert!(svg.contains(&format!(r#"<rect x="{:.2}" y="{}" width="{:.2}" height="36""#, LEFT + PLOT_W / 2.0, 30.0 + LEGEND_ROW, PLOT_W / 2.0)), "{svg}");
+        assert!(svg.contains(">9 later boxes not drawn</text>"));
     }
 
     #[test]

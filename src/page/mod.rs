@@ -24,6 +24,7 @@ use crate::state::UiState;
 
 mod controls;
 mod results;
+mod timeline;
 mod worker_client;
 use controls::{read_state, show_values, write_state};
 use results::{download, show_capacity, show_plan, show_runs, show_study, show_sweep};
@@ -273,6 +274,7 @@ fn wire_controls() {
         on(job.name(), "click", move |_| submit(job));
     }
     on("cancel", "click", |_| cancel());
+    timeline::wire();
     for slot in Slot::ALL {
         let id = slot.id();
         on(&format!("{id}-file"), "change", move |_| file_chosen(slot, input(&format!("{id}-file")).files().and_then(|f| f.get(0))));
@@ -349,6 +351,7 @@ fn submit(job: Job) {
     let pooled = match job {
         Job::Run => {
             begin();
+            timeline::run_sent(preset, &files);
             return send_to(0, envelope(&Request::Run { preset, config, token_on_cpu: state.token_on_cpu }, &files));
         }
         Job::Study => {
@@ -491,6 +494,7 @@ fn set_busy_ui(busy: bool) {
         el(id).unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(busy);
     }
     el("cancel").unchecked_into::<web_sys::HtmlButtonElement>().set_disabled(!busy);
+    timeline::set_busy(busy);
     document().body().map(|b| b.set_attribute("data-busy", if busy { "true" } else { "false" }));
 }
 
@@ -541,6 +545,7 @@ fn cancel() {
 }
 
 fn received(r: Response) {
+    timeline::results(&r);
     match r {
         Response::Ready => {
             // The first worker's start (a replacement keeps the "cancelled" status).
@@ -580,6 +585,7 @@ fn received(r: Response) {
             done(|| show_sweep(&sweep, &metric))
         }
         Response::Capacity(c) => done(|| show_capacity(&c)),
+        Response::Timeline(t) => done(|| timeline::show(&t)),
         // Answered in `received_from`.
         Response::Source { .. } | Response::Task(_) => {}
         Response::Error { message, field } => {
