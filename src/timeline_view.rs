@@ -2,7 +2,8 @@
 //! box per batch (or run of iterations) coloured by bin, labelled with its size where it
 //! is wide enough, its members, L, b and why in a `<title>`; beneath, on the same time
 //! axis, the queue of each bin and the memory in use; a cursor line the page moves (one
-//! attribute, `transform`, on `#timeline-cursor`). Pure functions, tested natively.
+//! attribute, `transform`, on `#timeline-cursor`), in an SVG of its own laid over the
+//! picture, so moving it never repaints the picture. Pure functions, tested natively.
 
 use batchlab::engine::SizeReason;
 use batchlab::report::human;
@@ -337,14 +338,20 @@ pub fn timeline_svg(t: &Timeline) -> String {
     };
     s += &panel_frame(l.memory_top, MEMORY_H, what, "100");
     s += &step_line(t, |i| 100.0 * f64::from(t.memory_used.get(i).copied().unwrap_or(0.0)), 100.0, l.memory_top, MEMORY_H, "#444444");
-    // The cursor, at the window's start.
-    s += &format!(
-        r##"<g id="timeline-cursor" transform="{}"><line x1="{LEFT}" x2="{LEFT}" y1="{}" y2="{}" stroke="#000000" stroke-width="1.5"/></g>"##,
-        cursor_transform(t, w.from_s),
-        l.lanes_top - 4.0,
-        l.bottom
-    );
     s + "</svg>"
+}
+
+/// The cursor, at the window's start, alone in an SVG of the picture's size (the page
+/// lays it over the picture; it takes no pointer, so the boxes keep their tooltips).
+pub fn cursor_svg(t: &Timeline) -> String {
+    let l = layout(t);
+    format!(
+        r##"<svg class="timeline-cursor-layer" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {W} {h}" width="{W}" height="{h}" aria-hidden="true" pointer-events="none"><g id="timeline-cursor" transform="{}"><line x1="{LEFT}" x2="{LEFT}" y1="{}" y2="{}" stroke="#000000" stroke-width="1.5"/></g></svg>"##,
+        cursor_transform(t, t.window.from_s),
+        l.lanes_top - 4.0,
+        l.bottom,
+        h = l.height
+    )
 }
 
 /// A chart panel's frame: its title above, its box, 0 and its top value on the left.
@@ -411,9 +418,13 @@ mod tests {
         assert!(svg.contains(&format!(r#"<rect x="{:.2}" y="{}" width="{:.2}""#, LEFT, 30.0 + LEGEND_ROW + 1.5, 0.2 * PLOT_W)), "{svg}");
         // Sizes label boxes wide enough: 12 and 40, not the 3 of a 0.05-s batch (4.2 px).
         assert!(svg.contains(">12</text>") && svg.contains(">40</text>") && !svg.contains(">3</text>"));
-        // Two queue lines and the memory line; the cursor at the start.
+        // Two queue lines and the memory line; the cursor, over the picture, at the start.
         assert_eq!(svg.matches("<polyline").count(), 3);
-        assert!(svg.contains(r#"<g id="timeline-cursor" transform="translate(0.00 0)">"#));
+        let cursor = cursor_svg(&t);
+        assert!(cursor.contains(r#"<g id="timeline-cursor" transform="translate(0.00 0)">"#));
+        let size = |svg: &str| svg.split(" width=").nth(1).map(|r| r.split('"').nth(1).unwrap().to_string()).zip(svg.split(" height=").nth(1).map(|r| r.split('"').nth(1).unwrap().to_string()));
+        assert_eq!(size(&cursor), size(&svg));
+        assert!(!svg.contains("timeline-cursor"));
         assert!(svg.contains("memory held by running batches"));
         assert!(!svg.contains("not drawn"));
         // Boxes left out past the cap: the part of the lanes they would be in is marked.

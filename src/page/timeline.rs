@@ -18,7 +18,7 @@ use super::worker_client::{envelope, send_to};
 use super::{begin, el, input, mark_invalid, on, show_error};
 use crate::protocol::{Response, RunOutput, Timeline};
 use crate::protocol::Request;
-use crate::timeline_view::{cursor_transform, now_text, summary, timeline_svg, Lanes};
+use crate::timeline_view::{cursor_svg, cursor_transform, now_text, summary, timeline_svg, Lanes};
 
 /// Milliseconds Play takes to cross the whole window.
 const PLAY_MS: f64 = 10_000.0;
@@ -170,7 +170,7 @@ pub(super) fn show(t: &Timeline) -> (usize, u64) {
         v.shown = Some((Box::new(t.clone()), Lanes::new(t)));
         v.run.as_ref().map_or(0, |(_, c, _)| c.requests as u64)
     });
-    el("timeline-figure").set_inner_html(&timeline_svg(t));
+    el("timeline-figure").set_inner_html(&format!(r#"<div class="timeline-stack">{}{}</div>"#, timeline_svg(t), cursor_svg(t)));
     set_status(&summary(t));
     set_player(!t.t_s.is_empty() || !t.boxes.is_empty());
     update(true);
@@ -199,7 +199,7 @@ fn update(full: bool) {
         Some((cursor_transform(t, v.time), step, now_text(t, v.time), full.then(|| lanes.describe(t, v.time))))
     });
     let Some((transform, step, now, under)) = texts else { return };
-    if let Ok(Some(cursor)) = el("timeline-figure").query_selector("#timeline-cursor") {
+    if let Some(cursor) = super::document().get_element_by_id("timeline-cursor") {
         let _ = cursor.set_attribute("transform", &transform);
     }
     let scrub = input("timeline-scrub");

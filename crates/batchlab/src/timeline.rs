@@ -361,8 +361,11 @@ mod tests {
         }
     }
 
-    /// A schedule by hand: (gpu, bin, start, end, members, why) per batch, on 2 GPUs.
-    fn schedule(batches: &[(u32, u32, f64, f64, &[u32], SizeReason)], n: usize) -> Schedule {
+    /// A batch by hand: (gpu, bin, start, end, members, why).
+    type HandBatch<'a> = (u32, u32, f64, f64, &'a [u32], SizeReason);
+
+    /// A schedule by hand, on 2 GPUs.
+    fn schedule(batches: &[HandBatch], n: usize) -> Schedule {
         let mut s = Schedule::new(n, 2, Bins { edges: vec![100.0], below_goes_last: None });
         for &(gpu, bin, start, end, members, why) in batches {
             s.members.extend_from_slice(members);
