@@ -22,7 +22,8 @@ pub fn execute(request: Request, inputs: &Inputs, clock: &dyn Fn() -> f64, progr
 
 /// Answer one request on an open session (a worker keeps it, and the workloads its
 /// tasks built, between messages); runs and the comparison's tasks use `token_pass`
-/// unless the request forces the CPU. Progress never cancels: the page cancels by
+/// unless the request forces the CPU (the worker leaves a software GPU out of
+/// `token_pass` unless the request allows it). Progress never cancels: the page cancels by
 /// replacing the worker.
 pub async fn execute_with(
     request: Request,
@@ -34,7 +35,7 @@ pub async fn execute_with(
 ) -> Result<Response> {
     let (job, on_cpu) = match request {
         Request::Check => (Job::Check, true),
-        Request::Run { preset, config, token_on_cpu } => (Job::Run { preset, config }, token_on_cpu),
+        Request::Run { preset, config, token_on_cpu, .. } => (Job::Run { preset, config }, token_on_cpu),
         // The study needs no token pass (its metrics come from the schedule).
         Request::Study { preset, spec } => (Job::Study { preset, spec }, true),
         Request::Source { spec } => {
@@ -42,7 +43,7 @@ pub async fn execute_with(
             let requests = session.source_requests(&workload, cache)?;
             return Ok(Response::Source { requests, name: session.source(&workload).describe() });
         }
-        Request::Task { preset, task, token_on_cpu } => {
+        Request::Task { preset, task, token_on_cpu, .. } => {
             let done = if token_on_cpu {
                 session.run_task(preset, &task, cache, clock, CpuTokenPass).await
             } else {
@@ -122,7 +123,7 @@ mod tests {
 
         let config = Config { requests: 2_000, scheduler: SchedulerKind::Continuous, ..Config::preset(Preset::Paper) };
         let run = |inputs: &Inputs| {
-            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: true };
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: true, software_gpu: false };
             let Response::Run(out) = execute(req, inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a run") };
             out
         };
@@ -153,7 +154,7 @@ mod tests {
             ticks.set(ticks.get() + 0.5);
             ticks.get()
         };
-        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
+        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false, software_gpu: false };
         let Response::Run(out) = execute(req, &Inputs::default(), &clock, &mut |_| {}).unwrap() else { panic!("not a run") };
 
         // The same run straight from the core, as the CLI's `run` does it.
@@ -189,7 +190,7 @@ mod tests {
     fn runs_use_the_given_token_pass_unless_the_cpu_is_forced() {
         let mut config = Config::preset(Preset::Paper);
         config.requests = 3_000;
-        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {});
+        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false, software_gpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {});
         let Response::Run(cpu) = cpu.unwrap() else { panic!("not a run") };
         assert_eq!(cpu.token_pass.gpu, None);
         assert!(cpu.result.metrics.tbt_p99_s.is_finite(), "token metrics filled in");
@@ -202,7 +203,7 @@ mod tests {
                 ticks.set(ticks.get() + 0.5);
                 ticks.get()
             };
-            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu };
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu, software_gpu: false };
             let session = Session::open(&Inputs::default()).unwrap();
             let Response::Run(out) = now(execute_with(req, &session, &WorkloadCache::default(), &clock, &mut |_| {}, &mut pass)).unwrap() else {
                 panic!("not a run")
@@ -227,7 +228,7 @@ mod tests {
         for token_on_cpu in [false, true] {
             let mut pass = LabelledPass { calls: 0 };
             for task in &tasks {
-                let req = Request::Task { preset: Preset::Paper, task: task.clone(), token_on_cpu };
+                let req = Request::Task { preset: Preset::Paper, task: task.clone(), token_on_cpu, software_gpu: false };
                 let Response::Task(done) = now(execute_with(req, &session, &WorkloadCache::default(), &|| 0.0, &mut |_| {}, &mut pass)).unwrap() else {
                     panic!("not a task")
                 };
@@ -250,7 +251,7 @@ mod tests {
         assert_eq!((requests, name.as_str()), (1_000, "synthetic burstgpt"));
         let config = Config { gpus: 0, ..Config::preset(Preset::Paper) };
         let task = batchlab::tasks::RunTask { id: 4, label: "x".into(), workload: config.clone(), config, keep_timeseries: false };
-        let Response::Task(done) = execute(Request::Task { preset: Preset::Paper, task, token_on_cpu: true }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
+        let Response::Task(done) = execute(Request::Task { preset: Preset::Paper, task, token_on_cpu: true, software_gpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
             panic!("not a task")
         };
         assert_eq!(done.id, 4);

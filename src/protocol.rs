@@ -33,6 +33,9 @@ pub enum Request {
         config: Config,
         #[serde(default)]
         token_on_cpu: bool,
+        /// Use the worker's GPU even if it is a software adapter (slower than the CPU).
+        #[serde(default)]
+        software_gpu: bool,
     },
     /// How many requests the stress plan's source holds (a trace may hold fewer than
     /// the plan's largest N), and its name: the page's plan job needs both to decide its
@@ -45,6 +48,8 @@ pub enum Request {
         task: RunTask,
         #[serde(default)]
         token_on_cpu: bool,
+        #[serde(default)]
+        software_gpu: bool,
     },
     /// The final paper's study (its runs carry no time series back).
     Study { preset: Preset, spec: StudySpec },

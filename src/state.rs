@@ -126,6 +126,9 @@ pub struct UiState {
     pub token_kappa: f64,
     /// Run the token pass on the CPU even when a GPU adapter is available.
     pub token_on_cpu: bool,
+    /// Time tokens on a software GPU adapter (SwiftShader) when that is all there is;
+    /// off: such an adapter is skipped (it is slower than the CPU).
+    pub software_gpu: bool,
     /// Continuous batching (`config.iteration`): the router, chunked prefill, the token
     /// budget and the most sequences of an iteration, the KV block size, and the SLO.
     pub router: Router,
@@ -243,6 +246,7 @@ impl UiState {
             token_semantics: c.token_semantics,
             token_kappa: c.token_kappa,
             token_on_cpu: false,
+            software_gpu: false,
             router: c.iteration.router,
             chunked_prefill: c.iteration.chunked_prefill,
             max_batched_tokens: c.iteration.max_batched_tokens,
@@ -355,6 +359,7 @@ impl UiState {
             ("semantics", self.token_semantics.name().to_string()),
             ("kappa", self.token_kappa.to_string()),
             ("tokencpu", if self.token_on_cpu { "1" } else { "0" }.to_string()),
+            ("softgpu", if self.software_gpu { "1" } else { "0" }.to_string()),
             ("router", self.router.name().to_string()),
             ("chunked", if self.chunked_prefill { "1" } else { "0" }.to_string()),
             ("budget", self.max_batched_tokens.to_string()),
@@ -458,6 +463,7 @@ impl UiState {
                 self.token_kappa = x;
             }
             "tokencpu" => self.token_on_cpu = flag(value)?,
+            "softgpu" => self.software_gpu = flag(value)?,
             "router" => self.router = Router::parse(value).map_err(|_| "expected 'round_robin' or 'least_loaded'".to_string())?,
             "chunked" => self.chunked_prefill = flag(value)?,
             "budget" => self.max_batched_tokens = within(num(value)?, MAX_BATCHED_TOKENS)?,
@@ -667,6 +673,7 @@ mod tests {
                 token_semantics,
                 token_kappa,
                 token_on_cpu,
+                software_gpu: token_on_cpu && chunked_prefill,
                 router,
                 chunked_prefill,
                 max_batched_tokens,

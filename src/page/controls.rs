@@ -23,6 +23,7 @@ pub(super) fn write_state(s: &UiState) {
     select("semantics").set_value(s.token_semantics.name());
     input("kappa").set_value(&s.token_kappa.to_string());
     input("tokencpu").set_checked(s.token_on_cpu);
+    input("softgpu").set_checked(s.software_gpu);
     select("router").set_value(s.router.name());
     input("chunked").set_checked(s.chunked_prefill);
     input("budget").set_value(&s.max_batched_tokens.to_string());
@@ -98,6 +99,7 @@ pub(super) fn read_state() -> Result<UiState, String> {
         token_semantics: Semantics::parse(&select("semantics").value()).map_err(|e| e.to_string())?,
         token_kappa: number("kappa", "Context cost kappa")?,
         token_on_cpu: input("tokencpu").checked(),
+        software_gpu: input("softgpu").checked(),
         router: Router::parse(&select("router").value()).map_err(|e| e.to_string())?,
         chunked_prefill: input("chunked").checked(),
         max_batched_tokens: number("budget", "Token budget per iteration")?,

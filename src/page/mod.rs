@@ -257,7 +257,7 @@ fn wire_controls() {
     let ids = ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
     let many = ["sweep-x", "sweep-xv", "sweep-s", "sweep-sv", "sweep-seeds", "sweep-metric", "target"];
     let iteration = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
-    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu"]).chain(iteration).chain(many) {
+    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu", "softgpu"]).chain(iteration).chain(many) {
         on(id, "input", |_| controls_changed());
         on(id, "change", |_| controls_changed());
     }
@@ -349,7 +349,7 @@ fn submit(job: Job) {
     let pooled = match job {
         Job::Run => {
             begin();
-            return send_to(0, envelope(&Request::Run { preset, config, token_on_cpu: state.token_on_cpu }, &files));
+            return send_to(0, envelope(&Request::Run { preset, config, token_on_cpu: state.token_on_cpu, software_gpu: state.software_gpu }, &files));
         }
         Job::Study => {
             begin();
@@ -383,7 +383,7 @@ fn submit(job: Job) {
         a.sweep_metric = state.many.sweep_metric.clone();
     });
     match pooled {
-        Ok(job) => start_driving(Driver::new(job, preset, state.token_on_cpu)),
+        Ok(job) => start_driving(Driver::new(job, preset, state.token_on_cpu, state.software_gpu)),
         Err(e) => received(crate::jobs::error_response(&e)),
     }
 }
@@ -443,7 +443,7 @@ fn received_from(index: usize, r: Response) {
         Response::Source { requests, name } => {
             let Some((preset, spec)) = with(|a| a.plan_waiting.take()) else { return };
             match PlanJob::new(&spec, requests, name) {
-                Ok(job) => start_driving(Driver::new(PooledJob::Plan(job), preset, true)),
+                Ok(job) => start_driving(Driver::new(PooledJob::Plan(job), preset, true, false)),
                 Err(e) => received(crate::jobs::error_response(&e)),
             }
         }
@@ -550,15 +550,18 @@ fn received(r: Response) {
             document().body().map(|b| b.set_attribute("data-worker", "ready"));
         }
         Response::Gpu(probe) => {
+            // In plain words: a software adapter (SwiftShader) is no GPU to speak of.
+            let software = probe.as_ref().is_ok_and(|a| batchlab::token::is_software_adapter(a));
             let text = match &probe {
+                Ok(adapter) if software => format!("GPU: no hardware GPU — token pass on the CPU (a software adapter, {adapter}, is used only if you tick it below)"),
                 Ok(adapter) => format!("GPU: {adapter}"),
-                Err(_) => "GPU: not available — token pass on the CPU".to_string(),
+                Err(_) => "GPU: no hardware GPU found — token pass on the CPU".to_string(),
             };
             let gpu = el("gpu");
             gpu.set_text_content(Some(&text));
             // Why there is none, for the curious (hover), without alarming anyone.
             let _ = gpu.set_attribute("title", probe.as_ref().err().map_or("", |e| e.as_str()));
-            document().body().map(|b| b.set_attribute("data-gpu", if probe.is_ok() { "yes" } else { "no" }));
+            document().body().map(|b| b.set_attribute("data-gpu", if software { "software" } else if probe.is_ok() { "yes" } else { "no" }));
         }
         Response::Checked { lines } => {
             with(|a| a.checking = None);
