@@ -63,7 +63,7 @@ pub async fn execute_with(
         session.execute(&job, hooks, token_pass).await?
     };
     Ok(match outcome {
-        Outcome::Checked { lines } => Response::Checked { lines },
+        Outcome::Checked { lines } => Response::Checked { lines, fingerprints: session.fingerprints().to_vec() },
         Outcome::Run(out) => Response::Run(out),
         Outcome::Study(out) => Response::Study(out),
         // Not asked of a worker: the page drives these on its pool (`drive`).
@@ -117,8 +117,10 @@ mod tests {
     #[test]
     fn an_iteration_profile_is_checked_and_prices_continuous_runs() {
         let inputs = Inputs { iteration_profile: Some(profile("iters.csv")), ..Inputs::default() };
-        let Response::Checked { lines } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
+        let Response::Checked { lines, fingerprints } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
         assert_eq!(lines.len(), 1);
+        // The stamp's fingerprint is of the file's bytes.
+        assert_eq!(fingerprints, [("iters.csv".to_string(), batchlab::config::fingerprint(&profile("iters.csv").bytes))]);
         assert!(lines[0].starts_with("iters.csv: iteration cost fit c0 5.000 ms, 0.0200 ms per prefill token, 0.1000 ms per decoding sequence, 0.300 µs per context token, R² 1.0000"), "{}", lines[0]);
 
         let config = Config { requests: 2_000, scheduler: SchedulerKind::Continuous, ..Config::preset(Preset::Paper) };

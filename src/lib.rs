@@ -9,8 +9,11 @@
 pub mod drive;
 pub mod jobs;
 pub mod protocol;
+pub mod stamp;
 pub mod state;
+pub mod tour;
 pub mod view;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 pub mod page;

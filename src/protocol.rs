@@ -64,7 +64,12 @@ pub enum Response {
     /// or why there is none (no `navigator.gpu`, no adapter, a build without the GPU).
     Gpu(Result<String, String>),
     /// One line per attached file describing what was imported.
-    Checked { lines: Vec<String> },
+    Checked {
+        lines: Vec<String>,
+        /// (file name, fingerprint of its bytes), for the reproducibility stamp.
+        #[serde(default)]
+        fingerprints: Vec<(String, String)>,
+    },
     /// After each run of the study (a single run reports only its end).
     Progress(Progress),
     Run(Box<RunOutput>),

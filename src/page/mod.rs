@@ -109,6 +109,10 @@ struct App {
     job_files: [Option<File>; 3],
     /// The chart the sweep under way is to draw.
     sweep_metric: String,
+    /// The stamp of the job shown (its settings and files) and the files' fingerprints
+    /// the worker reported (by file name).
+    stamp: Option<crate::stamp::Stamp>,
+    fingerprints: Vec<(String, String)>,
     /// A plan waiting for its source's size (`Request::Source`) before its runs start.
     plan_waiting: Option<(Preset, PlanSpec)>,
     /// Start of the job in progress (ms), if any.
@@ -198,6 +202,7 @@ pub fn start() {
         web_sys::console::error_1(&info.to_string().into());
     }));
     wire_controls();
+    el("tour").set_inner_html(&crate::tour::html());
     show_files();
     set_busy_ui(false);
     set_status("starting the simulation worker…");
@@ -293,6 +298,9 @@ fn wire_controls() {
     }
     on("results", "click", |e| {
         let target = e.target().and_then(|t| t.dyn_into::<Element>().ok());
+        if target.as_ref().is_some_and(|t| t.id() == "download-all") {
+            return download_everything();
+        }
         if let Some(i) = target.and_then(|t| t.get_attribute("data-download")).and_then(|i| i.parse::<usize>().ok()) {
             if let Some((name, mime, text)) = with(|a| a.downloads.get(i).cloned()) {
                 download(&name, &mime, &text);
@@ -346,6 +354,7 @@ fn submit(job: Job) {
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
     let files = with(|a| a.files.clone());
     let (preset, config) = (state.preset, state.to_config());
+    with(|a| a.stamp = Some(stamp_of(a, preset, &config)));
     let pooled = match job {
         Job::Run => {
             begin();
@@ -563,8 +572,12 @@ fn received(r: Response) {
             let _ = gpu.set_attribute("title", probe.as_ref().err().map_or("", |e| e.as_str()));
             document().body().map(|b| b.set_attribute("data-gpu", if software { "software" } else if probe.is_ok() { "yes" } else { "no" }));
         }
-        Response::Checked { lines } => {
-            with(|a| a.checking = None);
+        Response::Checked { lines, fingerprints } => {
+            with(|a| {
+                a.checking = None;
+                a.fingerprints.retain(|(name, _)| fingerprints.iter().all(|(n, _)| n != name));
+                a.fingerprints.extend(fingerprints);
+            });
             el("file-info").set_text_content(Some(&lines.join(" ")));
         }
         Response::Progress(p) => {
@@ -605,9 +618,41 @@ fn received(r: Response) {
     }
 }
 
+/// The stamp of a job on these settings and the chosen files.
+fn stamp_of(a: &App, preset: Preset, config: &batchlab::Config) -> crate::stamp::Stamp {
+    let files = Slot::ALL
+        .iter()
+        .zip(&a.files)
+        .filter_map(|(slot, f)| f.as_ref().map(|f| (*slot, f.name())))
+        .map(|(slot, name)| {
+            let fp = a.fingerprints.iter().find(|(n, _)| *n == name).map_or(String::new(), |(_, fp)| fp.clone());
+            (slot.id().to_string(), name, fp)
+        })
+        .collect();
+    crate::stamp::Stamp::new(preset, config, files)
+}
+
+/// Under a finished job's downloads: "Download everything (zip)" (every file offered,
+/// the configuration and the stamp) and the stamp in words.
+fn offer_everything() {
+    let Some(stamp) = with(|a| a.stamp.clone()) else { return };
+    el("stamp").set_text_content(Some(&format!("Reproducibility stamp: {}", stamp.line())));
+    let _ = el("downloads").insert_adjacent_html("beforeend", r#"<button type="button" id="download-all">Download everything (zip)</button>"#);
+}
+
+fn download_everything() {
+    let (mut files, stamp) = with(|a| (a.downloads.iter().map(|(n, _, t)| (n.clone(), t.clone())).collect::<Vec<_>>(), a.stamp.clone()));
+    if let Some(stamp) = stamp {
+        files.push(("config.json".into(), serde_json::to_string_pretty(&stamp.config).unwrap_or_default() + "\n"));
+        files.push(("stamp.json".into(), stamp.json()));
+    }
+    results::download_bytes("batchlab-results.zip", "application/zip", &crate::zip::zip(&files));
+}
+
 /// Show a finished job; `render` returns (runs, requests simulated).
 fn done(render: impl FnOnce() -> (usize, u64)) {
     let (runs, requests) = render();
+    offer_everything();
     el("progress").set_attribute("value", "1").ok();
     finish(&format!("done: {runs} run(s), {requests} requests simulated"));
     let n = with(|a| {

@@ -148,7 +148,14 @@ pub(super) fn show_capacity(out: &CapacityOutput) -> (usize, u64) {
 }
 
 pub(super) fn download(name: &str, mime: &str, text: &str) {
-    let parts = Array::of1(&JsValue::from_str(text));
+    save(name, mime, Array::of1(&JsValue::from_str(text)));
+}
+
+pub(super) fn download_bytes(name: &str, mime: &str, bytes: &[u8]) {
+    save(name, mime, Array::of1(&js_sys::Uint8Array::from(bytes)));
+}
+
+fn save(name: &str, mime: &str, parts: Array) {
     let opts = BlobPropertyBag::new();
     opts.set_type(mime);
     let Ok(blob) = Blob::new_with_str_sequence_and_options(&parts, &opts) else { return };

@@ -130,6 +130,8 @@ pub struct Session {
     calibration: Option<CalibrationGrid>,
     /// The iteration profile's fit.
     iteration: Option<IterationModel>,
+    /// (file name, fingerprint of its bytes) of each file given, for reproducibility stamps.
+    fingerprints: Vec<(String, String)>,
 }
 
 impl Session {
@@ -142,7 +144,14 @@ impl Session {
             .as_ref()
             .map(|f| IterationProfile::parse_csv(&f.bytes, &f.name)?.fit())
             .transpose()?;
-        Ok(Session { trace, calibration, iteration })
+        let given = [&inputs.trace, &inputs.calibration, &inputs.iteration_profile];
+        let fingerprints = given.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))).collect();
+        Ok(Session { trace, calibration, iteration, fingerprints })
+    }
+
+    /// (file name, fingerprint of its bytes) of each file given.
+    pub fn fingerprints(&self) -> &[(String, String)] {
+        &self.fingerprints
     }
 
     /// The parsed trace, if one was given.
