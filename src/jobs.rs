@@ -63,7 +63,9 @@ pub async fn execute_with(
         session.execute(&job, hooks, token_pass).await?
     };
     Ok(match outcome {
-        Outcome::Checked { lines } => Response::Checked { lines, fingerprints: session.fingerprints().to_vec() },
+        Outcome::Checked { lines } => {
+            Response::Checked { lines, fingerprints: session.fingerprints().to_vec(), trace_rate_rps: session.trace_rate_rps() }
+        }
         Outcome::Run(out) => Response::Run(out),
         Outcome::Study(out) => Response::Study(out),
         // Not asked of a worker: the page drives these on its pool (`drive`).
@@ -117,7 +119,7 @@ mod tests {
     #[test]
     fn an_iteration_profile_is_checked_and_prices_continuous_runs() {
         let inputs = Inputs { iteration_profile: Some(profile("iters.csv")), ..Inputs::default() };
-        let Response::Checked { lines, fingerprints } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
+        let Response::Checked { lines, fingerprints, .. } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
         assert_eq!(lines.len(), 1);
         // The stamp's fingerprint is of the file's bytes.
         assert_eq!(fingerprints, [("iters.csv".to_string(), batchlab::config::fingerprint(&profile("iters.csv").bytes))]);

@@ -69,6 +69,9 @@ pub enum Response {
         /// (file name, fingerprint of its bytes), for the reproducibility stamp.
         #[serde(default)]
         fingerprints: Vec<(String, String)>,
+        /// A trace's own arrival rate (req/s), for "what the load setting makes of it".
+        #[serde(default)]
+        trace_rate_rps: Option<f64>,
     },
     /// After each run of the study (a single run reports only its end).
     Progress(Progress),

@@ -113,6 +113,8 @@ struct App {
     /// the worker reported (by file name).
     stamp: Option<crate::stamp::Stamp>,
     fingerprints: Vec<(String, String)>,
+    /// The chosen trace's own arrival rate (req/s), once the worker has read it.
+    trace_rate_rps: Option<f64>,
     /// A plan waiting for its source's size (`Request::Source`) before its runs start.
     plan_waiting: Option<(Preset, PlanSpec)>,
     /// Start of the job in progress (ms), if any.
@@ -241,8 +243,25 @@ fn set_url(fragment: &str) {
 
 // ----- controls <-> UiState -----
 
+/// With a trace chosen: what the load setting makes of its own arrival rate (a public
+/// trace with sub-second stamps scaled x200 arrives hundreds of times faster).
+fn show_trace_load() {
+    let text = match (with(|a| a.trace_rate_rps), read_state()) {
+        (Some(rate), Ok(s)) if s.real_timestamps => format!("At real timestamps this trace arrives at {}.", batchlab::report::human::with_unit(rate, "req/s")),
+        (Some(rate), Ok(s)) => format!(
+            "At RPS scaling ×{} this trace arrives at {} (its own rate: {}).",
+            batchlab::report::human::number(s.rps_factor),
+            batchlab::report::human::with_unit(rate * s.rps_factor, "req/s"),
+            batchlab::report::human::with_unit(rate, "req/s")
+        ),
+        _ => String::new(),
+    };
+    el("trace-load").set_text_content(Some(&text));
+}
+
 /// After any change: show the values, put the state in the URL.
 fn controls_changed() {
+    show_trace_load();
     match read_state() {
         Ok(s) => {
             show_values(&s);
@@ -326,7 +345,13 @@ fn file_chosen(slot: Slot, file: Option<File>) {
 }
 
 fn clear_file(slot: Slot) {
-    with(|a| a.files[slot as usize] = None);
+    with(|a| {
+        a.files[slot as usize] = None;
+        if slot == Slot::Trace {
+            a.trace_rate_rps = None;
+        }
+    });
+    show_trace_load();
     input(&format!("{}-file", slot.id())).set_value("");
     show_files();
 }
@@ -572,13 +597,17 @@ fn received(r: Response) {
             let _ = gpu.set_attribute("title", probe.as_ref().err().map_or("", |e| e.as_str()));
             document().body().map(|b| b.set_attribute("data-gpu", if software { "software" } else if probe.is_ok() { "yes" } else { "no" }));
         }
-        Response::Checked { lines, fingerprints } => {
+        Response::Checked { lines, fingerprints, trace_rate_rps } => {
             with(|a| {
+                if a.checking == Some(Slot::Trace) {
+                    a.trace_rate_rps = trace_rate_rps;
+                }
                 a.checking = None;
                 a.fingerprints.retain(|(name, _)| fingerprints.iter().all(|(n, _)| n != name));
                 a.fingerprints.extend(fingerprints);
             });
             el("file-info").set_text_content(Some(&lines.join(" ")));
+            show_trace_load();
         }
         Response::Progress(p) => {
             el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();

@@ -74,6 +74,14 @@ describe("learning and reviewing", () => {
     // A trace run's stamp names the trace and the fingerprint of its bytes.
     await page.setInputFiles("#trace-file", join(import.meta.dirname, "fixtures/burstgpt_sample.csv"));
     await page.waitForFunction(() => document.getElementById("file-info").textContent !== "");
+    // The trace described: its span, its own rate, its lengths; and what the load makes of it.
+    assert.match(await page.textContent("#file-info"), /600 rows loaded .*; spans \S+ (s|min|h) at (\S+) req\/s of its own; prompts \S+ tokens and outputs \S+ tokens on average$/);
+    const own = (await page.textContent("#file-info")).match(/at (\S+) req\/s of its own/)[1];
+    assert.equal(await page.textContent("#trace-load"), `At RPS scaling ×${await page.inputValue("#rps")} this trace arrives at ${(await page.textContent("#trace-load")).match(/arrives at (\S+) req/)[1]} req/s (its own rate: ${own} req/s).`);
+    const scaled = Number((await page.textContent("#trace-load")).match(/arrives at (\S+) req/)[1]);
+    assert.ok(Math.abs(scaled / (Number(own) * Number(await page.inputValue("#rps"))) - 1) < 0.01, "own rate x factor");
+    await page.selectOption("#load", "real");
+    assert.equal(await page.textContent("#trace-load"), `At real timestamps this trace arrives at ${own} req/s.`);
     const n = await jobsDone(page);
     await page.click("#run");
     await page.waitForFunction((k) => Number(document.body.dataset.jobsDone ?? "0") > k, n, { timeout: 60_000 });

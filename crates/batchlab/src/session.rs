@@ -149,6 +149,11 @@ impl Session {
         Ok(Session { trace, calibration, iteration, fingerprints })
     }
 
+    /// The trace's own arrival rate, if a trace was given.
+    pub fn trace_rate_rps(&self) -> Option<f64> {
+        self.trace.as_ref().map(TraceData::native_rate_rps)
+    }
+
     /// (file name, fingerprint of its bytes) of each file given.
     pub fn fingerprints(&self) -> &[(String, String)] {
         &self.fingerprints
@@ -171,6 +176,15 @@ impl Session {
                     z.count, z.first_row
                 ));
             }
+            // What a student needs to set the load: its span, own rate and lengths.
+            let mean = |v: &[u32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len().max(1) as f64;
+            line.push_str(&format!(
+                "; spans {} at {} of its own; prompts {} tokens and outputs {} tokens on average",
+                crate::report::human::duration(t.span_s()),
+                crate::report::human::with_unit(t.native_rate_rps(), "req/s"),
+                crate::report::human::number(mean(&t.prompt_tokens)),
+                crate::report::human::number(mean(&t.output_tokens)),
+            ));
             lines.push(line);
         }
         if let Some(grid) = &self.calibration {
