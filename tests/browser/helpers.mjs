@@ -12,6 +12,16 @@ import { startServer } from "./server.mjs";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PREFIX = "/batchlab/";
 
+/// Each scheduler in people's words, as the page's legends and headings say it.
+export const SCHEDULER_WORDS = {
+  static_fifo: "static FIFO",
+  dynamic_no_bins: "dynamic, no bins",
+  multi_bin_dynamic: "multi-bin dynamic",
+  multi_bin_fixed: "multi-bin fixed",
+  continuous: "continuous",
+  multi_bin_continuous: "multi-bin continuous",
+};
+
 /// Start the server and Chromium. `webgpu: true` adds `--enable-unsafe-webgpu`, which
 /// gives headless Chromium a WebGPU adapter (SwiftShader, on the CPU); without it
 /// `navigator.gpu.requestAdapter()` finds none and the page falls back to the CPU.
@@ -173,9 +183,9 @@ export async function download(page, name) {
   return { name: d.suggestedFilename(), text: readFileSync(await d.path(), "utf8") };
 }
 
-/// The summary table as { metric: [cells...] }.
+/// The summary table as { metric: [cells...] } (its groups' heading rows left out).
 export async function summary(page) {
-  return page.$$eval("#summary-table tbody tr", (rows) =>
+  return page.$$eval("#summary-table tbody tr:not(.group)", (rows) =>
     Object.fromEntries(rows.map((r) => [r.querySelector("th").textContent, [...r.querySelectorAll("td")].map((td) => td.textContent)])),
   );
 }
