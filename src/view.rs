@@ -24,11 +24,19 @@ pub struct Chart {
     pub caption: String,
     /// Several panels side by side: scrolls sideways on a narrow screen.
     pub wide: bool,
+    /// The settings it was drawn from, set once drawn (`overview::settings_line`; empty:
+    /// none): `shown_svg` adds them to the picture and its `<desc>`.
+    pub settings: String,
 }
 
 impl Chart {
     pub fn new(file_name: &str, svg: String) -> Self {
-        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false }
+        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false, settings: String::new() }
+    }
+
+    /// The SVG to show and to download: the chart with its settings line, if any.
+    pub fn shown_svg(&self) -> String {
+        crate::overview::with_settings(&self.svg, &self.settings)
     }
 
     fn explained(self, caption: &str) -> Self {
