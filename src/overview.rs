@@ -256,6 +256,28 @@ mod tests {
         assert_eq!(chart.svg.matches("<title>").count(), 2 * 2);
     }
 
+    /// The dark theme recolours charts by the colours they are drawn in: each colour its
+    /// CSS selects is one the charts use.
+    #[test]
+    fn the_dark_themes_chart_colours_are_the_charts() {
+        use batchlab_charts::{line_chart, LineChart, Series};
+        let css = include_str!("../assets/style.css");
+        let dark = &css[css.find("figure svg rect[fill=").expect("the dark charts' rules")..];
+        let selected: Vec<&str> = dark.split("svg ").skip(1).filter_map(|rule| rule.split_once('[').map(|(_, r)| &r[..r.find(']').unwrap()])).collect();
+        assert!(selected.len() >= 5, "{selected:?}");
+        let chart = line_chart(&LineChart {
+            series: vec![Series { name: "s".into(), points: vec![(1.0, 1.0), (2.0, 2.0)] }],
+            marker: Some((1.5, "m".into())),
+            hlines: vec![(1.5, "h".into())],
+            ..Default::default()
+        });
+        let svg = with_settings(&chart, "settings");
+        for attr in selected {
+            let (element_attr, value) = attr.split_once('=').unwrap();
+            assert!(svg.contains(&format!("{element_attr}={value}")), "{attr} is drawn by no chart");
+        }
+    }
+
     /// The first view tells its story: on its settings, static FIFO meets few SLAs with
     /// its GPUs nearly full, multi-bin dynamic most, continuous batching nearly all.
     #[test]

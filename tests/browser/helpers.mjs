@@ -53,9 +53,11 @@ export async function launch({ webgpu = false, dist = process.env.BATCHLAB_DIST 
 }
 
 /// A fresh page on `fragment`, ready (worker started), recording console errors and
-/// every request.
-export async function openPage(env, fragment = "") {
-  const context = await env.browser.newContext({ acceptDownloads: true });
+/// every request. Without a fragment, the paper preset's defaults with no job (a bare
+/// link, `""`, runs the first view: see layout.test.mjs). `contextOptions`: more options of
+/// the browser context (viewport, colorScheme, ...).
+export async function openPage(env, fragment = "preset=paper", contextOptions = {}) {
+  const context = await env.browser.newContext({ acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
   const errors = [];
   const requests = [];
