@@ -8,6 +8,7 @@
 
 pub mod drive;
 pub mod jobs;
+pub mod overview;
 pub mod protocol;
 pub mod stamp;
 pub mod state;

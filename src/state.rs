@@ -258,6 +258,18 @@ impl UiState {
         }
     }
 
+    /// What a bare link (no fragment) opens on, and compares at once: the paper preset
+    /// on 18,000 requests (an E12 value near 20K) and 8 GPUs at 12x load, where static
+    /// FIFO saturates its GPUs and meets few SLAs while the multi-bin and continuous
+    /// schedulers meet most (a native test holds the story). At 4 GPUs no load tells
+    /// it: multi-bin dynamic meets at most three quarters where static FIFO is loaded.
+    ///
+    /// A state of its own, not the preset's defaults: a plan or study starts from
+    /// `from_preset`, so that the page's files equal the CLI's for the same preset.
+    pub fn first_view() -> Self {
+        UiState { requests: 18_000, gpus: 8, rps_factor: 12.0, ..UiState::from_preset(Preset::Paper) }
+    }
+
     /// The sweep form as a spec on the controls' configuration: the x field, the series
     /// field (if any), then seeds `seed`, `seed + 1`, ... when more than one.
     pub fn to_sweep_spec(&self) -> Result<batchlab::sweep::SweepSpec, String> {
@@ -606,6 +618,18 @@ mod tests {
         let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(back, s);
+    }
+
+    /// The first view is the paper preset with three values moved, all of which a link
+    /// carries: requests on the slider's scale, GPUs and the load factor.
+    #[test]
+    fn the_first_view_is_the_paper_preset_at_another_load() {
+        let first = UiState::first_view();
+        assert_eq!(requests_at(position_of(first.requests)), first.requests, "a value of the slider");
+        assert_eq!(UiState { requests: 100_000, gpus: 4, rps_factor: 100.0, ..first.clone() }, UiState::from_preset(Preset::Paper));
+        let (back, problems) = UiState::from_fragment(&first.to_fragment());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back, first);
     }
 
     /// Any positive finite f64, subnormals included.

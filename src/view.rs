@@ -24,11 +24,19 @@ pub struct Chart {
     pub caption: String,
     /// Several panels side by side: scrolls sideways on a narrow screen.
     pub wide: bool,
+    /// The settings it was drawn from, set once drawn (`overview::settings_line`; empty:
+    /// none): `shown_svg` adds them to the picture and its `<desc>`.
+    pub settings: String,
 }
 
 impl Chart {
     pub fn new(file_name: &str, svg: String) -> Self {
-        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false }
+        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false, settings: String::new() }
+    }
+
+    /// The SVG to show and to download: the chart with its settings line, if any.
+    pub fn shown_svg(&self) -> String {
+        crate::overview::with_settings(&self.svg, &self.settings)
     }
 
     fn explained(self, caption: &str) -> Self {
@@ -66,32 +74,74 @@ pub fn token_pass_cell(p: &TokenPassInfo) -> String {
     format!("{device}, {:.1} ms", p.seconds * 1e3)
 }
 
-/// The metrics of one or more runs, one column per run; `passes` (one per run, or
-/// none) adds a row saying where each token pass ran.
+/// The summary's groups of metrics: a heading and the metrics' CSV columns, in the order
+/// shown. Every metric of `metrics_table::all()` but the wall time (shown with where the
+/// numbers come from) is in exactly one (a test holds it).
+pub const METRIC_GROUPS: &[(&str, &[&str])] = &[
+    ("Throughput", &["requests_completed", "arrival_rate_rps", "makespan_s", "throughput_rps", "throughput_tokens_per_s"]),
+    (
+        "Latency",
+        &[
+            "latency_mean_s", "latency_p50_s", "latency_p95_s", "latency_p99_s", "latency_max_s", "queue_delay_mean_s", "service_time_mean_s",
+            "ttft_mean_s", "ttft_p50_s", "ttft_p95_s", "ttft_p99_s", "ttft_max_s", "tbt_p50_s", "tbt_p95_s", "tbt_p99_s", "tbt_max_s", "tpot_mean_s",
+        ],
+    ),
+    (
+        "SLAs",
+        &[
+            "slo_attainment", "slo_goodput_rps", "request_sla_violation_rate", "token_sla_violation_rate", "token_sla_violation_rate_tokens",
+            "capacity_under_sla_rps", "token_sla_can_bind",
+        ],
+    ),
+    ("Utilisation", &["gpu_util_mean", "gpu_util_min", "gpu_util_max", "kv_util_mean", "kv_util_max", "preemptions"]),
+    ("Batches", &["batch_count", "batch_size_mean", "batch_size_min", "batch_size_max"]),
+    (
+        "Latency model",
+        &["alpha_s", "beta_s", "gamma", "fit_r2", "iteration_c0_s", "iteration_prefill_token_s", "iteration_decode_seq_s", "iteration_context_token_s"],
+    ),
+];
+
+/// The metrics of one or more runs, one column per run, in captioned groups (each a
+/// `<tbody>` under a heading row): what ran, `METRIC_GROUPS`, and where the numbers come
+/// from; `passes` (one per run, or none) adds a row saying where each token pass ran.
 pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> String {
     let mut html = String::from(r#"<table id="summary-table"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
     for r in results {
-        html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
+        html += &format!(r#"<th scope="col">{}</th>"#, escape(scheduler_words(r.config.scheduler)));
     }
-    html += "</tr></thead><tbody>";
-    let mut row = |label: &str, cell: &dyn Fn(&RunResult) -> String| {
-        html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
-        for r in results {
-            html += &format!("<td>{}</td>", escape(&cell(r)));
-        }
-        html += "</tr>";
+    html += "</tr></thead>";
+    let group = |html: &mut String, heading: &str| {
+        *html += &format!(r#"<tbody><tr class="group"><th scope="rowgroup" colspan="{}">{}</th></tr>"#, results.len() + 1, escape(heading));
     };
+    let row = |html: &mut String, label: &str, cell: &dyn Fn(&RunResult) -> String| {
+        *html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
+        for r in results {
+            *html += &format!("<td>{}</td>", escape(&cell(r)));
+        }
+        *html += "</tr>";
+    };
+    group(&mut html, "What ran");
     for &(label, cell) in CONFIG_ROWS {
-        row(label, &cell);
+        row(&mut html, label, &cell);
     }
+    html += "</tbody>";
     // Every metric, labelled and formatted as in the CLI's summary; those that no run
     // here measures (continuous batching's, for batch runs alone) are left out, and a
     // run that does not measure a metric others do shows "–".
-    for m in metrics_table::all().filter(|m| results.iter().any(|r| m.applies(r))) {
-        row(m.label, &|r| m.human(r));
+    for &(heading, keys) in METRIC_GROUPS {
+        let shown: Vec<_> = keys.iter().map(|&k| metric(k)).filter(|m| results.iter().any(|r| m.applies(r))).collect();
+        if shown.is_empty() {
+            continue;
+        }
+        group(&mut html, heading);
+        for m in shown {
+            row(&mut html, m.label, &|r| m.human(r));
+        }
+        html += "</tbody>";
     }
+    group(&mut html, "Where the numbers come from");
     for &(label, cell) in SOURCE_ROWS {
-        row(label, &cell);
+        row(&mut html, label, &cell);
     }
     if passes.len() == results.len() && !passes.is_empty() {
         html += r#"<tr><th scope="row">token pass</th>"#;
@@ -101,6 +151,8 @@ pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> Strin
         }
         html += "</tr>";
     }
+    let wall = &metrics_table::WALL_TIME;
+    row(&mut html, wall.label, &|r| wall.human(r));
     html + "</tbody></table>"
 }
 
@@ -187,7 +239,7 @@ pub fn bins_table(r: &RunResult) -> String {
 /// Latency percentiles, queue lengths and busy GPUs over time.
 pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
     const MAX_POINTS: usize = 300;
-    let names: Vec<String> = results.iter().map(|r| r.config.scheduler.name().to_string()).collect();
+    let names: Vec<String> = results.iter().map(|r| scheduler_words(r.config.scheduler).to_string()).collect();
     let cats = ["mean", "p50", "p95", "p99", "max"];
     let lat: Vec<(String, Vec<f64>)> = results
         .iter()
@@ -355,7 +407,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
     if !step1.is_empty() {
         let mut configs: Vec<(String, Vec<&RunResult>)> = Vec::new();
         for r in &step1 {
-            let name = format!("{} ({} GPU)", r.config.scheduler.name(), r.config.gpus);
+            let name = format!("{} ({} GPU)", scheduler_words(r.config.scheduler), r.config.gpus);
             match configs.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, v)) => v.push(r),
                 None => configs.push((name, vec![r])),
@@ -598,6 +650,22 @@ fn axis_words(field: &str) -> String {
     }
 }
 
+/// An axis value in words: a scheduler as `scheduler_words`, anything else as is.
+fn value_words(field: &str, value: &str) -> String {
+    if field == "scheduler" { label_words(value).to_string() } else { value.to_string() }
+}
+
+/// A sweep series' settings ("scheduler=static_fifo, gpus=4") in words ("static FIFO,
+/// GPUs = 4"): a scheduler by its words alone, another field by its control's label.
+fn settings_words(name: &str) -> String {
+    let words = name.split(", ").map(|part| match part.split_once('=') {
+        Some(("scheduler", value)) => label_words(value).to_string(),
+        Some((field, value)) => format!("{} = {value}", axis_words(field)),
+        None => part.to_string(),
+    });
+    words.collect::<Vec<_>>().join(", ")
+}
+
 /// The metrics a sweep chart offers: (runs-CSV column, label with its unit), the ones
 /// the sweep's summary averages.
 pub fn sweep_metric_choices() -> Vec<(&'static str, String)> {
@@ -615,10 +683,11 @@ pub fn sweep_chart(runs_csv: &str, axes: &[String], metric: &str) -> Result<Stri
     let x_words = axis_words(&means.x_field);
     let over_seeds = if axes.iter().any(|a| a == SEED_AXIS) { " (mean over the seeds)" } else { "" };
     let title = format!("{label} vs {x_words}{over_seeds}");
-    let series_name = |name: &str| if name.is_empty() { label.clone() } else { name.to_string() };
+    let series_name = |name: &str| if name.is_empty() { label.clone() } else { settings_words(name) };
     let numbers: Option<Vec<f64>> = means.xs.iter().map(|x| x.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
     let Some(xs) = numbers else {
-        let categories: Vec<&str> = means.xs.iter().map(String::as_str).collect();
+        let categories: Vec<String> = means.xs.iter().map(|x| value_words(&means.x_field, x)).collect();
+        let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
         let bars: Vec<(String, Vec<f64>)> =
             means.series.iter().map(|(name, ys)| (series_name(name), ys.iter().map(|y| y * scale).collect())).collect();
         return Ok(bar_chart(&title, &y_label, &categories, &bars));
@@ -798,6 +867,27 @@ mod tests {
         assert!(html.contains(r#"<th scope="row">token pass</th><td>GPU, 12.3 ms</td><td>none: the iteration engine timed every token</td>"#), "{html}");
     }
 
+    /// Every metric is shown in one group (the wall time with the sources); the groups
+    /// come in order, each a <tbody> under a heading row that spans the table.
+    #[test]
+    fn summary_groups_hold_every_metric_once() {
+        for m in metrics_table::all() {
+            let groups = METRIC_GROUPS.iter().filter(|(_, keys)| keys.contains(&m.key)).count();
+            assert_eq!(groups, usize::from(m.key != metrics_table::WALL_TIME.key), "{}", m.key);
+        }
+        let r = RunResult::default();
+        let html = summary_table(&[&r, &r], &[]);
+        let headings: Vec<&str> = html.split(r#"<th scope="rowgroup" colspan="3">"#).skip(1).map(|h| &h[..h.find('<').unwrap()]).collect();
+        assert_eq!(headings, ["What ran", "Throughput", "Latency", "SLAs", "Utilisation", "Batches", "Latency model", "Where the numbers come from"]);
+        assert_eq!(html.matches("<tbody>").count(), headings.len());
+        assert_eq!(html.matches("</tbody>").count(), headings.len());
+        assert!(html.contains(r#"<th scope="col">multi-bin dynamic</th><th scope="col">multi-bin dynamic</th></tr></thead>"#), "{html}");
+        // A metric sits in its group: p99 latency after "Latency", before "SLAs".
+        let at = |text: &str| html.find(text).unwrap_or_else(|| panic!("{text}"));
+        assert!(at(">Latency<") < at(">latency p99<") && at(">latency p99<") < at(">SLAs<"));
+        assert!(at(">Where the numbers come from<") < at(">wall time<"));
+    }
+
     #[test]
     fn plan_table_shows_each_run_and_spans_errors() {
         use batchlab::plan::{PlanResult, PlanSpec};
@@ -926,8 +1016,13 @@ mod tests {
         for (chart, lines) in [(1, 6), (2, 6), (3, 2 * 2), (4, 6)] {
             assert_eq!(charts[chart].svg.matches("<polyline").count(), lines, "{}", names[chart]);
         }
-        assert!(charts[3].svg.contains(">continuous</text>") && charts[3].svg.contains(">multi_bin_continuous</text>"));
-        assert!(!charts[3].svg.contains(">static_fifo</text>"), "only the continuous runs have a KV cache");
+        assert!(charts[3].svg.contains(">continuous</text>") && charts[3].svg.contains(">multi-bin continuous</text>"));
+        assert!(!charts[3].svg.contains(">static FIFO</text>"), "only the continuous runs have a KV cache");
+        // Legends in words, never the spelling of the files and links.
+        for c in &charts {
+            assert!(!c.svg.contains("static_fifo") && !c.svg.contains("multi_bin"), "{}", c.file_name);
+        }
+        assert!(charts[0].svg.contains(">static FIFO</text>") && charts[0].svg.contains(">dynamic, no bins</text>"));
         let tbt = &charts[4].svg;
         assert!(tbt.contains("per-token SLA 10.0 ms") && tbt.contains("TBT SLO 100 ms"), "both limits");
 
@@ -1056,7 +1151,7 @@ mod tests {
         let csv = runs_csv(&axes, &runs);
         let svg = sweep_chart(&csv, &axes, "throughput_rps").unwrap();
         let shown = texts(&svg);
-        for text in ["throughput vs GPUs (mean over the seeds)", "GPUs", "throughput (req/s)", "scheduler=static_fifo", "scheduler=multi_bin_dynamic"] {
+        for text in ["throughput vs GPUs (mean over the seeds)", "GPUs", "throughput (req/s)", "static FIFO", "multi-bin dynamic"] {
             assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
         }
         assert_eq!(svg.matches("<polyline").count(), 2, "a line per scheduler");
@@ -1086,7 +1181,7 @@ mod tests {
         let csv = runs_csv(&axes, &runs);
         let svg = sweep_chart(&csv, &axes, "gpu_util_mean").unwrap();
         let shown = texts(&svg);
-        for text in ["GPU utilisation mean vs scheduler (mean over the seeds)", "GPU utilisation mean (%)", "static_fifo", "multi_bin_dynamic", "gpus=1", "gpus=4"] {
+        for text in ["GPU utilisation mean vs scheduler (mean over the seeds)", "GPU utilisation mean (%)", "static FIFO", "multi-bin dynamic", "GPUs = 1", "GPUs = 4"] {
             assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
         }
         assert!(!svg.contains("<polyline"));

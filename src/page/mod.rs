@@ -44,6 +44,30 @@ enum Job {
 impl Job {
     const ALL: [Job; 6] = [Job::Run, Job::Compare, Job::Plan, Job::Study, Job::Sweep, Job::Capacity];
 
+    /// What the results heading calls its results.
+    fn heading(self) -> &'static str {
+        match self {
+            Job::Run => "Results: one run",
+            Job::Compare => "Results: the schedulers compared",
+            Job::Plan => "Results: the paper's stress plan",
+            Job::Study => "Results: the final paper's study",
+            Job::Sweep => "Results: the sweep",
+            Job::Capacity => "Results: each scheduler's capacity",
+        }
+    }
+
+    /// Its button's words.
+    fn button(self) -> &'static str {
+        match self {
+            Job::Run => "Run",
+            Job::Compare => "Compare schedulers",
+            Job::Plan => "Reproduce the paper",
+            Job::Study => "Reproduce the final paper",
+            Job::Sweep => "Sweep",
+            Job::Capacity => "Capacity of each scheduler",
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             Job::Run => "run",
@@ -96,8 +120,24 @@ impl Slot {
     }
 }
 
+/// A job as it was started: which, on what controls (and trace file), and how.
+struct Started {
+    job: Job,
+    state: UiState,
+    trace: Option<String>,
+    /// From a button (not a link's `show=` or the first view): its results take focus.
+    by_user: bool,
+    /// The first view, run by a bare link.
+    first_view: bool,
+}
+
 #[derive(Default)]
 struct App {
+    /// The job in progress, or the last one started.
+    started: Option<Started>,
+    /// The job whose results are shown, and the controls it ran on (they differ from the
+    /// controls now: the results are stale).
+    shown: Option<(Job, UiState)>,
     /// The pool; worker 0 is always there.
     workers: Vec<PoolWorker>,
     /// The link's `workers=N`, if any.
@@ -213,7 +253,11 @@ pub fn start() {
     with(|a| a.workers_wanted = UiState::from_fragment(&hash).0.many.workers);
     start_first_worker();
     el("workers").set_text_content(Some(&format!("runs of a job share {} worker(s)", pool_size())));
-    apply_fragment();
+    if hash.trim_start_matches('#').is_empty() {
+        first_view();
+    } else {
+        apply_fragment();
+    }
     // A link pasted into this tab changes only the fragment: no reload, so apply it.
     let onhash = Closure::<dyn FnMut(Event)>::new(|_| apply_fragment());
     if let Some(w) = web_sys::window() {
@@ -221,6 +265,16 @@ pub fn start() {
     }
     onhash.forget();
     document().body().map(|b| b.set_attribute("data-ready", "true"));
+}
+
+/// A bare link's first view: the schedulers compared where they differ
+/// (`UiState::first_view`), at once. A link with settings but no `show=` runs nothing:
+/// it is someone's settings, waiting for a button.
+fn first_view() {
+    write_state(&UiState::first_view());
+    // Its results' room is kept until they come (the settings below do not jump).
+    let _ = el("results").set_attribute("data-pending", "true");
+    submit_as(Job::Compare, false, true);
 }
 
 /// Set the controls from the URL fragment, and start the job it names (`show=`).
@@ -231,7 +285,9 @@ fn apply_fragment() {
     show_error(&problems.join(" "));
     let show = hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("show="));
     if let Some(job) = Job::ALL.into_iter().find(|j| Some(j.name()) == show) {
-        submit(job); // queued until the worker is ready
+        submit_as(job, false, false); // queued until the worker is ready
+    } else if with(|a| a.shown.is_some()) {
+        controls_changed(); // results shown: are they still for these settings?
     }
 }
 
@@ -265,16 +321,41 @@ fn controls_changed() {
     match read_state() {
         Ok(s) => {
             show_values(&s);
-            set_url(&s.to_fragment());
+            // The link names the job shown only while the controls are its settings.
+            let current = with(|a| a.shown.as_ref().filter(|(_, shown)| *shown == s).map(|(job, _)| *job));
+            match current {
+                Some(job) => set_url(&format!("{}&show={}", s.to_fragment(), job.name())),
+                None => set_url(&s.to_fragment()),
+            }
+            mark_stale(current.is_none());
             if with(|a| std::mem::take(&mut a.control_error)) {
                 show_error("");
             }
         }
         Err(e) => {
             with(|a| a.control_error = true);
+            mark_stale(true);
             show_error(&e)
         }
     }
+}
+
+/// Say whether the results shown are for other settings than the controls' (greyed,
+/// with a note to press Run); nothing while no results are shown.
+fn mark_stale(stale: bool) {
+    let Some(job) = with(|a| a.shown.as_ref().map(|(job, _)| *job)) else { return };
+    let results = el("results");
+    if stale {
+        let _ = results.set_attribute("data-stale", "true");
+        set_note(&format!("These results are for the previous settings: press {} to see yours.", job.button()));
+    } else if results.get_attribute("data-stale").is_some() {
+        let _ = results.remove_attribute("data-stale");
+        set_note("");
+    }
+}
+
+fn set_note(text: &str) {
+    el("results-note").set_text_content(Some(text));
 }
 
 fn wire_controls() {
@@ -294,7 +375,7 @@ fn wire_controls() {
         }
     });
     for job in Job::ALL {
-        on(job.name(), "click", move |_| submit(job));
+        on(job.name(), "click", move |_| submit_as(job, true, false));
     }
     on("cancel", "click", |_| cancel());
     for slot in Slot::ALL {
@@ -365,7 +446,8 @@ fn show_files() {
 
 // ----- the workers -----
 
-fn submit(job: Job) {
+/// Start `job` on the controls; `by_user`: from its button; `first_view`: a bare link's.
+fn submit_as(job: Job, by_user: bool, first_view: bool) {
     if with(|a| a.busy_since.is_some()) {
         return;
     }
@@ -378,6 +460,8 @@ fn submit(job: Job) {
     // The link now reproduces this job's figures.
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
     let files = with(|a| a.files.clone());
+    let trace = files[Slot::Trace as usize].as_ref().map(File::name);
+    with(|a| a.started = Some(Started { job, state: state.clone(), trace, by_user, first_view }));
     let (preset, config) = (state.preset, state.to_config());
     with(|a| a.stamp = Some(stamp_of(a, preset, &config)));
     let pooled = match job {
@@ -559,6 +643,7 @@ fn finish(status: &str) {
         show_elapsed(t0);
     }
     set_status(status);
+    let _ = el("results").remove_attribute("data-pending");
     let bar = el("progress");
     if !bar.has_attribute("value") {
         bar.set_attribute("value", "0").ok(); // not left spinning when idle
@@ -678,7 +763,9 @@ fn download_everything() {
     results::download_bytes("batchlab-results.zip", "application/zip", &crate::zip::zip(&files));
 }
 
-/// Show a finished job; `render` returns (runs, requests simulated).
+/// Show a finished job; `render` returns (runs, requests simulated). A job the visitor
+/// started takes them to its results: the heading is scrolled to and focused (a screen
+/// reader reads it; the status line says "done" politely).
 fn done(render: impl FnOnce() -> (usize, u64)) {
     let (runs, requests) = render();
     offer_everything();
@@ -688,5 +775,30 @@ fn done(render: impl FnOnce() -> (usize, u64)) {
         a.jobs_done += 1;
         a.jobs_done
     });
+    let started = with(|a| a.started.as_ref().map(|s| (s.job, s.state.clone(), s.by_user, s.first_view)));
+    if let Some((job, state, by_user, first_view)) = started {
+        with(|a| a.shown = Some((job, state.clone())));
+        let heading = el("results-heading");
+        heading.set_text_content(Some(job.heading()));
+        set_note(if first_view {
+            "The first view: every scheduler on the paper's setting, at a load where they differ. Change any setting and press a button to run your own."
+        } else {
+            ""
+        });
+        let _ = el("results").remove_attribute("data-stale");
+        // Controls changed while the job ran: its results are already for other settings.
+        if read_state().ok().as_ref() != Some(&state) {
+            mark_stale(true);
+            if let Ok(s) = read_state() {
+                set_url(&s.to_fragment());
+            }
+        }
+        if by_user {
+            heading.scroll_into_view();
+            if let Ok(h) = heading.dyn_into::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        }
+    }
     document().body().map(|b| b.set_attribute("data-jobs-done", &n.to_string()));
 }

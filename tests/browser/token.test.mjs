@@ -78,7 +78,7 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
     const gpuJson = noWall((await download(page, "run.json")).text);
     await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
       title: "Time between tokens (TBT): every decode gap, shortest to longest", xLabel: "% of gaps at or below", yLabel: "TBT (ms)",
-      legend: ["multi_bin_dynamic"], lines: 1,
+      legend: ["multi-bin dynamic"], lines: 1,
     });
     assert.equal(await page.locator("#charts svg").count(), 4);
 
