@@ -8,6 +8,7 @@
 
 pub mod drive;
 pub mod jobs;
+pub mod load;
 pub mod protocol;
 pub mod state;
 pub mod view;
