@@ -736,7 +736,7 @@ fn received(r: Response) {
             el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();
             set_status(&format!(
                 "running: {} of {} runs done, {} requests simulated (last: {})",
-                p.runs_done, p.runs_total, p.requests_simulated, p.last_label
+                p.runs_done, p.runs_total, p.requests_simulated, crate::view::run_label(&p.last_label)
             ));
         }
         Response::Run(out) => {
