@@ -9,6 +9,7 @@
 pub mod drive;
 pub mod jobs;
 pub mod overview;
+pub mod load;
 pub mod protocol;
 pub mod stamp;
 pub mod state;

@@ -428,6 +428,18 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
     let step2 = runs(2);
     if !step2.is_empty() {
         let pts = |f: fn(&RunResult) -> f64| step2.iter().map(|r| (r.config.gpus as f64, f(r))).collect();
+        // The arrival rate bounds throughput: the line shows how far the runs are from it.
+        let last = &step2[step2.len() - 1];
+        let arrival = last.metrics.arrival_rate_rps;
+        let caption = match plan.saturation_gpus {
+            Some(g) => format!("Throughput levels off from {g} GPUs: the larger counts tried gained at most 5% more."),
+            None => format!(
+                "No saturation within the GPUs tried: throughput was still rising at {} GPUs ({} of {} arriving).",
+                last.config.gpus,
+                human::with_unit(last.metrics.throughput_rps, "req/s"),
+                human::with_unit(arrival, "req/s")
+            ),
+        };
         charts.push(Chart::new("step2_gpu_scaling.svg", line_chart(&LineChart {
             title: "Step 2: throughput vs GPUs",
             x_label: "GPUs",
@@ -439,8 +451,9 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
                 Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
             ],
             marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
+            hlines: if arrival.is_finite() { vec![(arrival, format!("arrival rate {}", human::with_unit(arrival, "req/s")))] } else { Vec::new() },
             ..Default::default()
-        })));
+        })).explained(&caption));
     }
     let step3 = runs(3);
     if !step3.is_empty() {
@@ -747,7 +760,7 @@ pub fn plan_table(plan: &PlanOutput) -> String {
     }
     html += "</tr></thead><tbody>";
     for run in &plan.result.runs {
-        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run.label));
+        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run_label(&run.label)));
         match &run.result {
             Ok(r) => {
                 for m in &columns {
@@ -767,6 +780,16 @@ pub fn plan_table(plan: &PlanOutput) -> String {
         html += "</ul>";
     }
     html
+}
+
+/// A plan run's label for people: "K=..." left out for a scheduler without bins (static
+/// FIFO's step-1 runs carry the plan's K in the CSV's label, but serve one queue).
+pub fn run_label(label: &str) -> String {
+    let binless = label.split(' ').any(|w| SchedulerKind::parse(w).is_ok_and(|k| !k.uses_bins()));
+    if !binless {
+        return label.to_string();
+    }
+    label.split(' ').filter(|w| !w.starts_with("K=")).collect::<Vec<_>>().join(" ")
 }
 
 /// The study's step 2 per load (the four methods per request count) beside the published
@@ -886,6 +909,51 @@ mod tests {
         let at = |text: &str| html.find(text).unwrap_or_else(|| panic!("{text}"));
         assert!(at(">Latency<") < at(">latency p99<") && at(">latency p99<") < at(">SLAs<"));
         assert!(at(">Where the numbers come from<") < at(">wall time<"));
+    }
+
+    /// Static FIFO's runs have no bins: the page leaves out the plan's K from their label.
+    #[test]
+    fn plan_labels_name_k_only_for_binned_schedulers() {
+        assert_eq!(run_label("step1 static_fifo N=1000 GPUs=1 K=8"), "step1 static_fifo N=1000 GPUs=1");
+        assert_eq!(run_label("step1 dynamic_no_bins N=1000 GPUs=1 K=8"), "step1 dynamic_no_bins N=1000 GPUs=1");
+        assert_eq!(run_label("step1 multi_bin_dynamic N=1000 GPUs=2 K=8"), "step1 multi_bin_dynamic N=1000 GPUs=2 K=8");
+    }
+
+    /// Step 2's chart marks a saturation only where the analysis saw one, else says so.
+    #[test]
+    fn step2_marks_saturation_only_where_the_runs_show_it() {
+        use batchlab::plan::{PlanResult, PlanSpec};
+        use batchlab::Preset;
+        let run = |gpus: u32, thr: f64| {
+            let mut r = RunResult::default();
+            r.config.gpus = gpus;
+            r.metrics.throughput_rps = thr;
+            r.metrics.arrival_rate_rps = 40.0;
+            PlanRun { step: 2, label: format!("step2 multi_bin_dynamic GPUs={gpus} K=8"), result: Ok(r) }
+        };
+        let plan = |runs: Vec<PlanRun>| {
+            let result = PlanResult {
+                spec: PlanSpec::new(Preset::Paper),
+                workload: "w".into(),
+                source_requests: 1,
+                runs,
+                best_gpu_count: None,
+                best_gpu_count_origin: String::new(),
+            };
+            batchlab::session::plan_output(result, "p")
+        };
+        // Still rising at the largest count, at half the arrival rate: no marker.
+        let rising = plan(vec![run(1, 5.0), run(2, 10.0), run(4, 20.0)]);
+        assert_eq!(rising.saturation_gpus, None);
+        let chart = plan_charts(&rising).into_iter().find(|c| c.file_name == "step2_gpu_scaling.svg").unwrap();
+        assert!(!chart.svg.contains("saturation"), "{}", chart.svg);
+        assert!(chart.svg.contains("arrival rate 40.0 req/s"));
+        assert_eq!(chart.caption, "No saturation within the GPUs tried: throughput was still rising at 4 GPUs (20.0 req/s of 40.0 req/s arriving).");
+        // Levelled off at 2 GPUs: marked there.
+        let level = plan(vec![run(1, 5.0), run(2, 39.0), run(4, 40.0)]);
+        let chart = plan_charts(&level).into_iter().find(|c| c.file_name == "step2_gpu_scaling.svg").unwrap();
+        assert!(chart.svg.contains("saturation: 2 GPUs"));
+        assert!(chart.caption.starts_with("Throughput levels off from 2 GPUs"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use web_sys::{DragEvent, Element, Event, File, HtmlInputElement, HtmlSelectEleme
 
 use crate::drive::{Driver, PooledJob};
 use crate::protocol::{Request, Response};
-use crate::state::UiState;
+use crate::state::{Problem, UiState};
 
 mod controls;
 mod results;
@@ -76,6 +76,18 @@ impl Job {
             Job::Study => "study",
             Job::Sweep => "sweep",
             Job::Capacity => "capacity",
+        }
+    }
+
+    /// The job in a sentence's words.
+    fn words(self) -> &'static str {
+        match self {
+            Job::Run => "run",
+            Job::Compare => "comparison of schedulers",
+            Job::Plan => "stress plan",
+            Job::Study => "study",
+            Job::Sweep => "sweep",
+            Job::Capacity => "capacity search",
         }
     }
 }
@@ -162,8 +174,18 @@ struct App {
     timer: Option<i32>,
     /// The chosen files, by `Slot` (in `Slot::ALL` order).
     files: [Option<File>; 3],
-    /// Whether the error region shows a bad control value (cleared once it is fixed).
-    control_error: bool,
+    /// What the error region lists: the link's ignored values (each dropped once its
+    /// control is changed), the controls' bad values (read on every change), and the
+    /// last job's or file's error (with the control the core named, if any).
+    link_problems: Vec<Problem>,
+    control_problems: Vec<Problem>,
+    job_error: Option<Problem>,
+    /// The job a link named (`show=`) waiting for the files the link names.
+    pending: Option<Job>,
+    /// The file names the last link named, by `Slot`.
+    linked_files: [Option<String>; 3],
+    /// The controls disabled while the job under way leaves them unused.
+    unused: Vec<&'static str>,
     /// The file whose check is in flight (a failed check drops it).
     checking: Option<Slot>,
     /// What the download buttons offer: (file name, MIME type, contents).
@@ -205,13 +227,18 @@ fn on(id: &str, event: &str, f: impl FnMut(Event) + 'static) {
     closure.forget();
 }
 
+/// Show a job's or a file's error (empty: none), beside the controls' problems.
 fn show_error(message: &str) {
-    el("error").set_text_content(Some(message));
+    let problem = (!message.is_empty()).then(|| Problem { control: None, message: message.into() });
+    with(|a| a.job_error = problem);
+    render_problems();
 }
 
-/// Mark the control at fault (`aria-invalid`, tied to the error text) and move focus to
-/// it; `None` clears any mark.
-fn mark_invalid(control: Option<&str>) {
+/// List every problem in the error region, one line each, and mark each control at
+/// fault (`aria-invalid`, its `aria-errormessage` the id of its line); other marks go.
+fn render_problems() {
+    let problems: Vec<Problem> =
+        with(|a| a.control_problems.iter().chain(&a.link_problems).chain(&a.job_error).cloned().collect());
     if let Ok(marked) = document().query_selector_all("[aria-invalid]") {
         for i in 0..marked.length() {
             if let Some(e) = marked.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
@@ -220,18 +247,61 @@ fn mark_invalid(control: Option<&str>) {
             }
         }
     }
-    if let Some(id) = control {
-        let e = el(id);
-        // A control the scheduler greys out (continuous batching's, under a batch
-        // scheduler) is enabled again so its value can be fixed.
-        if let Ok(Some(f)) = e.closest("fieldset:disabled") {
-            let _ = f.remove_attribute("disabled");
+    let region = el("error");
+    region.set_text_content(None);
+    let doc = document();
+    // One problem is a line of text; several, a list.
+    let list = if problems.len() > 1 { doc.create_element("ul").ok() } else { None };
+    if let Some(l) = &list {
+        let _ = region.append_child(l);
+    }
+    for (i, p) in problems.iter().enumerate() {
+        let Ok(line) = doc.create_element(if list.is_some() { "li" } else { "span" }) else { continue };
+        let id = format!("error-{i}");
+        line.set_id(&id);
+        line.set_text_content(Some(&p.message));
+        let _ = list.as_ref().unwrap_or(&region).append_child(&line);
+        if let Some(control) = p.control {
+            mark(control, &id);
         }
-        let _ = e.set_attribute("aria-invalid", "true");
-        let _ = e.set_attribute("aria-errormessage", "error");
-        if let Ok(h) = e.dyn_into::<web_sys::HtmlElement>() {
-            let _ = h.focus();
-        }
+    }
+}
+
+/// Mark a control as holding a bad value.
+fn mark(id: &str, message_id: &str) {
+    let e = el(id);
+    let _ = e.set_attribute("aria-invalid", "true");
+    let _ = e.set_attribute("aria-errormessage", message_id);
+}
+
+/// Make a control at fault reachable to be fixed: greyed out (continuous batching's under
+/// a batch scheduler, the factor under real timestamps), it is enabled again; in a
+/// closed section, the section is opened. (Until the next change of the controls, which
+/// greys what does not apply again.)
+fn reveal(id: &str) {
+    let e = el(id);
+    if let Ok(Some(f)) = e.closest("fieldset:disabled") {
+        let _ = f.remove_attribute("disabled");
+    }
+    let _ = e.remove_attribute("disabled");
+    if let Ok(Some(d)) = e.closest("details") {
+        let _ = d.set_attribute("open", "");
+    }
+}
+
+/// The controls the listed problems name, in the error region's order.
+fn problem_controls() -> Vec<&'static str> {
+    with(|a| a.control_problems.iter().chain(&a.link_problems).chain(&a.job_error).filter_map(|p| p.control).collect())
+}
+
+/// Bring the error region into view and put the focus on the first control at fault,
+/// every one of them made reachable.
+fn focus_first_problem() {
+    el("error").scroll_into_view();
+    let controls = problem_controls();
+    controls.iter().for_each(|id| reveal(id));
+    if let Some(h) = controls.first().and_then(|id| el(id).dyn_into::<web_sys::HtmlElement>().ok()) {
+        let _ = h.focus();
     }
 }
 
@@ -277,17 +347,59 @@ fn first_view() {
     submit_as(Job::Compare, false, true);
 }
 
-/// Set the controls from the URL fragment, and start the job it names (`show=`).
+/// Set the controls from the URL fragment, list what it got wrong, and start the job it
+/// names (`show=`) — unless it names files the page does not hold: then a notice says
+/// so and the job waits for them, or for the visitor to run it without them.
 fn apply_fragment() {
     let hash = web_sys::window().map(|w| w.location().hash().unwrap_or_default()).unwrap_or_default();
     let (state, problems) = UiState::from_fragment(&hash);
     write_state(&state);
-    show_error(&problems.join(" "));
     let show = hash.trim_start_matches('#').split('&').find_map(|kv| kv.strip_prefix("show="));
-    if let Some(job) = Job::ALL.into_iter().find(|j| Some(j.name()) == show) {
-        submit_as(job, false, false); // queued until the worker is ready
-    } else if with(|a| a.shown.is_some()) {
-        controls_changed(); // results shown: are they still for these settings?
+    with(|a| {
+        a.link_problems = problems;
+        a.control_problems.clear();
+        a.job_error = None;
+        a.linked_files = state.files.clone();
+        a.pending = Job::ALL.into_iter().find(|j| Some(j.name()) == show);
+    });
+    render_problems();
+    problem_controls().iter().for_each(|id| reveal(id));
+    el("preset-note").set_text_content(None);
+    let names_a_job = with(|a| a.pending.is_some());
+    update_notice();
+    if !names_a_job && with(|a| a.shown.is_some()) {
+        controls_changed(None); // results shown: are they still for these settings?
+    }
+}
+
+/// Show the notice of the files a link names that the page does not hold; once none is
+/// missing, hide it and start the job the link named (queued until the worker is ready).
+fn update_notice() {
+    let (linked, attached, pending) = with(|a| (a.linked_files.clone(), a.files.each_ref().map(Option::is_some), a.pending));
+    let notice = el("link-notice");
+    match crate::state::files_notice(&linked, attached, pending.map(Job::words)) {
+        Some(text) => {
+            el("link-notice-text").set_text_content(Some(&text));
+            let _ = notice.remove_attribute("hidden");
+            let button = el("link-notice-run");
+            let missing = (0..3).filter(|&i| linked[i].is_some() && !attached[i]).count();
+            match pending {
+                Some(job) => {
+                    let them = if missing == 1 { "it" } else { "them" };
+                    button.set_text_content(Some(&format!("Run the {} without {them}", job.words())));
+                    let _ = button.remove_attribute("hidden");
+                }
+                None => {
+                    let _ = button.set_attribute("hidden", "");
+                }
+            }
+        }
+        None => {
+            let _ = notice.set_attribute("hidden", "");
+            if let Some(job) = with(|a| a.pending.take()) {
+                submit_as(job, false, false);
+            }
+        }
     }
 }
 
@@ -315,11 +427,22 @@ fn show_trace_load() {
     el("trace-load").set_text_content(Some(&text));
 }
 
-/// After any change: show the values, put the state in the URL.
-fn controls_changed() {
+/// After any change (of control `changed`, if one): show the values, put the state in
+/// the URL, list the controls' problems. A problem of the link's or of the last job's
+/// about the control changed is dropped: its new value is what counts now.
+fn controls_changed(changed: Option<&str>) {
+    if let Some(id) = changed {
+        with(|a| {
+            a.link_problems.retain(|p| p.control != Some(id));
+            if a.job_error.as_ref().is_some_and(|p| p.control == Some(id)) {
+                a.job_error = None;
+            }
+        });
+    }
     show_trace_load();
     match read_state() {
         Ok(s) => {
+            with(|a| a.control_problems.clear());
             show_values(&s);
             // The link names the job shown only while the controls are its settings.
             let current = with(|a| a.shown.as_ref().filter(|(_, shown)| *shown == s).map(|(job, _)| *job));
@@ -328,14 +451,33 @@ fn controls_changed() {
                 None => set_url(&s.to_fragment()),
             }
             mark_stale(current.is_none());
-            if with(|a| std::mem::take(&mut a.control_error)) {
-                show_error("");
-            }
         }
-        Err(e) => {
-            with(|a| a.control_error = true);
+        Err(problems) => {
+            with(|a| a.control_problems = problems);
             mark_stale(true);
-            show_error(&e)
+        }
+    }
+    render_problems();
+}
+
+/// Grey out the controls the job under way does not read (none when idle), with a line
+/// saying so; the others' own greying (`show_values`) is restored after.
+fn show_unused(job: Option<Job>) {
+    let state = read_state().ok();
+    let ids = match (job, &state) {
+        (Some(j), Some(s)) => crate::state::unused_by(j.name(), s),
+        _ => Vec::new(),
+    };
+    for id in with(|a| std::mem::replace(&mut a.unused, ids.clone())) {
+        let _ = el(id).remove_attribute("disabled");
+    }
+    for id in &ids {
+        let _ = el(id).set_attribute("disabled", "");
+    }
+    el("unused-note").set_text_content(Some(&job.map_or(String::new(), |j| crate::state::unused_note(j.name(), &ids))));
+    if job.is_none() {
+        if let Some(s) = state {
+            show_values(&s);
         }
     }
 }
@@ -359,19 +501,28 @@ fn set_note(text: &str) {
 }
 
 fn wire_controls() {
-    let ids = ["requests", "gpus", "k", "scheduler", "load", "rps", "dtoken", "drequest", "predictor", "sigma", "seed", "cap"];
-    let many = ["sweep-x", "sweep-xv", "sweep-s", "sweep-sv", "sweep-seeds", "sweep-metric", "target"];
-    let iteration = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
-    for id in ids.into_iter().chain(["semantics", "kappa", "tokencpu", "softgpu"]).chain(iteration).chain(many) {
-        on(id, "input", |_| controls_changed());
-        on(id, "change", |_| controls_changed());
+    for &(id, _, _) in crate::state::CONTROLS.iter().filter(|(id, _, _)| *id != "preset") {
+        on(id, "input", move |_| controls_changed(Some(id)));
+        on(id, "change", move |_| controls_changed(Some(id)));
     }
+    // A preset sets every control it defines (the rest stay) and says which it changed.
     on("preset", "change", |_| {
         if let Ok(p) = Preset::parse(&select("preset").value()) {
-            let cap = read_state().map(|s| s.plan_cap).unwrap_or(crate::state::DEFAULT_PLAN_CAP);
-            let many = read_state().map(|s| s.many).unwrap_or_default();
-            write_state(&UiState { plan_cap: cap, many, ..UiState::from_preset(p) });
-            controls_changed();
+            let before = read_state().ok();
+            let after = before.as_ref().map_or_else(|| UiState::from_preset(p), |b| b.with_preset(p));
+            write_state(&after);
+            let note = match &before {
+                Some(b) => crate::state::preset_note(b, &after),
+                None => format!("Preset '{}' set every control it defines", p.name()),
+            };
+            el("preset-note").set_text_content(Some(&note));
+            controls_changed(Some("preset"));
+        }
+    });
+    on("link-notice-run", "click", |_| {
+        if let Some(job) = with(|a| a.pending.take()) {
+            update_notice();
+            submit_as(job, true, false);
         }
     });
     for job in Job::ALL {
@@ -435,6 +586,9 @@ fn clear_file(slot: Slot) {
     show_trace_load();
     input(&format!("{}-file", slot.id())).set_value("");
     show_files();
+    // The link names the files attached; a link's notice may need this one again.
+    controls_changed(None);
+    update_notice();
 }
 
 fn show_files() {
@@ -451,12 +605,24 @@ fn submit_as(job: Job, by_user: bool, first_view: bool) {
     if with(|a| a.busy_since.is_some()) {
         return;
     }
+    // A job the visitor starts replaces the one a link left waiting.
+    if with(|a| a.pending.take()).is_some() {
+        update_notice();
+    }
     let state = match read_state() {
         Ok(s) => s,
-        Err(e) => return show_error(&e),
+        Err(problems) => {
+            with(|a| a.control_problems = problems);
+            render_problems();
+            return focus_first_problem();
+        }
     };
-    show_error("");
-    mark_invalid(None);
+    with(|a| {
+        a.link_problems.clear();
+        a.control_problems.clear();
+        a.job_error = None;
+    });
+    render_problems();
     // The link now reproduces this job's figures.
     set_url(&format!("{}&show={}", state.to_fragment(), job.name()));
     let files = with(|a| a.files.clone());
@@ -466,16 +632,16 @@ fn submit_as(job: Job, by_user: bool, first_view: bool) {
     with(|a| a.stamp = Some(stamp_of(a, preset, &config)));
     let pooled = match job {
         Job::Run => {
-            begin();
+            begin(job);
             return send_to(0, envelope(&Request::Run { preset, config, token_on_cpu: state.token_on_cpu, software_gpu: state.software_gpu }, &files));
         }
         Job::Study => {
-            begin();
+            begin(job);
             return send_to(0, envelope(&Request::Study { preset, spec: state.to_study_spec() }, &files));
         }
         Job::Plan => {
             // Its runs depend on how many requests the source holds: ask worker 0 first.
-            begin();
+            begin(job);
             with(|a| {
                 a.plan_waiting = Some((preset, state.to_plan_spec()));
                 a.job_files = files.clone();
@@ -495,7 +661,7 @@ fn submit_as(job: Job, by_user: bool, first_view: bool) {
             CapacityJob::new(&spec, rows).map(|j| PooledJob::Capacity(j, spec))
         }
     };
-    begin();
+    begin(job);
     with(|a| {
         a.job_files = files;
         a.sweep_metric = state.many.sweep_metric.clone();
@@ -612,7 +778,9 @@ fn set_busy_ui(busy: bool) {
     document().body().map(|b| b.set_attribute("data-busy", if busy { "true" } else { "false" }));
 }
 
-fn begin() {
+fn begin(job: Job) {
+    show_unused(Some(job));
+    el("load-after").set_text_content(None);
     let t0 = now_ms();
     let tick = Closure::<dyn FnMut()>::new(move || show_elapsed(t0));
     let timer = web_sys::window()
@@ -644,6 +812,7 @@ fn finish(status: &str) {
     }
     set_status(status);
     let _ = el("results").remove_attribute("data-pending");
+    show_unused(None);
     let bar = el("progress");
     if !bar.has_attribute("value") {
         bar.set_attribute("value", "0").ok(); // not left spinning when idle
@@ -692,17 +861,26 @@ fn received(r: Response) {
                 a.fingerprints.extend(fingerprints);
             });
             el("file-info").set_text_content(Some(&lines.join(" ")));
+            // Its name goes into the link; a job a link named may have waited for it.
+            controls_changed(None);
+            update_notice();
             show_trace_load();
         }
         Response::Progress(p) => {
             el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();
             set_status(&format!(
                 "running: {} of {} runs done, {} requests simulated (last: {})",
-                p.runs_done, p.runs_total, p.requests_simulated, p.last_label
+                p.runs_done, p.runs_total, p.requests_simulated, crate::view::run_label(&p.last_label)
             ));
         }
-        Response::Run(out) => done(|| show_runs(std::slice::from_ref(&*out))),
-        Response::Compare(outs) => done(|| show_runs(&outs)),
+        Response::Run(out) => {
+            after_runs(&[&out.result]);
+            done(|| show_runs(std::slice::from_ref(&*out)))
+        }
+        Response::Compare(outs) => {
+            after_runs(&outs.iter().map(|o| &o.result).collect::<Vec<_>>());
+            done(|| show_runs(&outs))
+        }
         Response::Plan(plan) => done(|| show_plan(&plan)),
         Response::Study(study) => done(|| show_study(&study)),
         Response::Sweep(sweep) => {
@@ -717,19 +895,32 @@ fn received(r: Response) {
                 Some(f) => format!("{}: {message}", crate::state::field_words(f)),
                 None => message,
             };
-            show_error(&message);
-            mark_invalid(field.as_deref().and_then(crate::state::control_for).map(|(id, _)| id));
+            let control = field.as_deref().and_then(crate::state::control_for).map(|(id, _)| id);
+            with(|a| a.job_error = Some(Problem { control, message: message.clone() }));
+            render_problems();
             let internal = message.starts_with("internal error");
             match with(|a| a.checking.take()) {
                 // A file that does not parse is dropped; the page stays as it was.
                 Some(slot) if !internal => clear_file(slot),
                 _ => finish("failed: see the error above"),
             }
+            // After `finish`, which greys again what does not apply.
+            if control.is_some() {
+                focus_first_problem();
+            }
             if internal {
                 restart_workers();
             }
         }
     }
+}
+
+/// After runs: say so beside the factor when a run could not keep up with its arrivals.
+fn after_runs(runs: &[&batchlab::RunResult]) {
+    let note = crate::load::after_runs(runs);
+    let line = el("load-after");
+    let _ = line.set_attribute("class", if note.is_some() { "hint warn" } else { "hint" });
+    line.set_text_content(note.as_deref());
 }
 
 /// The stamp of a job on these settings and the chosen files.

@@ -82,7 +82,8 @@ pub struct PlanOutput {
     pub result: PlanResult,
     /// (file name, contents), named with `PLAN_PREFIX`.
     pub files: Vec<(String, String)>,
-    /// Step 2's saturation point and the key findings of the analysis.
+    /// Step 2's saturation point where the runs show one (`Analysis::saturation_seen`),
+    /// and the key findings of the analysis.
     pub saturation_gpus: Option<u32>,
     pub findings: Vec<String>,
 }
@@ -331,7 +332,7 @@ impl Session {
 pub fn plan_output(result: PlanResult, prefix: &str) -> PlanOutput {
     let files = plan_files(&result, prefix);
     let analysis = analyse(&result);
-    PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files }
+    PlanOutput { saturation_gpus: analysis.saturation_seen(), findings: analysis.key_findings, result, files }
 }
 
 /// A finished sweep's files (the runs CSV and, for a whole sweep, the summary).
