@@ -150,6 +150,8 @@ struct App {
     /// The job whose results are shown, and the controls it ran on (they differ from the
     /// controls now: the results are stale).
     shown: Option<(Job, UiState)>,
+    /// A live re-run waiting for the controls to settle (`live_rerun`).
+    live_timer: Option<i32>,
     /// The pool; worker 0 is always there.
     workers: Vec<PoolWorker>,
     /// The link's `workers=N`, if any.
@@ -451,6 +453,9 @@ fn controls_changed(changed: Option<&str>) {
                 None => set_url(&s.to_fragment()),
             }
             mark_stale(current.is_none());
+            if changed.is_some() && current.is_none() {
+                live_rerun(&s);
+            }
         }
         Err(problems) => {
             with(|a| a.control_problems = problems);
@@ -480,6 +485,36 @@ fn show_unused(job: Option<Job>) {
             show_values(&s);
         }
     }
+}
+
+/// Live controls: a run or comparison small enough to be quick runs again, by itself,
+/// once the controls have been still for a moment; a live re-run still going is
+/// cancelled first. Larger ones keep the Run button (the stale note says so).
+fn live_rerun(s: &UiState) {
+    const MAX_REQUESTS: usize = 200_000;
+    const SETTLE_MS: i32 = 300;
+    let Some(job) = with(|a| a.shown.as_ref().map(|(job, _)| *job)) else { return };
+    let running = with(|a| a.busy_since.map(|_| a.started.as_ref().map(|st| st.job)));
+    // A plan, study, sweep or capacity search under way is the visitor's: left alone.
+    let quick = |j: Job| matches!(j, Job::Run | Job::Compare);
+    if !quick(job) || s.requests > MAX_REQUESTS || running.is_some_and(|j| !j.is_some_and(quick)) {
+        return;
+    }
+    let Some(window) = web_sys::window() else { return };
+    if let Some(t) = with(|a| a.live_timer.take()) {
+        window.clear_timeout_with_handle(t);
+    }
+    let fire = Closure::once(move || {
+        with(|a| a.live_timer = None);
+        if with(|a| a.busy_since.is_some()) {
+            restart_workers();
+            finish("cancelled: the settings changed");
+        }
+        submit_as(job, false, false);
+    });
+    let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.as_ref().unchecked_ref(), SETTLE_MS).ok();
+    fire.forget();
+    with(|a| a.live_timer = timer);
 }
 
 /// Say whether the results shown are for other settings than the controls' (greyed,
@@ -604,6 +639,10 @@ fn show_files() {
 fn submit_as(job: Job, by_user: bool, first_view: bool) {
     if with(|a| a.busy_since.is_some()) {
         return;
+    }
+    // This job supersedes a live re-run still waiting for the controls to settle.
+    if let (Some(t), Some(w)) = (with(|a| a.live_timer.take()), web_sys::window()) {
+        w.clear_timeout_with_handle(t);
     }
     // A job the visitor starts replaces the one a link left waiting.
     if with(|a| a.pending.take()).is_some() {

@@ -90,3 +90,26 @@ describe("learning and reviewing", () => {
     await close();
   });
 });
+
+describe("live controls", () => {
+  test("after a small run, moving a slider runs it again by itself; a large run keeps the Run button", async () => {
+    const { page, errors, close } = await openPage(env, "preset=paper&n=2200&gpus=2&k=3&show=run");
+    await page.waitForFunction(() => Number(document.body.dataset.jobsDone ?? "0") > 0, null, { timeout: 60_000 });
+    assert.deepEqual((await summary(page))["GPUs"], ["2"]);
+    const done = await jobsDone(page);
+    // Three quick moves: the controls settle, then one run on the last value.
+    for (const g of [3, 5, 6]) {
+      await page.$eval("#gpus", (el, v) => { el.value = String(v); el.dispatchEvent(new Event("input", { bubbles: true })); }, g);
+    }
+    await page.waitForFunction((n) => Number(document.body.dataset.jobsDone ?? "0") > n, done, { timeout: 60_000 });
+    assert.deepEqual((await summary(page))["GPUs"], ["6"]);
+    assert.match(page.url(), /gpus=6.*&show=run$/, "the link names the figure shown again");
+    assert.equal(await page.getAttribute("#results", "data-stale"), null);
+    // Above 200,000 requests a change only marks the results stale.
+    await page.$eval("#requests", (el) => { el.value = "30"; el.dispatchEvent(new Event("input", { bubbles: true })); });
+    assert.equal(await page.getAttribute("#results", "data-stale"), "true");
+    assert.match(await page.textContent("#results-note"), /press Run/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+});
