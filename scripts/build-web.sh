@@ -4,4 +4,7 @@
 # any path prefix. Extra arguments go to trunk.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# The commit goes into the page's reproducibility stamp (src/stamp.rs).
+BATCHLAB_COMMIT=$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+export BATCHLAB_COMMIT
 trunk build --release "$@"

@@ -46,14 +46,16 @@ pub struct Driver {
     /// The comparison honours the visitor's "token pass on the CPU"; the other jobs'
     /// many passes always run on the CPU (a software WebGPU adapter is far slower).
     token_on_cpu: bool,
+    /// The visitor allows a software GPU adapter (slower than the CPU).
+    software_gpu: bool,
     queue: VecDeque<batchlab::tasks::RunTask>,
     in_flight: usize,
 }
 
 impl Driver {
-    pub fn new(job: PooledJob, preset: Preset, token_on_cpu: bool) -> Driver {
+    pub fn new(job: PooledJob, preset: Preset, token_on_cpu: bool, software_gpu: bool) -> Driver {
         let token_on_cpu = token_on_cpu || !matches!(job, PooledJob::Compare(_));
-        Driver { job, preset, token_on_cpu, queue: VecDeque::new(), in_flight: 0 }
+        Driver { job, preset, token_on_cpu, software_gpu, queue: VecDeque::new(), in_flight: 0 }
     }
 
     /// A `Task` request for an idle worker, if a run is ready.
@@ -64,7 +66,7 @@ impl Driver {
         }
         let task = self.queue.pop_front()?;
         self.in_flight += 1;
-        Some(Request::Task { preset: self.preset, task, token_on_cpu: self.token_on_cpu })
+        Some(Request::Task { preset: self.preset, task, token_on_cpu: self.token_on_cpu, software_gpu: self.software_gpu })
     }
 
     /// A worker's answer to a `Task`: recorded; the job's progress, or the error that
@@ -116,7 +118,7 @@ mod tests {
     /// seen.
     fn drive(job: PooledJob, workers: usize, pick: impl Fn(usize, usize) -> usize) -> (Response, Vec<Progress>) {
         let sessions: Vec<(Session, WorkloadCache)> = (0..workers).map(|_| (Session::open(&Inputs::default()).unwrap(), WorkloadCache::default())).collect();
-        let mut driver = Driver::new(job, Preset::Paper, true);
+        let mut driver = Driver::new(job, Preset::Paper, true, false);
         let mut busy: Vec<(usize, Request)> = Vec::new();
         let mut progress = Vec::new();
         for step in 0.. {

@@ -22,7 +22,8 @@ pub fn execute(request: Request, inputs: &Inputs, clock: &dyn Fn() -> f64, progr
 
 /// Answer one request on an open session (a worker keeps it, and the workloads its
 /// tasks built, between messages); runs and the comparison's tasks use `token_pass`
-/// unless the request forces the CPU. Progress never cancels: the page cancels by
+/// unless the request forces the CPU (the worker leaves a software GPU out of
+/// `token_pass` unless the request allows it). Progress never cancels: the page cancels by
 /// replacing the worker.
 pub async fn execute_with(
     request: Request,
@@ -34,7 +35,7 @@ pub async fn execute_with(
 ) -> Result<Response> {
     let (job, on_cpu) = match request {
         Request::Check => (Job::Check, true),
-        Request::Run { preset, config, token_on_cpu } => (Job::Run { preset, config }, token_on_cpu),
+        Request::Run { preset, config, token_on_cpu, .. } => (Job::Run { preset, config }, token_on_cpu),
         // The study needs no token pass (its metrics come from the schedule).
         Request::Study { preset, spec } => (Job::Study { preset, spec }, true),
         Request::Source { spec } => {
@@ -46,7 +47,7 @@ pub async fn execute_with(
             let window = batchlab::timeline::Window { from_s, to_s };
             return Ok(Response::Timeline(Box::new(session.timeline(preset, &config, window, cache)?)));
         }
-        Request::Task { preset, task, token_on_cpu } => {
+        Request::Task { preset, task, token_on_cpu, .. } => {
             let done = if token_on_cpu {
                 session.run_task(preset, &task, cache, clock, CpuTokenPass).await
             } else {
@@ -66,7 +67,9 @@ pub async fn execute_with(
         session.execute(&job, hooks, token_pass).await?
     };
     Ok(match outcome {
-        Outcome::Checked { lines } => Response::Checked { lines },
+        Outcome::Checked { lines } => {
+            Response::Checked { lines, fingerprints: session.fingerprints().to_vec(), trace_rate_rps: session.trace_rate_rps() }
+        }
         Outcome::Run(out) => Response::Run(out),
         Outcome::Study(out) => Response::Study(out),
         // Not asked of a worker: the page drives these on its pool (`drive`).
@@ -120,13 +123,15 @@ mod tests {
     #[test]
     fn an_iteration_profile_is_checked_and_prices_continuous_runs() {
         let inputs = Inputs { iteration_profile: Some(profile("iters.csv")), ..Inputs::default() };
-        let Response::Checked { lines } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
+        let Response::Checked { lines, fingerprints, .. } = execute(Request::Check, &inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a check") };
         assert_eq!(lines.len(), 1);
+        // The stamp's fingerprint is of the file's bytes.
+        assert_eq!(fingerprints, [("iters.csv".to_string(), batchlab::config::fingerprint(&profile("iters.csv").bytes))]);
         assert!(lines[0].starts_with("iters.csv: iteration cost fit c0 5.000 ms, 0.0200 ms per prefill token, 0.1000 ms per decoding sequence, 0.300 µs per context token, R² 1.0000"), "{}", lines[0]);
 
         let config = Config { requests: 2_000, scheduler: SchedulerKind::Continuous, ..Config::preset(Preset::Paper) };
         let run = |inputs: &Inputs| {
-            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: true };
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: true, software_gpu: false };
             let Response::Run(out) = execute(req, inputs, &|| 0.0, &mut |_| {}).unwrap() else { panic!("not a run") };
             out
         };
@@ -157,7 +162,7 @@ mod tests {
             ticks.set(ticks.get() + 0.5);
             ticks.get()
         };
-        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false };
+        let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false, software_gpu: false };
         let Response::Run(out) = execute(req, &Inputs::default(), &clock, &mut |_| {}).unwrap() else { panic!("not a run") };
 
         // The same run straight from the core, as the CLI's `run` does it.
@@ -193,7 +198,7 @@ mod tests {
     fn runs_use_the_given_token_pass_unless_the_cpu_is_forced() {
         let mut config = Config::preset(Preset::Paper);
         config.requests = 3_000;
-        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {});
+        let cpu = execute(Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu: false, software_gpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {});
         let Response::Run(cpu) = cpu.unwrap() else { panic!("not a run") };
         assert_eq!(cpu.token_pass.gpu, None);
         assert!(cpu.result.metrics.tbt_p99_s.is_finite(), "token metrics filled in");
@@ -206,7 +211,7 @@ mod tests {
                 ticks.set(ticks.get() + 0.5);
                 ticks.get()
             };
-            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu };
+            let req = Request::Run { preset: Preset::Paper, config: config.clone(), token_on_cpu, software_gpu: false };
             let session = Session::open(&Inputs::default()).unwrap();
             let Response::Run(out) = now(execute_with(req, &session, &WorkloadCache::default(), &clock, &mut |_| {}, &mut pass)).unwrap() else {
                 panic!("not a run")
@@ -231,7 +236,7 @@ mod tests {
         for token_on_cpu in [false, true] {
             let mut pass = LabelledPass { calls: 0 };
             for task in &tasks {
-                let req = Request::Task { preset: Preset::Paper, task: task.clone(), token_on_cpu };
+                let req = Request::Task { preset: Preset::Paper, task: task.clone(), token_on_cpu, software_gpu: false };
                 let Response::Task(done) = now(execute_with(req, &session, &WorkloadCache::default(), &|| 0.0, &mut |_| {}, &mut pass)).unwrap() else {
                     panic!("not a task")
                 };
@@ -268,7 +273,7 @@ mod tests {
         assert_eq!((requests, name.as_str()), (1_000, "synthetic burstgpt"));
         let config = Config { gpus: 0, ..Config::preset(Preset::Paper) };
         let task = batchlab::tasks::RunTask { id: 4, label: "x".into(), workload: config.clone(), config, keep_timeseries: false };
-        let Response::Task(done) = execute(Request::Task { preset: Preset::Paper, task, token_on_cpu: true }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
+        let Response::Task(done) = execute(Request::Task { preset: Preset::Paper, task, token_on_cpu: true, software_gpu: false }, &Inputs::default(), &|| 0.0, &mut |_| {}).unwrap() else {
             panic!("not a task")
         };
         assert_eq!(done.id, 4);

@@ -8,10 +8,15 @@
 
 pub mod drive;
 pub mod jobs;
+pub mod overview;
+pub mod load;
 pub mod protocol;
+pub mod stamp;
 pub mod state;
 pub mod timeline_view;
+pub mod tour;
 pub mod view;
+pub mod zip;
 
 #[cfg(target_arch = "wasm32")]
 pub mod page;

@@ -34,6 +34,9 @@ pub enum Request {
         config: Config,
         #[serde(default)]
         token_on_cpu: bool,
+        /// Use the worker's GPU even if it is a software adapter (slower than the CPU).
+        #[serde(default)]
+        software_gpu: bool,
     },
     /// How many requests the stress plan's source holds (a trace may hold fewer than
     /// the plan's largest N), and its name: the page's plan job needs both to decide its
@@ -46,6 +49,8 @@ pub enum Request {
         task: RunTask,
         #[serde(default)]
         token_on_cpu: bool,
+        #[serde(default)]
+        software_gpu: bool,
     },
     /// The final paper's study (its runs carry no time series back).
     Study { preset: Preset, spec: StudySpec },
@@ -63,7 +68,15 @@ pub enum Response {
     /// or why there is none (no `navigator.gpu`, no adapter, a build without the GPU).
     Gpu(Result<String, String>),
     /// One line per attached file describing what was imported.
-    Checked { lines: Vec<String> },
+    Checked {
+        lines: Vec<String>,
+        /// (file name, fingerprint of its bytes), for the reproducibility stamp.
+        #[serde(default)]
+        fingerprints: Vec<(String, String)>,
+        /// A trace's own arrival rate (req/s), for "what the load setting makes of it".
+        #[serde(default)]
+        trace_rate_rps: Option<f64>,
+    },
     /// After each run of the study (a single run reports only its end).
     Progress(Progress),
     Run(Box<RunOutput>),

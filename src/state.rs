@@ -24,6 +24,72 @@ pub const DEFAULT_PLAN_CAP: usize = 100_000;
 pub const MAX_BLOCK_TOKENS: u32 = 1024;
 pub const MAX_SEQS: u32 = 1 << 20;
 pub const MAX_BATCHED_TOKENS: u32 = 1 << 24;
+/// Bound of the SLA controller's batch sizes (B_min, B_max, B_static) on the page.
+pub const MAX_BATCH: u32 = 4096;
+
+/// A value the page cannot take as it is, in one line for people, and the control at
+/// fault (its element id) when there is one, to be marked.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Problem {
+    pub control: Option<&'static str>,
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Every control the page reads, in page order: (element id, its key in links, label).
+pub const CONTROLS: [(&str, &str, &str); 36] = [
+    ("preset", "preset", "Preset"),
+    ("requests", "n", "Requests"),
+    ("gpus", "gpus", "GPUs"),
+    ("k", "k", "K bins"),
+    ("scheduler", "scheduler", "Scheduler"),
+    ("load", "load", "Load"),
+    ("rps", "rps", "RPS scaling factor"),
+    ("dtoken", "dtoken", "Per-token SLA"),
+    ("drequest", "drequest", "Per-request SLA"),
+    ("predictor", "predictor", "Output-length predictor"),
+    ("sigma", "sigma", "Predictor sigma"),
+    ("seed", "seed", "Seed"),
+    ("sla-d", "slad", "Controller target D"),
+    ("sla-eps", "slaeps", "Controller tolerance eps"),
+    ("bmin", "bmin", "Smallest dynamic batch B_min"),
+    ("bmax", "bmax", "Largest dynamic batch B_max"),
+    ("bstatic", "bstatic", "Static batch size B_static"),
+    ("router", "router", "Router"),
+    ("chunked", "chunked", "Chunked prefill"),
+    ("budget", "budget", "Token budget per iteration"),
+    ("maxseqs", "maxseqs", "Max running sequences"),
+    ("block", "block", "KV block size"),
+    ("ttftslo", "ttftslo", "TTFT SLO"),
+    ("tbtslo", "tbtslo", "TBT SLO"),
+    ("semantics", "semantics", "Batch semantics"),
+    ("kappa", "kappa", "Context cost kappa"),
+    ("tokencpu", "tokencpu", "Use CPU for the token pass"),
+    ("softgpu", "softgpu", "Use a software GPU adapter"),
+    ("sweep-x", "sx", "Sweep (x axis)"),
+    ("sweep-xv", "sxv", "Sweep values"),
+    ("sweep-s", "ss", "Sweep series"),
+    ("sweep-sv", "ssv", "Series values"),
+    ("sweep-seeds", "seeds", "Seeds per point"),
+    ("sweep-metric", "metric", "Sweep chart"),
+    ("target", "target", "Capacity target"),
+    ("cap", "cap", "Plan cap"),
+];
+
+/// The control (element id) and label of a link key, if the page has one for it.
+fn control_of_key(key: &str) -> Option<(&'static str, &'static str)> {
+    CONTROLS.iter().find(|(_, k, _)| *k == key).map(|&(id, _, label)| (id, label))
+}
+
+/// The label of a control, by element id.
+pub fn label_of(id: &str) -> &'static str {
+    CONTROLS.iter().find(|(i, _, _)| *i == id).map_or("", |&(_, _, label)| label)
+}
 
 /// The page's control (element id) and label for a configuration field the core names
 /// in an error (`batchlab::config::FIELDS`); `None` for a field the page has no control
@@ -52,6 +118,12 @@ pub fn control_for(field: &str) -> Option<(&'static str, &'static str)> {
         "iteration.block_tokens" => ("block", "KV block size"),
         "iteration.ttft_slo_s" => ("ttftslo", "TTFT SLO"),
         "iteration.tbt_slo_s" => ("tbtslo", "TBT SLO"),
+        "iteration_profile" => ("profile-file", "Iteration profile"),
+        "sla.d_s" => ("sla-d", "Controller target D"),
+        "sla.eps_s" => ("sla-eps", "Controller tolerance eps"),
+        "b_min" => ("bmin", "Smallest dynamic batch B_min"),
+        "b_max" => ("bmax", "Largest dynamic batch B_max"),
+        "b_static" => ("bstatic", "Static batch size B_static"),
         _ => return None,
     })
 }
@@ -126,6 +198,9 @@ pub struct UiState {
     pub token_kappa: f64,
     /// Run the token pass on the CPU even when a GPU adapter is available.
     pub token_on_cpu: bool,
+    /// Time tokens on a software GPU adapter (SwiftShader) when that is all there is;
+    /// off: such an adapter is skipped (it is slower than the CPU).
+    pub software_gpu: bool,
     /// Continuous batching (`config.iteration`): the router, chunked prefill, the token
     /// budget and the most sequences of an iteration, the KV block size, and the SLO.
     pub router: Router,
@@ -137,7 +212,21 @@ pub struct UiState {
     pub tbt_slo_s: f64,
     /// The sweep and capacity forms, and the link's worker count.
     pub many: ManyRuns,
+    /// The SLA controller's own settings ("Advanced"): its target D (`None`: the SLA set
+    /// above, as the preset has it), its tolerance eps, and the batch sizes B_min, B_max
+    /// (dynamic batches) and B_static (static FIFO's).
+    pub sla_d_s: Option<f64>,
+    pub sla_eps_s: f64,
+    pub b_min: u32,
+    pub b_max: u32,
+    pub b_static: u32,
+    /// Names of the user's files (trace, calibration grid, iteration profile): a link
+    /// names them (`trace=`, `calib=`, `profile=`) but cannot carry them.
+    pub files: [Option<String>; 3],
 }
+
+/// The link keys of the user's files, in `UiState::files` order.
+pub const FILE_KEYS: [&str; 3] = ["trace", "calib", "profile"];
 
 /// Fields a sweep on the page can vary (the core's dotted names) and their labels.
 pub const SWEEP_FIELDS: [(&str, &str); 10] = [
@@ -243,6 +332,7 @@ impl UiState {
             token_semantics: c.token_semantics,
             token_kappa: c.token_kappa,
             token_on_cpu: false,
+            software_gpu: false,
             router: c.iteration.router,
             chunked_prefill: c.iteration.chunked_prefill,
             max_batched_tokens: c.iteration.max_batched_tokens,
@@ -251,7 +341,37 @@ impl UiState {
             ttft_slo_s: c.iteration.ttft_slo_s,
             tbt_slo_s: c.iteration.tbt_slo_s,
             many: ManyRuns::default(),
+            sla_d_s: c.sla.d_s,
+            sla_eps_s: c.sla.eps_s,
+            b_min: c.b_min.clamp(1, MAX_BATCH),
+            b_max: c.b_max.clamp(1, MAX_BATCH),
+            b_static: c.b_static.clamp(1, MAX_BATCH),
+            files: Default::default(),
         }
+    }
+
+    /// The state after choosing `preset`: its values for every control it defines; the
+    /// plan cap, the "Many runs" forms, the CPU switch and the files stay as they were.
+    pub fn with_preset(&self, preset: Preset) -> UiState {
+        UiState {
+            plan_cap: self.plan_cap,
+            many: self.many.clone(),
+            token_on_cpu: self.token_on_cpu,
+            files: self.files.clone(),
+            ..UiState::from_preset(preset)
+        }
+    }
+
+    /// What a bare link (no fragment) opens on, and compares at once: the paper preset
+    /// on 18,000 requests (an E12 value near 20K) and 8 GPUs at 12x load, where static
+    /// FIFO saturates its GPUs and meets few SLAs while the multi-bin and continuous
+    /// schedulers meet most (a native test holds the story). At 4 GPUs no load tells
+    /// it: multi-bin dynamic meets at most three quarters where static FIFO is loaded.
+    ///
+    /// A state of its own, not the preset's defaults: a plan or study starts from
+    /// `from_preset`, so that the page's files equal the CLI's for the same preset.
+    pub fn first_view() -> Self {
+        UiState { requests: 18_000, gpus: 8, rps_factor: 12.0, ..UiState::from_preset(Preset::Paper) }
     }
 
     /// The sweep form as a spec on the controls' configuration: the x field, the series
@@ -313,6 +433,10 @@ impl UiState {
             seed: self.seed,
             token_semantics: self.token_semantics,
             token_kappa: self.token_kappa,
+            b_min: self.b_min,
+            b_max: self.b_max,
+            b_static: self.b_static,
+            sla: batchlab::config::SlaControllerConfig { d_s: self.sla_d_s, eps_s: self.sla_eps_s, ..preset.sla.clone() },
             iteration: IterationConfig {
                 router: self.router,
                 chunked_prefill: self.chunked_prefill,
@@ -355,6 +479,7 @@ impl UiState {
             ("semantics", self.token_semantics.name().to_string()),
             ("kappa", self.token_kappa.to_string()),
             ("tokencpu", if self.token_on_cpu { "1" } else { "0" }.to_string()),
+            ("softgpu", if self.software_gpu { "1" } else { "0" }.to_string()),
             ("router", self.router.name().to_string()),
             ("chunked", if self.chunked_prefill { "1" } else { "0" }.to_string()),
             ("budget", self.max_batched_tokens.to_string()),
@@ -369,46 +494,139 @@ impl UiState {
             ("seeds", self.many.sweep_seeds.to_string()),
             ("metric", self.many.sweep_metric.clone()),
             ("target", self.many.capacity_target.to_string()),
+            ("slad", self.sla_d_s.map_or(String::new(), |d| d.to_string())),
+            ("slaeps", self.sla_eps_s.to_string()),
+            ("bmin", self.b_min.to_string()),
+            ("bmax", self.b_max.to_string()),
+            ("bstatic", self.b_static.to_string()),
         ];
         let mut text = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
         if let Some(n) = self.many.workers {
             text.push_str(&format!("&workers={n}"));
         }
+        for (key, name) in FILE_KEYS.iter().zip(&self.files) {
+            if let Some(name) = name {
+                text.push_str(&format!("&{key}={}", encode(name)));
+            }
+        }
         text
     }
 
     /// Parse a fragment (with or without its leading '#'). Returns the state and one
-    /// message per value that was ignored.
-    pub fn from_fragment(fragment: &str) -> (UiState, Vec<String>) {
+    /// problem per value that was ignored or changed, each naming its control.
+    pub fn from_fragment(fragment: &str) -> (UiState, Vec<Problem>) {
         let pairs: Vec<(&str, &str)> =
             fragment.trim_start_matches('#').split('&').filter_map(|kv| kv.split_once('=')).collect();
-        let mut problems = Vec::new();
+        let mut ignored: Vec<(&str, &str, String)> = Vec::new();
         let preset = match pairs.iter().find(|(k, _)| *k == "preset") {
-            Some((_, v)) => Preset::parse(v).unwrap_or_else(|e| {
-                problems.push(format!("URL: {e}"));
+            Some((_, v)) => Preset::parse(v).unwrap_or_else(|_| {
+                let names: Vec<&str> = Preset::ALL.iter().map(|p| p.name()).collect();
+                ignored.push(("preset", v, format!("expected one of {}", names.join(", "))));
                 Preset::Paper
             }),
             None => Preset::Paper,
         };
         let mut s = UiState::from_preset(preset);
-        for (key, value) in pairs {
-            if let Err(why) = s.set(key, value) {
-                problems.push(format!("URL: '{key}={value}' ignored: {why}"));
+        let mut snapped = Vec::new();
+        for &(key, value) in &pairs {
+            match s.set(key, value) {
+                Err(why) => ignored.push((key, value, why)),
+                // The slider has no such step: the nearest one is taken, and said so.
+                Ok(()) if key == "n" && value.parse::<usize>().ok() != Some(s.requests) => snapped.push(Problem {
+                    control: Some("requests"),
+                    message: format!("Requests: n={value} in the link is not on the request slider's steps: {} used", thousands(s.requests)),
+                }),
+                Ok(()) => {}
             }
         }
+        // What each ignored value left in place, as the link would write it now.
+        let now = s.to_fragment();
+        let kept = |key: &str| {
+            let v = now.split('&').find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('='))).unwrap_or("");
+            match key {
+                "n" => thousands(s.requests),
+                "slad" if v.is_empty() => "the SLA above".into(),
+                "workers" if v.is_empty() => "one worker per core".into(),
+                _ => v.to_string(),
+            }
+        };
+        let mut problems: Vec<Problem> = ignored
+            .into_iter()
+            .map(|(key, value, why)| {
+                let (control, label) = match control_of_key(key) {
+                    Some((id, label)) => (Some(id), label),
+                    None => (None, "Workers"),
+                };
+                Problem { control, message: format!("{label}: '{key}={value}' in the link ignored ({why}); {} kept", kept(key)) }
+            })
+            .collect();
+        problems.extend(snapped);
         (s, problems)
     }
 
+    /// The state the page's controls hold: `values` are (element id, value as typed; a
+    /// checkbox "1" or "0"), in page order; `workers` and `files` come from the page.
+    /// Every control whose value cannot be taken is a problem naming it, in page order.
+    pub fn from_controls(values: &[(&str, String)], workers: Option<usize>, files: [Option<String>; 3]) -> Result<UiState, Vec<Problem>> {
+        let value_of = |id: &str| values.iter().find(|(i, _)| *i == id).map_or("", |(_, v)| v.as_str());
+        let mut problems = Vec::new();
+        let mut bad = |id: &'static str, value: &str, why: &str| {
+            let got = if value.trim().is_empty() { "it is empty".to_string() } else { format!("got '{}'", value.trim()) };
+            problems.push(Problem { control: Some(id), message: format!("{}: {why} ({got})", label_of(id)) });
+        };
+        let preset = Preset::parse(value_of("preset")).unwrap_or_else(|e| {
+            bad("preset", value_of("preset"), &e.to_string());
+            Preset::Paper
+        });
+        let mut s = UiState { files, ..UiState::from_preset(preset) };
+        s.many.workers = workers;
+        for &(id, key, _) in CONTROLS.iter().filter(|(id, _, _)| *id != "preset") {
+            let Some((_, raw)) = values.iter().find(|(i, _)| *i == id) else { continue };
+            let value = raw.trim();
+            let taken = match id {
+                // The slider's value is its position on the log scale.
+                "requests" => value
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|&p| p <= REQUEST_STEPS)
+                    .map(|p| s.requests = requests_at(p))
+                    .ok_or_else(|| format!("must be a slider position between 0 and {REQUEST_STEPS}")),
+                // A percentage on the page, a fraction in links.
+                "target" => match value.parse::<f64>() {
+                    Ok(x) if x > 0.0 && x <= 100.0 => {
+                        s.many.capacity_target = x / 100.0;
+                        Ok(())
+                    }
+                    _ => Err("must be a percentage in (0, 100]".into()),
+                },
+                _ => s.set(key, value),
+            };
+            if let Err(why) = taken {
+                bad(id, raw, &why);
+            }
+        }
+        if problems.is_empty() { Ok(s) } else { Err(problems) }
+    }
+
     fn set(&mut self, key: &str, value: &str) -> Result<(), String> {
-        fn num<T: std::str::FromStr>(v: &str) -> Result<T, String> {
-            v.parse().map_err(|_| "not a valid number".to_string())
+        fn num<T: std::str::FromStr>(v: &str, why: impl Fn() -> String) -> Result<T, String> {
+            v.trim().parse().map_err(|_| why())
         }
         fn positive(v: &str) -> Result<f64, String> {
-            let x: f64 = num(v)?;
-            if x.is_finite() && x > 0.0 { Ok(x) } else { Err("must be a positive number".into()) }
+            let why = || "must be a positive number".to_string();
+            let x: f64 = num(v, why)?;
+            if x.is_finite() && x > 0.0 { Ok(x) } else { Err(why()) }
         }
-        fn within(x: u32, max: u32) -> Result<u32, String> {
-            if (1..=max).contains(&x) { Ok(x) } else { Err(format!("must be between 1 and {max}")) }
+        fn non_negative(v: &str) -> Result<f64, String> {
+            let why = || "must be a number >= 0".to_string();
+            let x: f64 = num(v, why)?;
+            if x.is_finite() && x >= 0.0 { Ok(x) } else { Err(why()) }
+        }
+        /// A whole number in 1..=max; anything else (-3, 2.5, abc) says so with the bounds.
+        fn whole(v: &str, max: u32) -> Result<u32, String> {
+            let why = || format!("must be a whole number between 1 and {max}");
+            let x: i64 = num(v, why)?;
+            if (1..=i64::from(max)).contains(&x) { Ok(x as u32) } else { Err(why()) }
         }
         fn flag(v: &str) -> Result<bool, String> {
             match v {
@@ -419,10 +637,23 @@ impl UiState {
         }
         match key {
             "preset" => {}
-            "n" => self.requests = requests_at(position_of(num(value)?)),
-            "gpus" => self.gpus = within(num(value)?, MAX_GPUS)?,
-            "k" => self.k_bins = within(num(value)?, MAX_K)?,
-            "scheduler" => self.scheduler = SchedulerKind::parse(value).map_err(|_| "unknown scheduler".to_string())?,
+            "n" => {
+                let (lo, hi) = (requests_at(0), requests_at(REQUEST_STEPS));
+                let why = || format!("must be a whole number between {} and {}", thousands(lo), thousands(hi));
+                let n: usize = num(value, why)?;
+                if !(lo..=hi).contains(&n) {
+                    return Err(why());
+                }
+                self.requests = requests_at(position_of(n));
+            }
+            "gpus" => self.gpus = whole(value, MAX_GPUS)?,
+            "k" => self.k_bins = whole(value, MAX_K)?,
+            "scheduler" => {
+                self.scheduler = SchedulerKind::parse(value).map_err(|_| {
+                    let names: Vec<&str> = SchedulerKind::ALL.iter().map(|s| s.name()).collect();
+                    format!("expected one of {}", names.join(", "))
+                })?
+            }
             "load" => {
                 self.real_timestamps = match value {
                     "real" => true,
@@ -433,38 +664,37 @@ impl UiState {
             "rps" => self.rps_factor = positive(value)?,
             "dtoken" => self.d_sla_token_s = positive(value)?,
             "drequest" => self.d_sla_request_s = positive(value)?,
-            "predictor" => self.predictor = PredictorChoice::parse(value).ok_or("unknown predictor")?,
-            "sigma" => {
-                let x: f64 = num(value)?;
-                if !(x.is_finite() && x >= 0.0) {
-                    return Err("must be a number >= 0".into());
-                }
-                self.sigma = x;
-            }
-            "seed" => self.seed = num(value)?,
+            "predictor" => self.predictor = PredictorChoice::parse(value).ok_or("expected 'prompt', 'noisy' or 'oracle'")?,
+            "sigma" => self.sigma = non_negative(value)?,
+            "seed" => self.seed = num(value, || format!("must be a whole number between 0 and {}", u64::MAX))?,
             "cap" => {
-                let x: usize = num(value)?;
+                let x: usize = num(value, || format!("must be one of {PLAN_CAPS:?}"))?;
                 if !PLAN_CAPS.contains(&x) {
                     return Err(format!("must be one of {PLAN_CAPS:?}"));
                 }
                 self.plan_cap = x;
             }
             "semantics" => self.token_semantics = Semantics::parse(value).map_err(|_| "expected 'padded' or 'early_exit'".to_string())?,
-            "kappa" => {
-                let x: f64 = num(value)?;
-                if !(x.is_finite() && x >= 0.0) {
-                    return Err("must be a number >= 0".into());
-                }
-                self.token_kappa = x;
-            }
+            "kappa" => self.token_kappa = non_negative(value)?,
             "tokencpu" => self.token_on_cpu = flag(value)?,
+            "softgpu" => self.software_gpu = flag(value)?,
             "router" => self.router = Router::parse(value).map_err(|_| "expected 'round_robin' or 'least_loaded'".to_string())?,
             "chunked" => self.chunked_prefill = flag(value)?,
-            "budget" => self.max_batched_tokens = within(num(value)?, MAX_BATCHED_TOKENS)?,
-            "maxseqs" => self.max_seqs = within(num(value)?, MAX_SEQS)?,
-            "block" => self.block_tokens = within(num(value)?, MAX_BLOCK_TOKENS)?,
+            "budget" => self.max_batched_tokens = whole(value, MAX_BATCHED_TOKENS)?,
+            "maxseqs" => self.max_seqs = whole(value, MAX_SEQS)?,
+            "block" => self.block_tokens = whole(value, MAX_BLOCK_TOKENS)?,
             "ttftslo" => self.ttft_slo_s = positive(value)?,
             "tbtslo" => self.tbt_slo_s = positive(value)?,
+            // Empty: the controller follows the SLA set above.
+            "slad" => self.sla_d_s = if value.trim().is_empty() { None } else { Some(positive(value)?) },
+            "slaeps" => self.sla_eps_s = non_negative(value)?,
+            "bmin" => self.b_min = whole(value, MAX_BATCH)?,
+            "bmax" => self.b_max = whole(value, MAX_BATCH)?,
+            "bstatic" => self.b_static = whole(value, MAX_BATCH)?,
+            "trace" | "calib" | "profile" => {
+                let slot = FILE_KEYS.iter().position(|k| *k == key).unwrap_or(0);
+                self.files[slot] = Some(decode(value)).filter(|n| !n.is_empty());
+            }
             "sx" | "ss" => {
                 let known = SWEEP_FIELDS.iter().any(|(f, _)| *f == value) || (key == "ss" && value.is_empty());
                 if !known {
@@ -474,7 +704,7 @@ impl UiState {
             }
             "sxv" => self.many.sweep_x_values = value.into(),
             "ssv" => self.many.sweep_series_values = value.into(),
-            "seeds" => self.many.sweep_seeds = within(num(value)?, MAX_SWEEP_SEEDS)?,
+            "seeds" => self.many.sweep_seeds = whole(value, MAX_SWEEP_SEEDS)?,
             "metric" => {
                 if !batchlab::report::sweep::SUMMARY_METRICS.contains(&value) {
                     return Err("not a metric the sweep summarises".into());
@@ -482,17 +712,183 @@ impl UiState {
                 self.many.sweep_metric = value.into();
             }
             "target" => {
-                let x: f64 = num(value)?;
+                let x: f64 = num(value, || "must be a fraction in (0, 1]".to_string())?;
                 if !(x > 0.0 && x <= 1.0) {
                     return Err("must be a fraction in (0, 1]".into());
                 }
                 self.many.capacity_target = x;
             }
-            "workers" => self.many.workers = Some(within(num(value)?, 8)? as usize),
+            "workers" => self.many.workers = Some(whole(value, 8)? as usize),
             _ => {} // unknown keys: ignored (links from newer versions still open)
         }
         Ok(())
     }
+}
+
+/// A count with thousands separators: 12000 -> "12,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let groups: Vec<&str> = digits.as_bytes().rchunks(3).rev().map(|g| std::str::from_utf8(g).unwrap_or("")).collect();
+    groups.join(",")
+}
+
+/// A value for a link: every byte but unreserved ASCII as %XX (UTF-8), so a file name
+/// with '&', '=', '#', spaces or any script survives the fragment.
+pub fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect()
+}
+
+/// The inverse of `encode`; a malformed escape is kept as written.
+pub fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok()).and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex) {
+            (b'%', Some(b)) => {
+                out.push(b);
+                i += 3;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+impl UiState {
+    /// The controls a preset defines, as (label, value in words), in page order.
+    fn preset_controls(&self) -> Vec<(&'static str, String)> {
+        let on_off = |b: bool| if b { "on" } else { "off" }.to_string();
+        vec![
+            ("Requests", thousands(self.requests)),
+            ("GPUs", self.gpus.to_string()),
+            ("K bins", self.k_bins.to_string()),
+            ("Scheduler", crate::view::scheduler_words(self.scheduler).to_string()),
+            ("Load", if self.real_timestamps { "real timestamps" } else { "RPS scaling" }.to_string()),
+            ("RPS scaling factor", self.rps_factor.to_string()),
+            ("Per-token SLA", format!("{} s", self.d_sla_token_s)),
+            ("Per-request SLA", format!("{} s", self.d_sla_request_s)),
+            ("Output-length predictor", self.predictor.name().to_string()),
+            ("Predictor sigma", self.sigma.to_string()),
+            ("Seed", self.seed.to_string()),
+            ("Controller target D", self.sla_d_s.map_or("the SLA above".into(), |d| format!("{d} s"))),
+            ("Controller tolerance eps", format!("{} s", self.sla_eps_s)),
+            ("B_min", self.b_min.to_string()),
+            ("B_max", self.b_max.to_string()),
+            ("B_static", self.b_static.to_string()),
+            ("Router", self.router.name().to_string()),
+            ("Chunked prefill", on_off(self.chunked_prefill)),
+            ("Token budget per iteration", self.max_batched_tokens.to_string()),
+            ("Max running sequences", self.max_seqs.to_string()),
+            ("KV block size", self.block_tokens.to_string()),
+            ("TTFT SLO", format!("{} s", self.ttft_slo_s)),
+            ("TBT SLO", format!("{} s", self.tbt_slo_s)),
+            ("Batch semantics", self.token_semantics.name().to_string()),
+            ("Context cost kappa", self.token_kappa.to_string()),
+        ]
+    }
+}
+
+/// What choosing a preset did, in one line: the controls whose values it changed, with
+/// their new values (`before` the controls as they were, `after` with the preset).
+pub fn preset_note(before: &UiState, after: &UiState) -> String {
+    let changed: Vec<String> = before
+        .preset_controls()
+        .into_iter()
+        .zip(after.preset_controls())
+        .filter(|(b, a)| b.1 != a.1)
+        .map(|(_, (label, value))| format!("{label} {value}"))
+        .collect();
+    let name = after.preset.name();
+    if changed.is_empty() {
+        format!("Preset '{name}': every control already held its value")
+    } else {
+        format!("Preset '{name}' set: {}", changed.join(", "))
+    }
+}
+
+/// The controls (element ids) a job does not read, each with why: the plan and the study
+/// choose requests, GPUs, K and scheduler per run; the capacity search varies the load
+/// and runs every scheduler; a sweep sets the fields it sweeps; Compare runs every
+/// scheduler.
+pub fn unused_by(job: &str, s: &UiState) -> Vec<&'static str> {
+    const PER_RUN: [&str; 4] = ["requests", "gpus", "k", "scheduler"];
+    // Continuous batching's controls: the plan's and the study's runs are batch runs.
+    const ITERATION: [&str; 7] = ["router", "chunked", "budget", "maxseqs", "block", "ttftslo", "tbtslo"];
+    let sweep_control = |field: &str| -> Option<&'static str> {
+        match field {
+            "k_bins" => Some("k"),
+            "load.factor" => Some("rps"),
+            _ => control_for(field).map(|(id, _)| id),
+        }
+    };
+    match job {
+        // The plan's runs take the CPU pass (see `page::Job::Plan`).
+        "plan" => PER_RUN.iter().chain(&ITERATION).chain(&["tokencpu", "softgpu"]).copied().collect(),
+        "study" => PER_RUN.iter().chain(&["load", "rps"]).chain(&ITERATION).copied().collect(),
+        // Capacity searches and sweeps take the CPU pass too (many passes).
+        "capacity" => vec!["scheduler", "load", "rps", "tokencpu", "softgpu"],
+        "compare" => vec!["scheduler"],
+        "sweep" => {
+            let m = &s.many;
+            let swept = [m.sweep_x.as_str(), m.sweep_series.as_str()].into_iter().filter_map(sweep_control);
+            swept.chain(["tokencpu", "softgpu"]).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// The line saying which controls a job leaves unused (`ids` from `unused_by`).
+pub fn unused_note(job: &str, ids: &[&str]) -> String {
+    if ids.is_empty() {
+        return String::new();
+    }
+    let who = match job {
+        "plan" => "the stress plan (it sets them for each of its runs)",
+        "study" => "the study (it sets them for each of its runs)",
+        "capacity" => "the capacity search (it varies the load for every scheduler)",
+        "sweep" => "the sweep (it sets them for each of its runs)",
+        _ => "Compare schedulers (it runs every scheduler)",
+    };
+    let labels: Vec<&str> = ids.iter().map(|id| label_of(id)).collect();
+    format!("Not used by {who}: {}.", labels.join(", "))
+}
+
+/// The user's files in words: (what, what runs use without it).
+const FILE_WORDS: [(&str, &str); 3] = [
+    ("the trace", "the synthetic workload"),
+    ("the calibration grid", "the preset's built-in grid"),
+    ("the iteration profile", "the roofline"),
+];
+
+/// When a link names files the page does not hold (`linked` names by slot, `attached`
+/// whether a file is in that slot), the notice saying so; `waiting` names the job the
+/// link would start, which waits for them or for the visitor to run it without them.
+pub fn files_notice(linked: &[Option<String>; 3], attached: [bool; 3], waiting: Option<&str>) -> Option<String> {
+    let missing: Vec<usize> = (0..3).filter(|&i| linked[i].is_some() && !attached[i]).collect();
+    if missing.is_empty() {
+        return None;
+    }
+    let join = |parts: Vec<String>| match parts.len() {
+        1 => parts[0].clone(),
+        _ => format!("{} and {}", parts[..parts.len() - 1].join(", "), parts[parts.len() - 1]),
+    };
+    let what = join(missing.iter().map(|&i| format!("{} {}", FILE_WORDS[i].0, linked[i].as_deref().unwrap_or(""))).collect());
+    let instead = join(missing.iter().map(|&i| FILE_WORDS[i].1.to_string()).collect());
+    let (which, them) = if missing.len() == 1 { ("which is", "it") } else { ("which are", "them") };
+    let mut text = format!(
+        "This link was made with {what}, {which} not part of links: choose {them} below to reproduce the figure; until then runs use {instead}."
+    );
+    if let Some(job) = waiting {
+        text += &format!(" The link's {job} waits until you choose {them}, or runs without {them} if you ask.");
+    }
+    Some(text)
 }
 
 #[cfg(test)]
@@ -597,9 +993,27 @@ mod tests {
         s.block_tokens = 32;
         s.ttft_slo_s = 0.75;
         s.tbt_slo_s = 0.05;
+        s.sla_d_s = Some(0.5);
+        s.sla_eps_s = 0.02;
+        s.b_min = 2;
+        s.b_max = 64;
+        s.b_static = 16;
+        s.files = [Some("my trace & co #2=ü.csv".into()), None, Some("profile.csv".into())];
         let (back, problems) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(back, s);
+    }
+
+    /// The first view is the paper preset with three values moved, all of which a link
+    /// carries: requests on the slider's scale, GPUs and the load factor.
+    #[test]
+    fn the_first_view_is_the_paper_preset_at_another_load() {
+        let first = UiState::first_view();
+        assert_eq!(requests_at(position_of(first.requests)), first.requests, "a value of the slider");
+        assert_eq!(UiState { requests: 100_000, gpus: 4, rps_factor: 100.0, ..first.clone() }, UiState::from_preset(Preset::Paper));
+        let (back, problems) = UiState::from_fragment(&first.to_fragment());
+        assert!(problems.is_empty(), "{problems:?}");
+        assert_eq!(back, first);
     }
 
     /// Any positive finite f64, subnormals included.
@@ -645,11 +1059,21 @@ mod tests {
             positive(),
             positive(),
         );
-        (workload, rest, iteration).prop_map(
+        let controller = (
+            proptest::option::of(positive()),
+            prop_oneof![Just(0.0), positive()],
+            1..=MAX_BATCH,
+            1..=MAX_BATCH,
+            1..=MAX_BATCH,
+            // File names: any text (the link encodes it), or none.
+            [proptest::option::of(".+"), proptest::option::of(".+"), proptest::option::of(".+")],
+        );
+        (workload, rest, iteration, controller).prop_map(
             |(
                 (preset, requests, gpus, k_bins, scheduler, real_timestamps, rps_factor),
                 (d_sla_token_s, d_sla_request_s, predictor, sigma, seed, plan_cap, token_semantics, token_kappa, token_on_cpu),
                 (router, chunked_prefill, max_batched_tokens, max_seqs, block_tokens, ttft_slo_s, tbt_slo_s),
+                (sla_d_s, sla_eps_s, b_min, b_max, b_static, files),
             )| UiState {
                 preset,
                 requests,
@@ -667,6 +1091,7 @@ mod tests {
                 token_semantics,
                 token_kappa,
                 token_on_cpu,
+                software_gpu: token_on_cpu && chunked_prefill,
                 router,
                 chunked_prefill,
                 max_batched_tokens,
@@ -675,6 +1100,12 @@ mod tests {
                 ttft_slo_s,
                 tbt_slo_s,
                 many: ManyRuns::default(),
+                sla_d_s,
+                sla_eps_s,
+                b_min,
+                b_max,
+                b_static,
+                files,
             },
         )
     }
@@ -708,7 +1139,8 @@ mod tests {
         assert_eq!(s.seed, 5);
         assert_eq!((s.token_semantics, s.token_kappa, s.token_on_cpu), (Semantics::Padded, 0.0, false));
         assert_eq!(problems.len(), 5, "{problems:?}");
-        assert!(problems[0].contains("gpus=0"));
+        assert_eq!(problems[0].message, "GPUs: 'gpus=0' in the link ignored (must be a whole number between 1 and 128); 4 kept");
+        assert_eq!(problems[0].control, Some("gpus"));
 
         // The continuous-batching controls: each bad value reported, its default kept.
         let bad = "router=random&chunked=yes&budget=0&maxseqs=-3&block=2048&ttftslo=0&tbtslo=abc&seed=9";
@@ -716,17 +1148,186 @@ mod tests {
         assert_eq!(problems.len(), 7, "{problems:?}");
         assert_eq!(UiState { seed: 42, ..s }, UiState::from_preset(Preset::Paper));
         assert_eq!(s.seed, 9, "the good value of the same link is taken");
-        for (key, why) in [
-            ("router=random", "expected 'round_robin' or 'least_loaded'"),
-            ("chunked=yes", "expected 0 or 1"),
-            ("budget=0", "must be between 1 and 16777216"),
-            ("maxseqs=-3", "not a valid number"),
-            ("block=2048", "must be between 1 and 1024"),
-            ("ttftslo=0", "must be a positive number"),
-            ("tbtslo=abc", "not a valid number"),
+        for (control, message) in [
+            ("router", "Router: 'router=random' in the link ignored (expected 'round_robin' or 'least_loaded'); least_loaded kept"),
+            ("chunked", "Chunked prefill: 'chunked=yes' in the link ignored (expected 0 or 1); 0 kept"),
+            ("budget", "Token budget per iteration: 'budget=0' in the link ignored (must be a whole number between 1 and 16777216); 8192 kept"),
+            ("maxseqs", "Max running sequences: 'maxseqs=-3' in the link ignored (must be a whole number between 1 and 1048576); 256 kept"),
+            ("block", "KV block size: 'block=2048' in the link ignored (must be a whole number between 1 and 1024); 16 kept"),
+            ("ttftslo", "TTFT SLO: 'ttftslo=0' in the link ignored (must be a positive number); 2 kept"),
+            ("tbtslo", "TBT SLO: 'tbtslo=abc' in the link ignored (must be a positive number); 0.1 kept"),
         ] {
-            assert!(problems.iter().any(|p| p == &format!("URL: '{key}' ignored: {why}")), "{key}: {problems:?}");
+            let p = problems.iter().find(|p| p.control == Some(control)).unwrap_or_else(|| panic!("{control}: {problems:?}"));
+            assert_eq!(p.message, message);
         }
+    }
+
+    /// A link's values in the page's words: bounds said, every problem listed with the
+    /// control it marks, a request count off the slider's steps taken at the nearest step.
+    #[test]
+    fn link_problems_say_the_bounds_and_name_the_controls() {
+        let (s, problems) = UiState::from_fragment("gpus=-3&n=12345&k=2.5&dtoken=-1&bmax=0&preset=nope&workers=9");
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "Preset: 'preset=nope' in the link ignored (expected one of paper, first-results, compat, h100-llama3.1-8b); paper kept",
+                "GPUs: 'gpus=-3' in the link ignored (must be a whole number between 1 and 128); 4 kept",
+                "K bins: 'k=2.5' in the link ignored (must be a whole number between 1 and 32); 8 kept",
+                "Per-token SLA: 'dtoken=-1' in the link ignored (must be a positive number); 0.01 kept",
+                "Largest dynamic batch B_max: 'bmax=0' in the link ignored (must be a whole number between 1 and 4096); 128 kept",
+                "Workers: 'workers=9' in the link ignored (must be a whole number between 1 and 8); one worker per core kept",
+                "Requests: n=12345 in the link is not on the request slider's steps: 12,000 used",
+            ]
+        );
+        let controls: Vec<Option<&str>> = problems.iter().map(|p| p.control).collect();
+        assert_eq!(controls, [Some("preset"), Some("gpus"), Some("k"), Some("dtoken"), Some("bmax"), None, Some("requests")]);
+        assert_eq!(s.requests, 12_000);
+        // Out of the slider's range: the preset's count stays.
+        let (s, problems) = UiState::from_fragment("n=0");
+        assert_eq!(s.requests, 100_000);
+        assert_eq!(problems[0].message, "Requests: 'n=0' in the link ignored (must be a whole number between 1,000 and 1,000,000); 100,000 kept");
+        // On a step: no problem.
+        assert!(UiState::from_fragment("n=47000").1.is_empty());
+        // No CLI spelling anywhere.
+        assert!(messages.iter().all(|m| !m.contains("--") && !m.starts_with("URL")));
+    }
+
+    #[test]
+    fn controls_give_every_bad_value_with_its_control() {
+        let good: Vec<(&str, String)> = CONTROLS
+            .iter()
+            .map(|&(id, key, _)| {
+                let fragment = UiState::from_preset(Preset::Paper).to_fragment();
+                let v = fragment.split('&').find_map(|kv| kv.strip_prefix(key).and_then(|r| r.strip_prefix('='))).unwrap_or("").to_string();
+                // The page's own forms of three values: slider position, percentage.
+                let v = match id {
+                    "requests" => position_of(100_000).to_string(),
+                    "target" => "90".into(),
+                    _ => v,
+                };
+                (id, v)
+            })
+            .collect();
+        let s = UiState::from_controls(&good, Some(3), [None, Some("grid.csv".into()), None]).unwrap();
+        assert_eq!(s, UiState { many: ManyRuns { workers: Some(3), ..ManyRuns::default() }, files: [None, Some("grid.csv".into()), None], ..UiState::from_preset(Preset::Paper) });
+        let with = |changes: &[(&str, &str)]| {
+            let mut v = good.clone();
+            for (id, value) in changes {
+                v.iter_mut().find(|(i, _)| i == id).unwrap().1 = value.to_string();
+            }
+            UiState::from_controls(&v, None, Default::default())
+        };
+        let problems = with(&[("gpus", "-3"), ("rps", ""), ("bmin", "0"), ("sla-d", "x"), ("target", "150"), ("seed", "1.5")]).unwrap_err();
+        let messages: Vec<&str> = problems.iter().map(|p| p.message.as_str()).collect();
+        assert_eq!(
+            messages,
+            [
+                "GPUs: must be a whole number between 1 and 128 (got '-3')",
+                "RPS scaling factor: must be a positive number (it is empty)",
+                "Seed: must be a whole number between 0 and 18446744073709551615 (got '1.5')",
+                "Controller target D: must be a positive number (got 'x')",
+                "Smallest dynamic batch B_min: must be a whole number between 1 and 4096 (got '0')",
+                "Capacity target: must be a percentage in (0, 100] (got '150')",
+            ]
+        );
+        let controls: Vec<&str> = problems.iter().filter_map(|p| p.control).collect();
+        assert_eq!(controls, ["gpus", "rps", "seed", "sla-d", "bmin", "target"]);
+        // Fixed: no problem; the controller's target left empty follows the SLA.
+        let s = with(&[("sla-d", ""), ("sla-eps", "0.002"), ("bmin", "2"), ("bmax", "64"), ("bstatic", "4")]).unwrap();
+        assert_eq!((s.sla_d_s, s.sla_eps_s, s.b_min, s.b_max, s.b_static), (None, 0.002, 2, 64, 4));
+        let c = with(&[("sla-d", "0.02")]).unwrap().to_config();
+        assert_eq!((c.sla.d_s, c.sla.eps_s), (Some(0.02), 0.001));
+    }
+
+    #[test]
+    fn the_controllers_settings_reach_the_config_and_core_errors_mark_them() {
+        let mut s = UiState::from_preset(Preset::FirstResults);
+        (s.sla_d_s, s.sla_eps_s, s.b_min, s.b_max, s.b_static) = (Some(0.8), 0.05, 4, 96, 12);
+        let c = s.to_config();
+        assert_eq!((c.sla.d_s, c.sla.eps_s, c.b_min, c.b_max, c.b_static), (Some(0.8), 0.05, 4, 96, 12));
+        assert_eq!(c.sla.rules, Config::preset(Preset::FirstResults).sla.rules, "the preset's other controller settings");
+        // B_min above B_max: the core names b_min, the page marks its control.
+        s.b_min = 100;
+        let field = s.to_config().validate().unwrap_err().field_name().map(str::to_string).unwrap();
+        assert_eq!(control_for(&field), Some(("bmin", "Smallest dynamic batch B_min")));
+        for (field, id) in [("sla.d_s", "sla-d"), ("sla.eps_s", "sla-eps"), ("b_max", "bmax"), ("b_static", "bstatic")] {
+            assert_eq!(control_for(field).map(|c| c.0), Some(id));
+        }
+    }
+
+    #[test]
+    fn a_preset_says_what_it_set_and_keeps_what_it_does_not_define() {
+        let mut before = UiState::from_preset(Preset::Paper);
+        before.gpus = 16;
+        before.plan_cap = 10_000;
+        before.token_on_cpu = true;
+        before.files[0] = Some("t.csv".into());
+        before.many.sweep_seeds = 5;
+        let after = before.with_preset(Preset::Compat);
+        assert_eq!((after.plan_cap, after.token_on_cpu, after.many.sweep_seeds), (10_000, true, 5));
+        assert_eq!(after.files[0].as_deref(), Some("t.csv"));
+        assert_eq!(after.gpus, Config::preset(Preset::Compat).gpus.min(MAX_GPUS));
+        let note = preset_note(&before, &after);
+        assert!(note.starts_with("Preset 'compat' set: "), "{note}");
+        assert!(note.contains(&format!("GPUs {}", after.gpus)), "{note}");
+        assert!(note.contains("Per-request SLA 1 s"), "{note}");
+        assert!(!note.contains("Seed"), "unchanged values are not listed: {note}");
+        assert!(!note.contains('\n'));
+        assert_eq!(preset_note(&after, &after), "Preset 'compat': every control already held its value");
+    }
+
+    #[test]
+    fn jobs_name_the_controls_they_do_not_read() {
+        let s = UiState::from_preset(Preset::Paper);
+        let plan = unused_by("plan", &s);
+        for id in ["requests", "gpus", "k", "scheduler", "budget"] {
+            assert!(plan.contains(&id), "{id}");
+        }
+        assert!(!plan.contains(&"rps") && !plan.contains(&"seed"));
+        assert!(unused_by("study", &s).contains(&"rps"));
+        assert_eq!(unused_by("sweep", &s), ["gpus", "scheduler", "tokencpu", "softgpu"]);
+        assert!(unused_by("run", &s).is_empty());
+        assert_eq!(
+            unused_note("capacity", &unused_by("capacity", &s)),
+            "Not used by the capacity search (it varies the load for every scheduler): Scheduler, Load, RPS scaling factor, Use CPU for the token pass, Use a software GPU adapter."
+        );
+        assert_eq!(unused_note("run", &[]), "");
+        // Every id is a control of the page.
+        let html = include_str!("../index.html");
+        for job in ["plan", "study", "capacity", "compare", "sweep"] {
+            for id in unused_by(job, &s) {
+                assert!(html.contains(&format!("id=\"{id}\"")), "{job}: {id}");
+            }
+        }
+        // The plan's K is the preset's, not the control's: K is truly unused.
+        let k5 = UiState { k_bins: 5, ..s.clone() };
+        assert_eq!(k5.to_plan_spec().k_bins, s.to_plan_spec().k_bins);
+    }
+
+    #[test]
+    fn a_link_names_its_files_and_says_when_they_are_missing() {
+        let mut s = UiState::from_preset(Preset::Paper);
+        s.files = [Some("burst gpt&1.csv".into()), None, None];
+        let fragment = s.to_fragment();
+        assert!(fragment.ends_with("&trace=burst%20gpt%261.csv"), "{fragment}");
+        let (back, problems) = UiState::from_fragment(&fragment);
+        assert!(problems.is_empty());
+        assert_eq!(back.files[0].as_deref(), Some("burst gpt&1.csv"));
+        let none = [false; 3];
+        assert_eq!(
+            files_notice(&back.files, none, Some("run")).unwrap(),
+            "This link was made with the trace burst gpt&1.csv, which is not part of links: choose it below to reproduce the figure; \
+             until then runs use the synthetic workload. The link's run waits until you choose it, or runs without it if you ask."
+        );
+        assert_eq!(files_notice(&back.files, [true, false, false], Some("run")), None, "a trace is attached");
+        let two = [Some("t.csv".into()), Some("g.csv".into()), None];
+        assert!(files_notice(&two, [true, false, false], None).unwrap().starts_with("This link was made with the calibration grid g.csv, which is"));
+        let notice = files_notice(&two, none, None).unwrap();
+        assert!(notice.starts_with("This link was made with the trace t.csv and the calibration grid g.csv, which are not part of links: choose them below"), "{notice}");
+        assert!(notice.ends_with("until then runs use the synthetic workload and the preset's built-in grid."), "{notice}");
+        assert_eq!(files_notice(&Default::default(), [true; 3], None), None, "a link without files needs none");
+        assert_eq!(decode("a%2"), "a%2", "a malformed escape is kept");
     }
 
     #[test]

@@ -24,11 +24,19 @@ pub struct Chart {
     pub caption: String,
     /// Several panels side by side: scrolls sideways on a narrow screen.
     pub wide: bool,
+    /// The settings it was drawn from, set once drawn (`overview::settings_line`; empty:
+    /// none): `shown_svg` adds them to the picture and its `<desc>`.
+    pub settings: String,
 }
 
 impl Chart {
     pub fn new(file_name: &str, svg: String) -> Self {
-        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false }
+        Chart { file_name: file_name.into(), svg, caption: String::new(), wide: false, settings: String::new() }
+    }
+
+    /// The SVG to show and to download: the chart with its settings line, if any.
+    pub fn shown_svg(&self) -> String {
+        crate::overview::with_settings(&self.svg, &self.settings)
     }
 
     fn explained(self, caption: &str) -> Self {
@@ -66,32 +74,74 @@ pub fn token_pass_cell(p: &TokenPassInfo) -> String {
     format!("{device}, {:.1} ms", p.seconds * 1e3)
 }
 
-/// The metrics of one or more runs, one column per run; `passes` (one per run, or
-/// none) adds a row saying where each token pass ran.
+/// The summary's groups of metrics: a heading and the metrics' CSV columns, in the order
+/// shown. Every metric of `metrics_table::all()` but the wall time (shown with where the
+/// numbers come from) is in exactly one (a test holds it).
+pub const METRIC_GROUPS: &[(&str, &[&str])] = &[
+    ("Throughput", &["requests_completed", "arrival_rate_rps", "makespan_s", "throughput_rps", "throughput_tokens_per_s"]),
+    (
+        "Latency",
+        &[
+            "latency_mean_s", "latency_p50_s", "latency_p95_s", "latency_p99_s", "latency_max_s", "queue_delay_mean_s", "service_time_mean_s",
+            "ttft_mean_s", "ttft_p50_s", "ttft_p95_s", "ttft_p99_s", "ttft_max_s", "tbt_p50_s", "tbt_p95_s", "tbt_p99_s", "tbt_max_s", "tpot_mean_s",
+        ],
+    ),
+    (
+        "SLAs",
+        &[
+            "slo_attainment", "slo_goodput_rps", "request_sla_violation_rate", "token_sla_violation_rate", "token_sla_violation_rate_tokens",
+            "capacity_under_sla_rps", "token_sla_can_bind",
+        ],
+    ),
+    ("Utilisation", &["gpu_util_mean", "gpu_util_min", "gpu_util_max", "kv_util_mean", "kv_util_max", "preemptions"]),
+    ("Batches", &["batch_count", "batch_size_mean", "batch_size_min", "batch_size_max"]),
+    (
+        "Latency model",
+        &["alpha_s", "beta_s", "gamma", "fit_r2", "iteration_c0_s", "iteration_prefill_token_s", "iteration_decode_seq_s", "iteration_context_token_s"],
+    ),
+];
+
+/// The metrics of one or more runs, one column per run, in captioned groups (each a
+/// `<tbody>` under a heading row): what ran, `METRIC_GROUPS`, and where the numbers come
+/// from; `passes` (one per run, or none) adds a row saying where each token pass ran.
 pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> String {
     let mut html = String::from(r#"<table id="summary-table"><caption>Run summary</caption><thead><tr><th scope="col">metric</th>"#);
     for r in results {
-        html += &format!(r#"<th scope="col">{}</th>"#, escape(r.config.scheduler.name()));
+        html += &format!(r#"<th scope="col">{}</th>"#, escape(scheduler_words(r.config.scheduler)));
     }
-    html += "</tr></thead><tbody>";
-    let mut row = |label: &str, cell: &dyn Fn(&RunResult) -> String| {
-        html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
-        for r in results {
-            html += &format!("<td>{}</td>", escape(&cell(r)));
-        }
-        html += "</tr>";
+    html += "</tr></thead>";
+    let group = |html: &mut String, heading: &str| {
+        *html += &format!(r#"<tbody><tr class="group"><th scope="rowgroup" colspan="{}">{}</th></tr>"#, results.len() + 1, escape(heading));
     };
+    let row = |html: &mut String, label: &str, cell: &dyn Fn(&RunResult) -> String| {
+        *html += &format!(r#"<tr><th scope="row">{}</th>"#, escape(label));
+        for r in results {
+            *html += &format!("<td>{}</td>", escape(&cell(r)));
+        }
+        *html += "</tr>";
+    };
+    group(&mut html, "What ran");
     for &(label, cell) in CONFIG_ROWS {
-        row(label, &cell);
+        row(&mut html, label, &cell);
     }
+    html += "</tbody>";
     // Every metric, labelled and formatted as in the CLI's summary; those that no run
     // here measures (continuous batching's, for batch runs alone) are left out, and a
     // run that does not measure a metric others do shows "–".
-    for m in metrics_table::all().filter(|m| results.iter().any(|r| m.applies(r))) {
-        row(m.label, &|r| m.human(r));
+    for &(heading, keys) in METRIC_GROUPS {
+        let shown: Vec<_> = keys.iter().map(|&k| metric(k)).filter(|m| results.iter().any(|r| m.applies(r))).collect();
+        if shown.is_empty() {
+            continue;
+        }
+        group(&mut html, heading);
+        for m in shown {
+            row(&mut html, m.label, &|r| m.human(r));
+        }
+        html += "</tbody>";
     }
+    group(&mut html, "Where the numbers come from");
     for &(label, cell) in SOURCE_ROWS {
-        row(label, &cell);
+        row(&mut html, label, &cell);
     }
     if passes.len() == results.len() && !passes.is_empty() {
         html += r#"<tr><th scope="row">token pass</th>"#;
@@ -101,6 +151,8 @@ pub fn summary_table(results: &[&RunResult], passes: &[&TokenPassInfo]) -> Strin
         }
         html += "</tr>";
     }
+    let wall = &metrics_table::WALL_TIME;
+    row(&mut html, wall.label, &|r| wall.human(r));
     html + "</tbody></table>"
 }
 
@@ -187,7 +239,7 @@ pub fn bins_table(r: &RunResult) -> String {
 /// Latency percentiles, queue lengths and busy GPUs over time.
 pub fn run_charts(results: &[&RunResult]) -> Vec<Chart> {
     const MAX_POINTS: usize = 300;
-    let names: Vec<String> = results.iter().map(|r| r.config.scheduler.name().to_string()).collect();
+    let names: Vec<String> = results.iter().map(|r| scheduler_words(r.config.scheduler).to_string()).collect();
     let cats = ["mean", "p50", "p95", "p99", "max"];
     let lat: Vec<(String, Vec<f64>)> = results
         .iter()
@@ -355,7 +407,7 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
     if !step1.is_empty() {
         let mut configs: Vec<(String, Vec<&RunResult>)> = Vec::new();
         for r in &step1 {
-            let name = format!("{} ({} GPU)", r.config.scheduler.name(), r.config.gpus);
+            let name = format!("{} ({} GPU)", scheduler_words(r.config.scheduler), r.config.gpus);
             match configs.iter_mut().find(|(n, _)| *n == name) {
                 Some((_, v)) => v.push(r),
                 None => configs.push((name, vec![r])),
@@ -376,6 +428,18 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
     let step2 = runs(2);
     if !step2.is_empty() {
         let pts = |f: fn(&RunResult) -> f64| step2.iter().map(|r| (r.config.gpus as f64, f(r))).collect();
+        // The arrival rate bounds throughput: the line shows how far the runs are from it.
+        let last = &step2[step2.len() - 1];
+        let arrival = last.metrics.arrival_rate_rps;
+        let caption = match plan.saturation_gpus {
+            Some(g) => format!("Throughput levels off from {g} GPUs: the larger counts tried gained at most 5% more."),
+            None => format!(
+                "No saturation within the GPUs tried: throughput was still rising at {} GPUs ({} of {} arriving).",
+                last.config.gpus,
+                human::with_unit(last.metrics.throughput_rps, "req/s"),
+                human::with_unit(arrival, "req/s")
+            ),
+        };
         charts.push(Chart::new("step2_gpu_scaling.svg", line_chart(&LineChart {
             title: "Step 2: throughput vs GPUs",
             x_label: "GPUs",
@@ -387,8 +451,9 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
                 Series { name: "capacity under SLA".into(), points: pts(|r| r.metrics.capacity_under_sla_rps) },
             ],
             marker: plan.saturation_gpus.map(|g| (g as f64, format!("saturation: {g} GPUs"))),
+            hlines: if arrival.is_finite() { vec![(arrival, format!("arrival rate {}", human::with_unit(arrival, "req/s")))] } else { Vec::new() },
             ..Default::default()
-        })));
+        })).explained(&caption));
     }
     let step3 = runs(3);
     if !step3.is_empty() {
@@ -598,6 +663,22 @@ fn axis_words(field: &str) -> String {
     }
 }
 
+/// An axis value in words: a scheduler as `scheduler_words`, anything else as is.
+fn value_words(field: &str, value: &str) -> String {
+    if field == "scheduler" { label_words(value).to_string() } else { value.to_string() }
+}
+
+/// A sweep series' settings ("scheduler=static_fifo, gpus=4") in words ("static FIFO,
+/// GPUs = 4"): a scheduler by its words alone, another field by its control's label.
+fn settings_words(name: &str) -> String {
+    let words = name.split(", ").map(|part| match part.split_once('=') {
+        Some(("scheduler", value)) => label_words(value).to_string(),
+        Some((field, value)) => format!("{} = {value}", axis_words(field)),
+        None => part.to_string(),
+    });
+    words.collect::<Vec<_>>().join(", ")
+}
+
 /// The metrics a sweep chart offers: (runs-CSV column, label with its unit), the ones
 /// the sweep's summary averages.
 pub fn sweep_metric_choices() -> Vec<(&'static str, String)> {
@@ -615,10 +696,11 @@ pub fn sweep_chart(runs_csv: &str, axes: &[String], metric: &str) -> Result<Stri
     let x_words = axis_words(&means.x_field);
     let over_seeds = if axes.iter().any(|a| a == SEED_AXIS) { " (mean over the seeds)" } else { "" };
     let title = format!("{label} vs {x_words}{over_seeds}");
-    let series_name = |name: &str| if name.is_empty() { label.clone() } else { name.to_string() };
+    let series_name = |name: &str| if name.is_empty() { label.clone() } else { settings_words(name) };
     let numbers: Option<Vec<f64>> = means.xs.iter().map(|x| x.parse::<f64>().ok().filter(|v| v.is_finite())).collect();
     let Some(xs) = numbers else {
-        let categories: Vec<&str> = means.xs.iter().map(String::as_str).collect();
+        let categories: Vec<String> = means.xs.iter().map(|x| value_words(&means.x_field, x)).collect();
+        let categories: Vec<&str> = categories.iter().map(String::as_str).collect();
         let bars: Vec<(String, Vec<f64>)> =
             means.series.iter().map(|(name, ys)| (series_name(name), ys.iter().map(|y| y * scale).collect())).collect();
         return Ok(bar_chart(&title, &y_label, &categories, &bars));
@@ -678,7 +760,7 @@ pub fn plan_table(plan: &PlanOutput) -> String {
     }
     html += "</tr></thead><tbody>";
     for run in &plan.result.runs {
-        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run.label));
+        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run_label(&run.label)));
         match &run.result {
             Ok(r) => {
                 for m in &columns {
@@ -698,6 +780,16 @@ pub fn plan_table(plan: &PlanOutput) -> String {
         html += "</ul>";
     }
     html
+}
+
+/// A plan run's label for people: "K=..." left out for a scheduler without bins (static
+/// FIFO's step-1 runs carry the plan's K in the CSV's label, but serve one queue).
+pub fn run_label(label: &str) -> String {
+    let binless = label.split(' ').any(|w| SchedulerKind::parse(w).is_ok_and(|k| !k.uses_bins()));
+    if !binless {
+        return label.to_string();
+    }
+    label.split(' ').filter(|w| !w.starts_with("K=")).collect::<Vec<_>>().join(" ")
 }
 
 /// The study's step 2 per load (the four methods per request count) beside the published
@@ -796,6 +888,72 @@ mod tests {
         assert!(html.contains(r#"<th scope="row">SLO attainment (TTFT and TBT)</th><td>–</td><td>87.5 %</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">preemptions</th><td>–</td><td>3</td>"#), "{html}");
         assert!(html.contains(r#"<th scope="row">token pass</th><td>GPU, 12.3 ms</td><td>none: the iteration engine timed every token</td>"#), "{html}");
+    }
+
+    /// Every metric is shown in one group (the wall time with the sources); the groups
+    /// come in order, each a <tbody> under a heading row that spans the table.
+    #[test]
+    fn summary_groups_hold_every_metric_once() {
+        for m in metrics_table::all() {
+            let groups = METRIC_GROUPS.iter().filter(|(_, keys)| keys.contains(&m.key)).count();
+            assert_eq!(groups, usize::from(m.key != metrics_table::WALL_TIME.key), "{}", m.key);
+        }
+        let r = RunResult::default();
+        let html = summary_table(&[&r, &r], &[]);
+        let headings: Vec<&str> = html.split(r#"<th scope="rowgroup" colspan="3">"#).skip(1).map(|h| &h[..h.find('<').unwrap()]).collect();
+        assert_eq!(headings, ["What ran", "Throughput", "Latency", "SLAs", "Utilisation", "Batches", "Latency model", "Where the numbers come from"]);
+        assert_eq!(html.matches("<tbody>").count(), headings.len());
+        assert_eq!(html.matches("</tbody>").count(), headings.len());
+        assert!(html.contains(r#"<th scope="col">multi-bin dynamic</th><th scope="col">multi-bin dynamic</th></tr></thead>"#), "{html}");
+        // A metric sits in its group: p99 latency after "Latency", before "SLAs".
+        let at = |text: &str| html.find(text).unwrap_or_else(|| panic!("{text}"));
+        assert!(at(">Latency<") < at(">latency p99<") && at(">latency p99<") < at(">SLAs<"));
+        assert!(at(">Where the numbers come from<") < at(">wall time<"));
+    }
+
+    /// Static FIFO's runs have no bins: the page leaves out the plan's K from their label.
+    #[test]
+    fn plan_labels_name_k_only_for_binned_schedulers() {
+        assert_eq!(run_label("step1 static_fifo N=1000 GPUs=1 K=8"), "step1 static_fifo N=1000 GPUs=1");
+        assert_eq!(run_label("step1 dynamic_no_bins N=1000 GPUs=1 K=8"), "step1 dynamic_no_bins N=1000 GPUs=1");
+        assert_eq!(run_label("step1 multi_bin_dynamic N=1000 GPUs=2 K=8"), "step1 multi_bin_dynamic N=1000 GPUs=2 K=8");
+    }
+
+    /// Step 2's chart marks a saturation only where the analysis saw one, else says so.
+    #[test]
+    fn step2_marks_saturation_only_where_the_runs_show_it() {
+        use batchlab::plan::{PlanResult, PlanSpec};
+        use batchlab::Preset;
+        let run = |gpus: u32, thr: f64| {
+            let mut r = RunResult::default();
+            r.config.gpus = gpus;
+            r.metrics.throughput_rps = thr;
+            r.metrics.arrival_rate_rps = 40.0;
+            PlanRun { step: 2, label: format!("step2 multi_bin_dynamic GPUs={gpus} K=8"), result: Ok(r) }
+        };
+        let plan = |runs: Vec<PlanRun>| {
+            let result = PlanResult {
+                spec: PlanSpec::new(Preset::Paper),
+                workload: "w".into(),
+                source_requests: 1,
+                runs,
+                best_gpu_count: None,
+                best_gpu_count_origin: String::new(),
+            };
+            batchlab::session::plan_output(result, "p")
+        };
+        // Still rising at the largest count, at half the arrival rate: no marker.
+        let rising = plan(vec![run(1, 5.0), run(2, 10.0), run(4, 20.0)]);
+        assert_eq!(rising.saturation_gpus, None);
+        let chart = plan_charts(&rising).into_iter().find(|c| c.file_name == "step2_gpu_scaling.svg").unwrap();
+        assert!(!chart.svg.contains("saturation"), "{}", chart.svg);
+        assert!(chart.svg.contains("arrival rate 40.0 req/s"));
+        assert_eq!(chart.caption, "No saturation within the GPUs tried: throughput was still rising at 4 GPUs (20.0 req/s of 40.0 req/s arriving).");
+        // Levelled off at 2 GPUs: marked there.
+        let level = plan(vec![run(1, 5.0), run(2, 39.0), run(4, 40.0)]);
+        let chart = plan_charts(&level).into_iter().find(|c| c.file_name == "step2_gpu_scaling.svg").unwrap();
+        assert!(chart.svg.contains("saturation: 2 GPUs"));
+        assert!(chart.caption.starts_with("Throughput levels off from 2 GPUs"));
     }
 
     #[test]
@@ -926,8 +1084,13 @@ mod tests {
         for (chart, lines) in [(1, 6), (2, 6), (3, 2 * 2), (4, 6)] {
             assert_eq!(charts[chart].svg.matches("<polyline").count(), lines, "{}", names[chart]);
         }
-        assert!(charts[3].svg.contains(">continuous</text>") && charts[3].svg.contains(">multi_bin_continuous</text>"));
-        assert!(!charts[3].svg.contains(">static_fifo</text>"), "only the continuous runs have a KV cache");
+        assert!(charts[3].svg.contains(">continuous</text>") && charts[3].svg.contains(">multi-bin continuous</text>"));
+        assert!(!charts[3].svg.contains(">static FIFO</text>"), "only the continuous runs have a KV cache");
+        // Legends in words, never the spelling of the files and links.
+        for c in &charts {
+            assert!(!c.svg.contains("static_fifo") && !c.svg.contains("multi_bin"), "{}", c.file_name);
+        }
+        assert!(charts[0].svg.contains(">static FIFO</text>") && charts[0].svg.contains(">dynamic, no bins</text>"));
         let tbt = &charts[4].svg;
         assert!(tbt.contains("per-token SLA 10.0 ms") && tbt.contains("TBT SLO 100 ms"), "both limits");
 
@@ -1056,7 +1219,7 @@ mod tests {
         let csv = runs_csv(&axes, &runs);
         let svg = sweep_chart(&csv, &axes, "throughput_rps").unwrap();
         let shown = texts(&svg);
-        for text in ["throughput vs GPUs (mean over the seeds)", "GPUs", "throughput (req/s)", "scheduler=static_fifo", "scheduler=multi_bin_dynamic"] {
+        for text in ["throughput vs GPUs (mean over the seeds)", "GPUs", "throughput (req/s)", "static FIFO", "multi-bin dynamic"] {
             assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
         }
         assert_eq!(svg.matches("<polyline").count(), 2, "a line per scheduler");
@@ -1086,7 +1249,7 @@ mod tests {
         let csv = runs_csv(&axes, &runs);
         let svg = sweep_chart(&csv, &axes, "gpu_util_mean").unwrap();
         let shown = texts(&svg);
-        for text in ["GPU utilisation mean vs scheduler (mean over the seeds)", "GPU utilisation mean (%)", "static_fifo", "multi_bin_dynamic", "gpus=1", "gpus=4"] {
+        for text in ["GPU utilisation mean vs scheduler (mean over the seeds)", "GPU utilisation mean (%)", "static FIFO", "multi-bin dynamic", "GPUs = 1", "GPUs = 4"] {
             assert!(shown.iter().any(|t| t == text), "{text}\n{shown:?}");
         }
         assert!(!svg.contains("<polyline"));

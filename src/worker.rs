@@ -244,7 +244,10 @@ async fn handle(envelope: &JsValue) -> Result<Response, Response> {
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);
     let mut progress = |p: &batchlab::plan::Progress| post(&Response::Progress(p.clone()));
-    let pass = WorkerTokenPass { gpu: with(|w| w.gpu.clone()) };
+    // A software adapter (SwiftShader) is slower than the CPU pass: used only when asked.
+    let software_ok = matches!(request, Request::Run { software_gpu: true, .. } | Request::Task { software_gpu: true, .. });
+    let gpu = with(|w| w.gpu.clone()).filter(|g| software_ok || !batchlab::token::is_software_adapter(&g.1));
+    let pass = WorkerTokenPass { gpu };
     let (session, cache) = &*session;
     execute_with(request, session, cache, &clock, &mut progress, pass).await.map_err(|e| error_response(&e))
 }

@@ -1,10 +1,10 @@
 //! The controls of `index.html` <-> `UiState`: every value read, checked and shown.
 
-use batchlab::config::{Preset, Router, SchedulerKind};
-use batchlab::token::Semantics;
+use wasm_bindgen::JsCast;
+use web_sys::{File, HtmlInputElement, HtmlSelectElement};
 
 use super::{el, input, select};
-use crate::state::{position_of, requests_at, ManyRuns, PredictorChoice, UiState};
+use crate::state::{position_of, PredictorChoice, Problem, UiState, CONTROLS};
 
 pub(super) fn write_state(s: &UiState) {
     select("preset").set_value(s.preset.name());
@@ -23,6 +23,7 @@ pub(super) fn write_state(s: &UiState) {
     select("semantics").set_value(s.token_semantics.name());
     input("kappa").set_value(&s.token_kappa.to_string());
     input("tokencpu").set_checked(s.token_on_cpu);
+    input("softgpu").set_checked(s.software_gpu);
     select("router").set_value(s.router.name());
     input("chunked").set_checked(s.chunked_prefill);
     input("budget").set_value(&s.max_batched_tokens.to_string());
@@ -38,6 +39,11 @@ pub(super) fn write_state(s: &UiState) {
     input("sweep-seeds").set_value(&m.sweep_seeds.to_string());
     select("sweep-metric").set_value(&m.sweep_metric);
     input("target").set_value(&(m.capacity_target * 100.0).to_string());
+    input("sla-d").set_value(&s.sla_d_s.map_or(String::new(), |d| d.to_string()));
+    input("sla-eps").set_value(&s.sla_eps_s.to_string());
+    input("bmin").set_value(&s.b_min.to_string());
+    input("bmax").set_value(&s.b_max.to_string());
+    input("bstatic").set_value(&s.b_static.to_string());
     show_values(s);
 }
 
@@ -53,57 +59,39 @@ pub(super) fn show_values(s: &UiState) {
     // Compare's continuous runs, which take the values shown).
     let _ = el("iteration").toggle_attribute_with_force("disabled", !s.scheduler.is_continuous());
     input("sweep-sv").set_disabled(s.many.sweep_series.is_empty());
+    // The plan's size under the cap chosen.
+    el("plan").set_text_content(Some(&format!("Stress plan of the original study (3 steps, {} runs)", s.to_plan_spec().run_count())));
+    // The load: the factor's arrival rate and its share of the cluster's estimated capacity.
+    let attached = super::with(|a| a.files.each_ref().map(Option::is_some));
+    let line = crate::load::describe(s.preset, &s.to_config(), attached);
+    let info = el("rps-info");
+    info.set_text_content(Some(&line.text));
+    let _ = info.set_attribute("class", if line.overloaded { "hint warn" } else { "hint" });
+    // A job under way keeps the controls it does not read greyed.
+    for id in super::with(|a| a.unused.clone()) {
+        let _ = el(id).set_attribute("disabled", "");
+    }
 }
 
-pub(super) fn read_state() -> Result<UiState, String> {
-    fn number<T: std::str::FromStr>(id: &str, label: &str) -> Result<T, String> {
-        let v = input(id).value();
-        v.trim().parse().map_err(|_| format!("{label}: '{v}' is not a valid number"))
-    }
-    let preset = Preset::parse(&select("preset").value()).map_err(|e| e.to_string())?;
-    let target: f64 = number("target", "Capacity target")?;
-    if !(target > 0.0 && target <= 100.0) {
-        return Err(format!("Capacity target: must be a percentage in (0, 100] (got {target})"));
-    }
-    let seeds: u32 = number("sweep-seeds", "Seeds per point")?;
-    if !(1..=crate::state::MAX_SWEEP_SEEDS).contains(&seeds) {
-        return Err(format!("Seeds per point: must be between 1 and {} (got {seeds})", crate::state::MAX_SWEEP_SEEDS));
-    }
-    let many = ManyRuns {
-        sweep_x: select("sweep-x").value(),
-        sweep_x_values: input("sweep-xv").value(),
-        sweep_series: select("sweep-s").value(),
-        sweep_series_values: input("sweep-sv").value(),
-        sweep_seeds: seeds,
-        sweep_metric: select("sweep-metric").value(),
-        capacity_target: target / 100.0,
-        // From the link only: kept as the page was opened with it.
-        workers: super::with(|a| a.workers_wanted),
-    };
-    Ok(UiState {
-        many,
-        preset,
-        requests: requests_at(number("requests", "Requests")?),
-        gpus: number("gpus", "GPUs")?,
-        k_bins: number("k", "K bins")?,
-        scheduler: SchedulerKind::parse(&select("scheduler").value()).map_err(|e| e.to_string())?,
-        real_timestamps: select("load").value() == "real",
-        rps_factor: number("rps", "RPS scaling factor")?,
-        d_sla_token_s: number("dtoken", "Per-token SLA")?,
-        d_sla_request_s: number("drequest", "Per-request SLA")?,
-        predictor: PredictorChoice::parse(&select("predictor").value()).unwrap_or(PredictorChoice::Prompt),
-        sigma: number("sigma", "Predictor sigma")?,
-        seed: number("seed", "Seed")?,
-        plan_cap: select("cap").value().parse().map_err(|_| "Plan cap: not a number".to_string())?,
-        token_semantics: Semantics::parse(&select("semantics").value()).map_err(|e| e.to_string())?,
-        token_kappa: number("kappa", "Context cost kappa")?,
-        token_on_cpu: input("tokencpu").checked(),
-        router: Router::parse(&select("router").value()).map_err(|e| e.to_string())?,
-        chunked_prefill: input("chunked").checked(),
-        max_batched_tokens: number("budget", "Token budget per iteration")?,
-        max_seqs: number("maxseqs", "Max running sequences")?,
-        block_tokens: number("block", "KV block size")?,
-        ttft_slo_s: number("ttftslo", "TTFT SLO")?,
-        tbt_slo_s: number("tbtslo", "TBT SLO")?,
-    })
+/// Every control's value as typed, in page order: (element id, text; a checkbox "1" / "0").
+fn control_values() -> Vec<(&'static str, String)> {
+    CONTROLS
+        .iter()
+        .map(|&(id, _, _)| {
+            let e = el(id);
+            let value = if e.tag_name() == "SELECT" {
+                e.unchecked_into::<HtmlSelectElement>().value()
+            } else {
+                let i: HtmlInputElement = e.unchecked_into();
+                if i.type_() == "checkbox" { if i.checked() { "1" } else { "0" }.to_string() } else { i.value() }
+            };
+            (id, value)
+        })
+        .collect()
+}
+
+/// The controls as a state, or every control whose value cannot be taken.
+pub(super) fn read_state() -> Result<UiState, Vec<Problem>> {
+    let (workers, files) = super::with(|a| (a.workers_wanted, a.files.each_ref().map(|f| f.as_ref().map(File::name))));
+    UiState::from_controls(&control_values(), workers, files)
 }

@@ -15,7 +15,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{Event, File, HtmlButtonElement};
 
 use super::worker_client::{envelope, send_to};
-use super::{begin, el, input, mark_invalid, on, show_error};
+use super::{begin, el, finish, input, on, Job};
 use crate::protocol::{Response, RunOutput, Timeline};
 use crate::protocol::Request;
 use crate::timeline_view::{cursor_svg, cursor_transform, now_text, summary, timeline_svg, Lanes};
@@ -147,34 +147,52 @@ fn draw() {
     let Some((preset, config, files)) = with(|v| v.run.clone()) else { return };
     let window = match read_window() {
         Ok(w) => w,
-        Err((message, field)) => {
-            show_error(&message);
-            return mark_invalid(Some(field));
-        }
+        Err((message, field)) => return mark_window(Some(field), &message),
     };
-    show_error("");
-    mark_invalid(None);
+    mark_window(None, "");
     stop();
     with(|v| v.drawing = true);
     set_status("Drawing: the worker runs the configuration again…");
-    begin();
+    // The run again, as a job of the page's: Cancel stops it, and no other job starts meanwhile.
+    begin(Job::Run);
     let request = Request::Timeline { preset, config, from_s: window.from_s, to_s: window.to_s };
     send_to(0, envelope(&request, &files));
 }
 
-/// Show a drawn window; returns (runs, requests simulated) for the status line.
-pub(super) fn show(t: &Timeline) -> (usize, u64) {
+/// Show a drawn window, and end its job.
+pub(super) fn show(t: &Timeline) {
     let requests = with(|v| {
         v.drawing = false;
         v.time = t.window.from_s;
         v.shown = Some((Box::new(t.clone()), Lanes::new(t)));
-        v.run.as_ref().map_or(0, |(_, c, _)| c.requests as u64)
+        v.run.as_ref().map_or(0, |(_, c, _)| c.requests)
     });
     el("timeline-figure").set_inner_html(&format!(r#"<div class="timeline-stack">{}{}</div>"#, timeline_svg(t), cursor_svg(t)));
     set_status(&summary(t));
     set_player(!t.t_s.is_empty() || !t.boxes.is_empty());
     update(true);
-    (1, requests)
+    finish(&format!("done: the timeline drawn, 1 run of {requests} requests simulated again"));
+    let section = el("timeline");
+    let drawn = section.get_attribute("data-drawn").and_then(|n| n.parse::<u32>().ok()).unwrap_or(0) + 1;
+    let _ = section.set_attribute("data-drawn", &drawn.to_string());
+}
+
+/// Say what is wrong with the window beside its fields (and mark the field), or clear it.
+fn mark_window(field: Option<&str>, message: &str) {
+    for id in ["timeline-from", "timeline-to"] {
+        let e = el(id);
+        if Some(id) == field {
+            let _ = e.set_attribute("aria-invalid", "true");
+            let _ = e.set_attribute("aria-errormessage", "timeline-error");
+            if let Ok(h) = e.dyn_into::<web_sys::HtmlElement>() {
+                let _ = h.focus();
+            }
+        } else {
+            let _ = e.remove_attribute("aria-invalid");
+            let _ = e.remove_attribute("aria-errormessage");
+        }
+    }
+    el("timeline-error").set_text_content(Some(message));
 }
 
 fn set_player(enabled: bool) {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
   assertSvgChart, cancelRunningJob, chartNumber, cliHas, csvRecords, download, jobsDone, jsonWithoutWallClock, launch, openPage, parseSvg,
-  ROOT, runCli, runJob, seen, setValue, summary, watchPage, withoutWallClock,
+  ROOT, runCli, runJob, SCHEDULER_WORDS, seen, setValue, summary, watchPage, withoutWallClock,
 } from "./helpers.mjs";
 
 // Slider positions of the request slider (E12 steps: 0 = 1K, 12 = 10K, 24 = 100K, 36 = 1M).
@@ -27,6 +27,8 @@ after(async () => {
 const network = (urls) => urls.filter((u) => u.startsWith("http:") || u.startsWith("https:"));
 // Every scheduler, in the order "Compare schedulers" runs them (SchedulerKind::ALL).
 const SCHEDULERS = ["static_fifo", "dynamic_no_bins", "multi_bin_dynamic", "multi_bin_fixed", "continuous", "multi_bin_continuous"];
+// The same in the words of the charts' legends.
+const LEGENDS = SCHEDULERS.map((s) => SCHEDULER_WORDS[s]);
 
 /// The CLI's run.csv and run.json for `args` (run in folder `cwd`), its token pass on the
 /// CPU when it has the option (both backends give the same numbers; the CPU is quicker
@@ -299,7 +301,7 @@ describe("BatchLab page", () => {
     await runJob(page, "#run");
     const [run] = csvRecords((await download(page, "run.csv")).text);
     const latency = await assertSvgChart(page, await download(page, "latency_percentiles.svg"), {
-      title: "End-to-end latency", yLabel: "seconds", legend: ["multi_bin_dynamic"], texts: ["mean", "p50", "p95", "p99", "max"], bars: 5,
+      title: "End-to-end latency", yLabel: "seconds", legend: ["multi-bin dynamic"], texts: ["mean", "p50", "p95", "p99", "max"], bars: 5,
     });
     // The bars are the run's latencies, in order (labels keep 3 significant digits).
     const want = ["latency_mean_s", "latency_p50_s", "latency_p95_s", "latency_p99_s", "latency_max_s"].map((c) => Number(run[c]));
@@ -312,28 +314,28 @@ describe("BatchLab page", () => {
       title: "Queue length over time (peak per interval)", ...timeAxis, yLabel: "requests waiting", legend: ["bin 0", "bin 1", "bin 2"], lines: 3,
     });
     await assertSvgChart(page, await download(page, "busy_gpus.svg"), {
-      title: "Busy GPUs over time (peak per interval)", ...timeAxis, yLabel: "GPUs", legend: ["multi_bin_dynamic"], lines: 1,
+      title: "Busy GPUs over time (peak per interval)", ...timeAxis, yLabel: "GPUs", legend: ["multi-bin dynamic"], lines: 1,
     });
     const tbt = await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
       title: "Time between tokens (TBT): every decode gap, shortest to longest", xLabel: "% of gaps at or below", yLabel: "TBT (ms)",
-      legend: ["multi_bin_dynamic"], texts: ["per-token SLA 10.0 ms"], lines: 1,
+      legend: ["multi-bin dynamic"], texts: ["per-token SLA 10.0 ms"], lines: 1,
     });
     assert.ok(tbt.texts.length < 40, `a few axis labels, not one per point: ${tbt.texts.length}`);
 
     // Compare: one series (bar group member, line) per scheduler.
     await runJob(page, "#compare");
     await assertSvgChart(page, await download(page, "latency_percentiles.svg"), {
-      title: "End-to-end latency", yLabel: "seconds", legend: SCHEDULERS, bars: 5 * SCHEDULERS.length,
+      title: "End-to-end latency", yLabel: "seconds", legend: LEGENDS, bars: 5 * SCHEDULERS.length,
     });
     for (const [name, title] of [["queue_length.svg", "Queue length over time (peak per interval)"], ["busy_gpus.svg", "Busy GPUs over time (peak per interval)"]]) {
-      await assertSvgChart(page, await download(page, name), { title, ...timeAxis, yLabel: name.startsWith("queue") ? "requests waiting" : "GPUs", legend: SCHEDULERS, lines: SCHEDULERS.length });
+      await assertSvgChart(page, await download(page, name), { title, ...timeAxis, yLabel: name.startsWith("queue") ? "requests waiting" : "GPUs", legend: LEGENDS, lines: SCHEDULERS.length });
     }
     // The two continuous runs' KV cache and running sequences; every run's gaps.
     await assertSvgChart(page, await download(page, "kv_cache_running.svg"), {
-      title: "KV cache in use and running sequences over time", legend: ["continuous", "multi_bin_continuous"], lines: 2 * 2,
+      title: "KV cache in use and running sequences over time", legend: ["continuous", "multi-bin continuous"], lines: 2 * 2,
     });
     await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
-      title: "Time between tokens (TBT): every decode gap, shortest to longest", legend: SCHEDULERS, lines: SCHEDULERS.length,
+      title: "Time between tokens (TBT): every decode gap, shortest to longest", legend: LEGENDS, lines: SCHEDULERS.length,
       texts: ["per-token SLA 10.0 ms", "TBT SLO 100 ms"],
     });
     assert.deepEqual(errors, []);
@@ -381,7 +383,10 @@ describe("BatchLab page", () => {
     const rowsOf = async (name) => csvRecords(texts[name]);
     const step1 = await rowsOf("step1_request_scaling");
     const configs = new Map();
-    for (const r of step1) configs.set(`${r.scheduler} (${r.gpus} GPU)`, (configs.get(`${r.scheduler} (${r.gpus} GPU)`) ?? 0) + 1);
+    for (const r of step1) {
+      const name = `${SCHEDULER_WORDS[r.scheduler]} (${r.gpus} GPU)`;
+      configs.set(name, (configs.get(name) ?? 0) + 1);
+    }
     const step1Lines = { legend: [...configs.keys()], lines: configs.size, points: [...configs.values()], xLabel: "requests N" };
     await assertSvgChart(page, await download(page, "step1_throughput.svg"), { title: "Step 1: throughput vs requests", yLabel: "req/s", ...step1Lines });
     await assertSvgChart(page, await download(page, "step1_latency.svg"), { title: "Step 1: mean latency vs requests", yLabel: "seconds", ...step1Lines });

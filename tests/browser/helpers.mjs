@@ -12,6 +12,16 @@ import { startServer } from "./server.mjs";
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const PREFIX = "/batchlab/";
 
+/// Each scheduler in people's words, as the page's legends and headings say it.
+export const SCHEDULER_WORDS = {
+  static_fifo: "static FIFO",
+  dynamic_no_bins: "dynamic, no bins",
+  multi_bin_dynamic: "multi-bin dynamic",
+  multi_bin_fixed: "multi-bin fixed",
+  continuous: "continuous",
+  multi_bin_continuous: "multi-bin continuous",
+};
+
 /// Start the server and Chromium. `webgpu: true` adds `--enable-unsafe-webgpu`, which
 /// gives headless Chromium a WebGPU adapter (SwiftShader, on the CPU); without it
 /// `navigator.gpu.requestAdapter()` finds none and the page falls back to the CPU.
@@ -43,9 +53,11 @@ export async function launch({ webgpu = false, dist = process.env.BATCHLAB_DIST 
 }
 
 /// A fresh page on `fragment`, ready (worker started), recording console errors and
-/// every request.
-export async function openPage(env, fragment = "") {
-  const context = await env.browser.newContext({ acceptDownloads: true });
+/// every request. Without a fragment, the paper preset's defaults with no job (a bare
+/// link, `""`, runs the first view: see layout.test.mjs). `contextOptions`: more options of
+/// the browser context (viewport, colorScheme, ...).
+export async function openPage(env, fragment = "preset=paper", contextOptions = {}) {
+  const context = await env.browser.newContext({ acceptDownloads: true, ...contextOptions });
   const page = await context.newPage();
   const errors = [];
   const requests = [];
@@ -173,9 +185,9 @@ export async function download(page, name) {
   return { name: d.suggestedFilename(), text: readFileSync(await d.path(), "utf8") };
 }
 
-/// The summary table as { metric: [cells...] }.
+/// The summary table as { metric: [cells...] } (its groups' heading rows left out).
 export async function summary(page) {
-  return page.$$eval("#summary-table tbody tr", (rows) =>
+  return page.$$eval("#summary-table tbody tr:not(.group)", (rows) =>
     Object.fromEntries(rows.map((r) => [r.querySelector("th").textContent, [...r.querySelectorAll("td")].map((td) => td.textContent)])),
   );
 }

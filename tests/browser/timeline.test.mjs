@@ -5,7 +5,7 @@
 // Every wait is on the page's DOM, never on a timer.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { jobsDone, launch, openPage, runJob, setValue, summary } from "./helpers.mjs";
+import { launch, openPage, runJob, setValue, summary } from "./helpers.mjs";
 
 let env;
 before(async () => {
@@ -18,15 +18,17 @@ after(async () => {
 /// Ask for the window in the fields (`act` presses the button, or Enter), wait for it to be
 /// drawn, and describe what the picture holds.
 async function draw(page, act = () => page.click("#timeline-draw")) {
-  const before = await jobsDone(page);
+  const drawn = () => page.evaluate(() => Number(document.getElementById("timeline").dataset.drawn ?? "0"));
+  const before = await drawn();
   await act();
   await page.waitForFunction(
-    (n) => Number(document.body.dataset.jobsDone ?? "0") > n || document.getElementById("error").textContent !== "",
+    (n) => Number(document.getElementById("timeline").dataset.drawn ?? "0") > n || document.getElementById("error").textContent !== "" || document.getElementById("timeline-error").textContent !== "",
     before,
     { timeout: 120_000 },
   );
-  const error = await page.textContent("#error");
+  const error = (await page.textContent("#error")) + (await page.textContent("#timeline-error"));
   if (error) throw new Error(`the page shows an error: ${error}`);
+  if ((await drawn()) !== before + 1) throw new Error("not drawn");
   return page.evaluate(() => {
     const svg = document.querySelector("#timeline-figure svg");
     return {
@@ -146,8 +148,9 @@ describe("Inside the cluster", () => {
     await setValue(page, "#timeline-from", 50);
     await setValue(page, "#timeline-to", 10);
     await page.click("#timeline-draw");
-    assert.match(await page.textContent("#error"), /^Timeline window: 'to' must be a number of seconds after 'from'\.$/);
+    assert.equal(await page.textContent("#timeline-error"), "Timeline window: 'to' must be a number of seconds after 'from'.");
     assert.equal(await page.getAttribute("#timeline-to", "aria-invalid"), "true");
+    assert.equal(await page.evaluate(() => document.activeElement.id), "timeline-to");
 
     // The default window again, drawn from the keyboard (Enter in a field).
     await setValue(page, "#timeline-from", from0);
@@ -156,7 +159,9 @@ describe("Inside the cluster", () => {
       await page.focus("#timeline-to");
       await page.keyboard.press("Enter");
     });
-    assert.equal(await page.textContent("#error"), "");
+    assert.equal(await page.textContent("#timeline-error"), "");
+    assert.equal(await page.getAttribute("#timeline-to", "aria-invalid"), null);
+    assert.match(await page.textContent("#status"), /^done: the timeline drawn, 1 run of 2200 requests simulated again$/);
     assert.ok(busy.boxes.length > 0 && busy.boxes.length < batches, `${busy.boxes.length} of ${batches}`);
     for (const b of busy.boxes) {
       const [start, end] = b.title.split("\n")[3].split(" to ").map(seconds);

@@ -40,12 +40,27 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
     await env?.close();
   });
 
-  test("the page names the adapter; the GPU run's CSV equals the CLI's and the page's forced-CPU run", async () => {
-    const { page, errors, close } = await openPage(env, FRAGMENT);
+  test("a software adapter is skipped unless asked: the page says there is no hardware GPU and times tokens on the CPU", async () => {
+    const { page, errors, close } = await openPage(env, `${FRAGMENT}&n=10000`);
     const gpu = await gpuLine(page);
-    assert.match(gpu, /^GPU: \S/);
-    assert.doesNotMatch(gpu, /not available/);
-    const adapter = gpu.slice("GPU: ".length);
+    assert.match(gpu, /^GPU: no hardware GPU — token pass on the CPU \(a software adapter, .*swiftshader.*, is used only if you tick it below\)$/);
+    assert.equal(await page.getAttribute("body", "data-gpu"), "software");
+    const cpuCsv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, /);
+    // Asked for, the same adapter times the tokens; the numbers do not change.
+    await page.check("#softgpu");
+    assert.match(page.url(), /softgpu=1/);
+    const gpuCsv = await runCsv(page);
+    assert.match(await page.textContent("#token-pass"), /^Token pass: GPU \(.*swiftshader.*\), /);
+    assert.equal(gpuCsv, cpuCsv);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the page names the adapter; the GPU run's CSV equals the CLI's and the page's forced-CPU run", async () => {
+    const { page, errors, close } = await openPage(env, `${FRAGMENT}&softgpu=1`);
+    await gpuLine(page);
+    const adapter = await page.evaluate(() => document.getElementById("gpu").textContent.match(/a software adapter, (.*), is used/)[1]);
     await setValue(page, "#requests", N10K);
 
     const gpuCsv = await runCsv(page);
@@ -63,7 +78,7 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
     const gpuJson = noWall((await download(page, "run.json")).text);
     await assertSvgChart(page, await download(page, "tbt_distribution.svg"), {
       title: "Time between tokens (TBT): every decode gap, shortest to longest", xLabel: "% of gaps at or below", yLabel: "TBT (ms)",
-      legend: ["multi_bin_dynamic"], lines: 1,
+      legend: ["multi-bin dynamic"], lines: 1,
     });
     assert.equal(await page.locator("#charts svg").count(), 4);
 
@@ -88,7 +103,7 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
   });
 
   test("early-exit semantics with a context cost: GPU = CPU in the page (and the CLI's)", async () => {
-    const { page, close } = await openPage(env, `${FRAGMENT}&n=10000`);
+    const { page, close } = await openPage(env, `${FRAGMENT}&n=10000&softgpu=1`);
     await gpuLine(page);
     await page.selectOption("#semantics", "early_exit");
     await setValue(page, "#kappa", 0.3);
@@ -110,7 +125,7 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
   // SwiftShader seconds) is cancelled as soon as it is running; it ends as "cancelled",
   // never reports, and the replacement worker finds the GPU again.
   test("Cancel stops a GPU run; nothing of it appears; the replacement worker finds the GPU again", async () => {
-    const { page, errors, close } = await openPage(env, "n=1000000&gpus=4");
+    const { page, errors, close } = await openPage(env, "n=1000000&gpus=4&softgpu=1");
     await gpuLine(page);
     await watchPage(page);
     const done = await jobsDone(page);
@@ -135,7 +150,7 @@ describe("with a WebGPU adapter (--enable-unsafe-webgpu: SwiftShader)", () => {
   });
 
   test("Compare schedulers runs each token pass on the GPU; the plan on the CPU", async () => {
-    const { page, errors, close } = await openPage(env, "n=1000&gpus=2&k=3");
+    const { page, errors, close } = await openPage(env, "n=1000&gpus=2&k=3&softgpu=1");
     await gpuLine(page);
     await runJob(page, "#compare");
     const t = await summary(page);
@@ -163,7 +178,7 @@ describe("without a WebGPU adapter", () => {
 
   test("the page falls back to the CPU, says so, and the CSV equals the CLI's", async () => {
     const { page, errors, close } = await openPage(env, FRAGMENT);
-    assert.equal(await gpuLine(page), "GPU: not available — token pass on the CPU");
+    assert.equal(await gpuLine(page), "GPU: no hardware GPU found — token pass on the CPU");
     await setValue(page, "#requests", N10K);
     const csv = await runCsv(page);
     assert.match(await page.textContent("#token-pass"), /^Token pass: CPU, \d+\.\d ms$/);
@@ -189,7 +204,7 @@ describe("a build without the webgpu feature (no wgpu), in a browser that has an
 
   test("runs the token pass on the CPU, says so, and gives the CLI's CSV", async () => {
     const { page, errors, close } = await openPage(env, FRAGMENT);
-    assert.equal(await gpuLine(page), "GPU: not available — token pass on the CPU");
+    assert.equal(await gpuLine(page), "GPU: no hardware GPU found — token pass on the CPU");
     assert.match(await page.getAttribute("#gpu", "title"), /without the webgpu feature/);
     await setValue(page, "#requests", N10K);
     const csv = await runCsv(page);

@@ -179,10 +179,7 @@ pub fn describe_gpu(adapter: &str, api: &str) -> String {
 
 /// Mesa's llvmpipe / lavapipe and Google's SwiftShader run "GPU" code on the CPU: their
 /// speed says nothing about a real GPU's.
-pub fn is_software_adapter(name: &str) -> bool {
-    let name = name.to_ascii_lowercase();
-    ["llvmpipe", "lavapipe", "swiftshader"].iter().any(|s| name.contains(s))
-}
+pub use batchlab::token::is_software_adapter;
 
 #[cfg(test)]
 mod tests {

@@ -151,6 +151,15 @@ impl Analysis {
     pub fn saturation_gpus(&self) -> Option<u32> {
         self.step2_gpu_scaling.as_ref().and_then(|s| s.saturation_gpus)
     }
+
+    /// Step 2's saturation point where the runs show one: a GPU count (`saturation_gpus`)
+    /// after which a larger count was tried and gained at most 1/0.95 - 1 (5.3%) of
+    /// throughput. When it is the largest count tried, throughput may still be rising
+    /// (e.g. at half the arrival rate): no saturation was seen, and this is None.
+    pub fn saturation_seen(&self) -> Option<u32> {
+        let s = self.step2_gpu_scaling.as_ref()?;
+        s.saturation_gpus.filter(|&g| s.gpus.iter().any(|&other| other > g))
+    }
 }
 
 fn pct(new: f64, old: f64) -> f64 {

@@ -83,7 +83,8 @@ pub struct PlanOutput {
     pub result: PlanResult,
     /// (file name, contents), named with `PLAN_PREFIX`.
     pub files: Vec<(String, String)>,
-    /// Step 2's saturation point and the key findings of the analysis.
+    /// Step 2's saturation point where the runs show one (`Analysis::saturation_seen`),
+    /// and the key findings of the analysis.
     pub saturation_gpus: Option<u32>,
     pub findings: Vec<String>,
 }
@@ -131,6 +132,8 @@ pub struct Session {
     calibration: Option<CalibrationGrid>,
     /// The iteration profile's fit.
     iteration: Option<IterationModel>,
+    /// (file name, fingerprint of its bytes) of each file given, for reproducibility stamps.
+    fingerprints: Vec<(String, String)>,
 }
 
 impl Session {
@@ -143,7 +146,19 @@ impl Session {
             .as_ref()
             .map(|f| IterationProfile::parse_csv(&f.bytes, &f.name)?.fit())
             .transpose()?;
-        Ok(Session { trace, calibration, iteration })
+        let given = [&inputs.trace, &inputs.calibration, &inputs.iteration_profile];
+        let fingerprints = given.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))).collect();
+        Ok(Session { trace, calibration, iteration, fingerprints })
+    }
+
+    /// The trace's own arrival rate, if a trace was given.
+    pub fn trace_rate_rps(&self) -> Option<f64> {
+        self.trace.as_ref().map(TraceData::native_rate_rps)
+    }
+
+    /// (file name, fingerprint of its bytes) of each file given.
+    pub fn fingerprints(&self) -> &[(String, String)] {
+        &self.fingerprints
     }
 
     /// The parsed trace, if one was given.
@@ -163,6 +178,15 @@ impl Session {
                     z.count, z.first_row
                 ));
             }
+            // What a student needs to set the load: its span, own rate and lengths.
+            let mean = |v: &[u32]| v.iter().map(|&x| f64::from(x)).sum::<f64>() / v.len().max(1) as f64;
+            line.push_str(&format!(
+                "; spans {} at {} of its own; prompts {} tokens and outputs {} tokens on average",
+                crate::report::human::duration(t.span_s()),
+                crate::report::human::with_unit(t.native_rate_rps(), "req/s"),
+                crate::report::human::number(mean(&t.prompt_tokens)),
+                crate::report::human::number(mean(&t.output_tokens)),
+            ));
             lines.push(line);
         }
         if let Some(grid) = &self.calibration {
@@ -325,7 +349,7 @@ impl Session {
 pub fn plan_output(result: PlanResult, prefix: &str) -> PlanOutput {
     let files = plan_files(&result, prefix);
     let analysis = analyse(&result);
-    PlanOutput { saturation_gpus: analysis.saturation_gpus(), findings: analysis.key_findings, result, files }
+    PlanOutput { saturation_gpus: analysis.saturation_seen(), findings: analysis.key_findings, result, files }
 }
 
 /// A finished sweep's files (the runs CSV and, for a whole sweep, the summary).

@@ -149,12 +149,7 @@ impl SweepSpec {
             self.base.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join(";"),
             self.axes.iter().map(|a| format!("{}={}", a.field, Value::Array(a.values.clone()))).collect::<Vec<_>>().join(";")
         );
-        // FNV-1a, 64 bits: stable across platforms and versions.
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for b in canonical.bytes() {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        }
-        format!("{h:016x}")
+        crate::config::fingerprint(canonical.as_bytes())
     }
 }
 

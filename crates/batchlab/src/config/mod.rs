@@ -470,3 +470,14 @@ impl Config {
 
 #[cfg(test)]
 mod tests;
+
+/// A short fingerprint of bytes (FNV-1a, 64 bits, as 16 hex digits): stable across
+/// platforms and versions. Names a configuration or a file in reproducibility stamps and
+/// a sweep's spec in its shards.
+pub fn fingerprint(bytes: &[u8]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+    }
+    format!("{h:016x}")
+}

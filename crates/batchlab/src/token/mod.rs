@@ -67,7 +67,7 @@ use crate::latency::LatencyModel;
 use crate::workload::Workload;
 
 pub use histogram::LogHistogram;
-pub use pass::{now, CpuTokenPass, TokenDevice, TokenPass};
+pub use pass::{is_software_adapter, now, CpuTokenPass, TokenDevice, TokenPass};
 // For token-pass backends (`batchlab-gpu`): the host part every backend shares (the
 // walk over batches into step segments) and the sink a backend's decode loop fills.
 pub use plan::{walk, Constants, DecodeSink, HostTotals, RequestGaps, Segment};

@@ -56,3 +56,11 @@ pub fn now<T>(job: impl Future<Output = Result<T>>) -> Result<T> {
         Poll::Pending => Err(Error::token_pass("internal error: a pass that must be ready at once waited")),
     }
 }
+
+/// Whether a GPU adapter's name is a software rasteriser (Mesa's llvmpipe / lavapipe,
+/// Chromium's SwiftShader): it runs on the CPU, slower than the CPU pass, so shells skip
+/// it unless asked.
+pub fn is_software_adapter(name: &str) -> bool {
+    let name = name.to_ascii_lowercase();
+    ["llvmpipe", "lavapipe", "swiftshader"].iter().any(|s| name.contains(s))
+}

@@ -74,6 +74,15 @@ impl Source<'_> {
     }
 }
 
+/// A synthetic source's mean arrival rate before load scaling (req/s): one request per
+/// BurstGPT's mean gap (whole days keep it), or the Poisson rate.
+pub fn mean_rate_rps(kind: Synthetic) -> f64 {
+    match kind {
+        Synthetic::BurstGpt => 1.0 / arrivals::BURSTGPT_MEAN_GAP_S,
+        Synthetic::Poisson { rate_rps } => rate_rps,
+    }
+}
+
 /// Build the first `n` requests of `source` as `config` says: its load scaling, its
 /// predictor, its seed (all randomness is drawn from one generator seeded with it, but
 /// `prompt_numpy`'s, seeded with it too), and for a trace whether rows with 0 output
@@ -140,6 +149,18 @@ fn from_trace(t: &TraceData, n: usize, keep_zero_output: bool) -> Result<Workloa
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The mean rate shells show is the one the generator draws: 50,000 BurstGPT-like
+    /// arrivals come at 1 / 3.69 s on average (within their wander), Poisson at its rate.
+    #[test]
+    fn mean_rate_is_the_sources_own() {
+        let rate = mean_rate_rps(Synthetic::BurstGpt);
+        assert_eq!(rate, 1.0 / 3.69);
+        let w = synthetic::generate(Synthetic::BurstGpt, 50_000, &mut SimRng::new(1));
+        let measured = (w.len() - 1) as f64 / w.arrival_s[w.len() - 1];
+        assert!((measured / rate - 1.0).abs() < 0.1, "{measured} vs {rate}");
+        assert_eq!(mean_rate_rps(Synthetic::Poisson { rate_rps: 2.5 }), 2.5);
+    }
 
     /// A configuration that builds with these values (the rest is the default's).
     fn cfg(load: Load, predictor: Predictor, seed: u64) -> Config {

@@ -34,6 +34,22 @@ pub struct TraceData {
     pub report: ImportReport,
 }
 
+impl TraceData {
+    /// Seconds from the first arrival to the last.
+    pub fn span_s(&self) -> f64 {
+        match (self.arrival_s.first(), self.arrival_s.last()) {
+            (Some(a), Some(b)) => b - a,
+            _ => 0.0,
+        }
+    }
+
+    /// The trace's own arrival rate (requests per second over its span; NaN for a span of 0).
+    pub fn native_rate_rps(&self) -> f64 {
+        let span = self.span_s();
+        if span > 0.0 { self.arrival_s.len() as f64 / span } else { f64::NAN }
+    }
+}
+
 /// What the import found: how many rows, which columns, how many failed requests.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {
