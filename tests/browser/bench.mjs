@@ -6,7 +6,8 @@
 // engine times every token, no token pass), the longest main-thread task during them,
 // the full 34-run plan on one worker and on the pool (one worker per core, at most 8),
 // and the 1M run's token pass on WebGPU (SwiftShader) vs the wasm CPU pass.
-// `node tests/browser/bench.mjs plan` runs only the plan's figures. With a release CLI (cargo build --release -p batchlab-cli) it also prints
+// `node tests/browser/bench.mjs plan` runs only the plan's figures, `... longtasks` only the
+// longest main-thread tasks (during 1M-request runs and while the timeline plays). With a release CLI (cargo build --release -p batchlab-cli) it also prints
 // `batchlab bench --plan` and the wall time of
 // `batchlab run --scheduler continuous --requests 1000000` (3 times) for the native figures.
 import { execFileSync } from "node:child_process";
@@ -28,7 +29,9 @@ for (const f of FIRST_LOAD) {
 }
 console.log(`first load: ${total} bytes gzip (${(total / 1024 / 1024).toFixed(2)} MiB)`);
 
+// `plan`: only the plan's figures; `longtasks`: only the main thread's longest tasks.
 const onlyPlan = process.argv[2] === "plan";
+const onlyLongTasks = process.argv[2] === "longtasks";
 
 /// The full plan (cap 1M), click to figures, on `workers` workers (undefined: the pool).
 async function planSeconds(env, workers) {
@@ -43,7 +46,7 @@ async function planSeconds(env, workers) {
 
 const env = await launch();
 try {
-  for (let i = 1; i <= 2; i++) {
+  for (let i = 1; i <= (onlyLongTasks ? 0 : 2); i++) {
     const one = await planSeconds(env, 1);
     const pool = await planSeconds(env);
     console.log(`full 34-run plan #${i}: ${one.s.toFixed(2)} s on 1 worker, ${pool.s.toFixed(2)} s on ${pool.pool} workers (${((100 * pool.s) / one.s).toFixed(0)}%)`);
@@ -59,7 +62,7 @@ try {
       for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
     }).observe({ type: "longtask" });
   });
-  for (let i = 1; i <= 3; i++) {
+  for (let i = 1; i <= (onlyLongTasks ? 1 : 3); i++) {
     const t0 = performance.now();
     await runJob(page, "#run", 300_000);
     const clickToTable = performance.now() - t0;
@@ -69,7 +72,7 @@ try {
   // Continuous batching, same 1M requests and 4 GPUs (paper preset): generation + the
   // iteration engine, which times every token itself.
   await page.selectOption("#scheduler", "continuous");
-  for (let i = 1; i <= 3; i++) {
+  for (let i = 1; i <= (onlyLongTasks ? 1 : 3); i++) {
     const t0 = performance.now();
     await runJob(page, "#run", 300_000);
     const clickToTable = performance.now() - t0;
@@ -78,8 +81,31 @@ try {
     console.log(`1M continuous run #${i} (4 GPUs): in worker ${t["wall time"][0]}, click to table ${(clickToTable / 1e3).toFixed(3)} s`);
   }
   console.log(`longest main-thread task during the 1M runs: ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms (0 = none over 50 ms)`);
-
+  // The timeline of a 3,000-box window of a continuous run, played to its end.
   await close();
+  {
+    const { page, close } = await openPage(env, "preset=paper&n=100000&gpus=8&k=4&scheduler=multi_bin_continuous&rps=200&show=run");
+    await page.waitForFunction(() => Number(document.body.dataset.jobsDone ?? "0") > 0, null, { timeout: 300_000 });
+    await page.waitForSelector("#timeline-draw", { state: "visible" });
+    const drawn = Number((await page.getAttribute("#timeline", "data-drawn")) ?? "0");
+    await page.click("#timeline-draw");
+    await page.waitForFunction((n) => Number(document.getElementById("timeline").dataset.drawn ?? "0") > n, drawn, { timeout: 300_000 });
+    await page.evaluate(() => {
+      window.__longest = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__longest = Math.max(window.__longest, e.duration);
+      }).observe({ type: "longtask" });
+    });
+    await page.click("#timeline-play");
+    await page.waitForSelector("#timeline[data-playing=false]", { timeout: 120_000 });
+    const boxes = await page.locator("#timeline-figure rect[data-gpu]").count();
+    console.log(`timeline play (${boxes} boxes): longest main-thread task ${(await page.evaluate(() => window.__longest)).toFixed(0)} ms (0 = none over 50 ms)`);
+    await close();
+  }
+  if (onlyLongTasks) {
+    await env.close();
+    process.exit(0);
+  }
 } finally {
   await env.close();
 }
