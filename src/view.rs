@@ -39,7 +39,8 @@ impl Chart {
         crate::overview::with_settings(&self.svg, &self.settings)
     }
 
-    fn explained(self, caption: &str) -> Self {
+    /// The chart with its "what am I looking at?" line.
+    pub fn explained(self, caption: &str) -> Self {
         Chart { caption: caption.into(), ..self }
     }
 }
@@ -422,8 +423,14 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
         let lat = series(|r| r.metrics.latency_mean_s);
         let log_y = needs_log(lat.iter().flat_map(|s| s.points.iter().map(|p| p.1)));
         let chart = |title, y_label, log_y, series| LineChart { title, x_label: "requests N", y_label, log_x: true, log_y, series, marker: None, ..Default::default() };
-        charts.push(Chart::new("step1_throughput.svg", line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps)))));
-        charts.push(Chart::new("step1_latency.svg", line_chart(&chart("Step 1: mean latency vs requests", "seconds", log_y, lat))));
+        charts.push(
+            Chart::new("step1_throughput.svg", line_chart(&chart("Step 1: throughput vs requests", "req/s", false, series(|r| r.metrics.throughput_rps))))
+                .explained("Requests served per second as the workload grows from 1,000 requests, one line per scheduler and GPU count."),
+        );
+        charts.push(
+            Chart::new("step1_latency.svg", line_chart(&chart("Step 1: mean latency vs requests", "seconds", log_y, lat)))
+                .explained("Mean time from arrival to last token as the workload grows: a line that climbs means queues that keep growing."),
+        );
     }
     let step2 = runs(2);
     if !step2.is_empty() {
@@ -471,7 +478,8 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
             ],
             marker: None,
             ..Default::default()
-        })));
+        }))
+        .explained("Multi-bin dynamic batching with K = 1 to 32 bins on the best GPU count: more bins separate lengths better but split the queue."));
         charts.push(Chart::new("step3_k_latency.svg", line_chart(&LineChart {
             title: &format!("Step 3: latency vs K ({gpus} GPUs)"),
             x_label: "K bins",
@@ -484,7 +492,8 @@ pub fn plan_charts(plan: &PlanOutput) -> Vec<Chart> {
             ],
             marker: None,
             ..Default::default()
-        })));
+        }))
+        .explained("The mean and the tail (p99) of latency for each K: where the two part, a few requests wait far longer than most."));
     }
     charts
 }

@@ -156,7 +156,7 @@ pub(super) fn show_sweep(out: &SweepOutput, metric: &str) -> (usize, u64) {
     let (charts, note) = match sweep_chart(runs_csv, &out.axes, metric) {
         Ok(svg) => {
             let line = started_config().map_or(String::new(), |c| settings_of(&c, &out.axes));
-            (figures(with_settings(vec![Chart::new("sweep.svg", svg)], &line), &mut downloads, false), String::new())
+            (figures(with_settings(vec![Chart::new("sweep.svg", svg).explained("Each point is one setting's mean over its seeds; a line per value of the second field.")], &line), &mut downloads, false), String::new())
         }
         Err(e) => (String::new(), format!("<p>No chart: {}</p>", batchlab_charts::escape(&e))),
     };
@@ -174,7 +174,8 @@ pub(super) fn show_sweep(out: &SweepOutput, metric: &str) -> (usize, u64) {
 /// Capacity searches: "SLO attainment vs load" with each capacity, a table, the CSVs.
 pub(super) fn show_capacity(out: &CapacityOutput) -> (usize, u64) {
     let mut downloads = Vec::new();
-    let chart = Chart::new("capacity.svg", capacity_chart(&out.rows, out.spec.target));
+    let chart = Chart::new("capacity.svg", capacity_chart(&out.rows, out.spec.target))
+        .explained("Each scheduler's share of requests meeting their SLOs as the arrival rate grows; its capacity is the highest rate still on or above the target line.");
     let line = started_config().map_or(String::new(), |c| settings_of(&c, &["load.factor".into(), "scheduler".into()]));
     let charts = figures(with_settings(vec![chart], &line), &mut downloads, false);
     let links = file_buttons(&out.files, &mut downloads);
