@@ -269,15 +269,19 @@ pub fn timeline_svg(t: &Timeline) -> String {
         let (x, y) = (LEFT + col as f64 * 72.0, 24.0 + row as f64 * LEGEND_ROW);
         s += &format!(r#"<rect x="{x}" y="{y}" width="10" height="10" fill="{}"/><text x="{}" y="{}">bin {b}</text>"#, colour(b, bins), x + 14.0, y + 9.0);
     }
-    // Time grid and axis, through every panel.
-    for v in ticks(w.from_s, w.to_s, 8.0) {
+    // Time grid and axis, through every panel; labels as precise as the ticks' step (a
+    // minute at 34,783 s must not read "34.8k" eight times).
+    let grid = ticks(w.from_s, w.to_s, 8.0);
+    let step = grid.windows(2).map(|p| p[1] - p[0]).fold(f64::INFINITY, f64::min);
+    let decimals = if step.is_finite() && step > 0.0 { (-step.log10().floor()).clamp(0.0, 6.0) as usize } else { 0 };
+    for v in grid {
         let x = cursor_x(t, v);
         s += &format!(
             r##"<line x1="{x:.1}" x2="{x:.1}" y1="{}" y2="{}" stroke="#dddddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
             l.lanes_top,
             l.bottom,
             l.bottom + 14.0,
-            tick_label(v)
+            format!("{v:.decimals$}")
         );
     }
     s += &format!(r#"<text x="{}" y="{}" text-anchor="middle">simulated time (s)</text>"#, LEFT + PLOT_W / 2.0, l.bottom + 32.0);
@@ -434,6 +438,25 @@ mod tests {
         let svg = timeline_svg(&cut);
         assert!(svg.contains(&format!(r#"<rect x="{:.2}" y="{}" width="{:.2}" height="36""#, LEFT + PLOT_W / 2.0, 30.0 + LEGEND_ROW, PLOT_W / 2.0)), "{svg}");
         assert!(svg.contains(">9 later boxes not drawn</text>"));
+    }
+
+    /// A minute late in a long run: every time tick reads differently (not "34.8k" each).
+    #[test]
+    fn time_ticks_are_as_precise_as_their_step() {
+        let mut t = tiny();
+        t.window = Window { from_s: 34_783.0, to_s: 34_843.0 };
+        let svg = timeline_svg(&t);
+        let labels: Vec<&str> = svg
+            .split(r#"text-anchor="middle">"#)
+            .skip(1)
+            .map(|rest| &rest[..rest.find('<').unwrap()])
+            .filter(|l| l.starts_with("34"))
+            .collect();
+        assert!(labels.len() >= 4, "{labels:?}");
+        let mut distinct = labels.clone();
+        distinct.dedup();
+        assert_eq!(distinct, labels, "repeated tick labels");
+        assert!(labels.iter().all(|l| !l.contains('k')), "{labels:?}");
     }
 
     #[test]
