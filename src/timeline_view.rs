@@ -277,11 +277,10 @@ pub fn timeline_svg(t: &Timeline) -> String {
     for v in grid {
         let x = cursor_x(t, v);
         s += &format!(
-            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{}" y2="{}" stroke="#dddddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{}</text>"##,
+            r##"<line x1="{x:.1}" x2="{x:.1}" y1="{}" y2="{}" stroke="#dddddd"/><text x="{x:.1}" y="{}" text-anchor="middle">{v:.decimals$}</text>"##,
             l.lanes_top,
             l.bottom,
             l.bottom + 14.0,
-            format!("{v:.decimals$}")
         );
     }
     s += &format!(r#"<text x="{}" y="{}" text-anchor="middle">simulated time (s)</text>"#, LEFT + PLOT_W / 2.0, l.bottom + 32.0);
