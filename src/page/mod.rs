@@ -151,8 +151,10 @@ struct App {
     /// The job whose results are shown, and the controls it ran on (they differ from the
     /// controls now: the results are stale).
     shown: Option<(Job, UiState)>,
-    /// A live re-run waiting for the controls to settle (`live_rerun`).
+    /// A live re-run waiting for the controls to settle (`live_rerun`), and whether the
+    /// job under way is one (a job the visitor started is never cancelled by a change).
     live_timer: Option<i32>,
+    live_running: bool,
     /// The pool; worker 0 is always there.
     workers: Vec<PoolWorker>,
     /// The link's `workers=N`, if any.
@@ -316,6 +318,7 @@ pub fn start() {
     std::panic::set_hook(Box::new(|info| {
         web_sys::console::error_1(&info.to_string().into());
     }));
+    fill_sweep_choices();
     wire_controls();
     el("tour").set_inner_html(&crate::tour::html());
     show_files();
@@ -338,6 +341,18 @@ pub fn start() {
     }
     onhash.forget();
     document().body().map(|b| b.set_attribute("data-ready", "true"));
+}
+
+/// The sweep form's choices, from the one list of each (`state::SWEEP_FIELDS`,
+/// `view::sweep_metric_choices`).
+fn fill_sweep_choices() {
+    let options = |choices: &mut dyn Iterator<Item = (String, String)>| -> String {
+        choices.map(|(v, l)| format!(r#"<option value="{}">{}</option>"#, batchlab_charts::escape(&v), batchlab_charts::escape(&l))).collect()
+    };
+    let fields = || crate::state::SWEEP_FIELDS.iter().map(|(f, l)| (f.to_string(), l.to_string()));
+    el("sweep-x").set_inner_html(&options(&mut fields()));
+    el("sweep-s").set_inner_html(&options(&mut std::iter::once((String::new(), "(nothing: one line)".to_string())).chain(fields())));
+    el("sweep-metric").set_inner_html(&options(&mut crate::view::sweep_metric_choices().into_iter().map(|(k, l)| (k.to_string(), l))));
 }
 
 /// A bare link's first view: the schedulers compared where they differ
@@ -495,10 +510,10 @@ fn live_rerun(s: &UiState) {
     const MAX_REQUESTS: usize = 200_000;
     const SETTLE_MS: i32 = 300;
     let Some(job) = with(|a| a.shown.as_ref().map(|(job, _)| *job)) else { return };
-    let running = with(|a| a.busy_since.map(|_| a.started.as_ref().map(|st| st.job)));
-    // A plan, study, sweep or capacity search under way is the visitor's: left alone.
-    let quick = |j: Job| matches!(j, Job::Run | Job::Compare);
-    if !quick(job) || s.requests > MAX_REQUESTS || running.is_some_and(|j| !j.is_some_and(quick)) {
+    // A job the visitor started (any job but a live re-run) is left to finish; its
+    // results then come marked stale.
+    let visitors_job_running = with(|a| a.busy_since.is_some() && !a.live_running);
+    if !matches!(job, Job::Run | Job::Compare) || s.requests > MAX_REQUESTS || visitors_job_running {
         return;
     }
     let Some(window) = web_sys::window() else { return };
@@ -507,11 +522,16 @@ fn live_rerun(s: &UiState) {
     }
     let fire = Closure::once(move || {
         with(|a| a.live_timer = None);
-        if with(|a| a.busy_since.is_some()) {
+        let busy = with(|a| a.busy_since.is_some());
+        if busy && !with(|a| a.live_running) {
+            return; // the visitor started a job meanwhile
+        }
+        if busy {
             restart_workers();
             finish("cancelled: the settings changed");
         }
         submit_as(job, false, false);
+        with(|a| a.live_running = a.busy_since.is_some());
     });
     let timer = window.set_timeout_with_callback_and_timeout_and_arguments_0(fire.as_ref().unchecked_ref(), SETTLE_MS).ok();
     fire.forget();
@@ -646,6 +666,7 @@ fn submit_as(job: Job, by_user: bool, first_view: bool) {
     if let (Some(t), Some(w)) = (with(|a| a.live_timer.take()), web_sys::window()) {
         w.clear_timeout_with_handle(t);
     }
+    with(|a| a.live_running = false);
     // A job the visitor starts replaces the one a link left waiting.
     if with(|a| a.pending.take()).is_some() {
         update_notice();
