@@ -11,7 +11,7 @@ use std::cell::RefCell;
 
 use batchlab::capacity::CapacityJob;
 use batchlab::config::Preset;
-use batchlab::plan::{PlanJob, PlanSpec};
+use batchlab::plan::PlanSpec;
 use batchlab::session::CompareJob;
 use batchlab::sweep::SweepJob;
 use wasm_bindgen::prelude::*;
@@ -23,11 +23,13 @@ use crate::protocol::{Request, Response};
 use crate::state::{Problem, UiState};
 
 mod controls;
+mod pool;
 mod results;
 mod timeline;
 mod worker_client;
 use controls::{read_state, show_values, write_state};
 use results::{download, show_capacity, show_plan, show_runs, show_study, show_sweep};
+use pool::{received_from, start_driving};
 use worker_client::{envelope, ensure_workers, pool_size, restart_workers, send_to, start_first_worker, worker_ready};
 
 /// The jobs; a link with `show=<name>` starts one once the page is ready, so a shared
@@ -732,102 +734,6 @@ fn submit_as(job: Job, by_user: bool, first_view: bool) {
     match pooled {
         Ok(job) => start_driving(Driver::new(job, preset, state.token_on_cpu, state.software_gpu)),
         Err(e) => received(crate::jobs::error_response(&e)),
-    }
-}
-
-/// Start a job of many runs on the pool.
-fn start_driving(driver: Driver) {
-    let n = pool_size();
-    with(|a| a.driver = Some(driver));
-    ensure_workers(n);
-    set_status(&format!("running on {n} worker(s)"));
-    pump();
-}
-
-/// Hand ready runs to idle workers; render the job once it is finished.
-fn pump() {
-    loop {
-        let next = with(|a| {
-            let driver = a.driver.as_mut()?;
-            let idle = a.workers.iter().position(|w| !w.busy)?;
-            let request = driver.next_request()?;
-            a.workers[idle].busy = true;
-            Some((idle, envelope(&request, &a.job_files)))
-        });
-        match next {
-            Some((i, env)) => send_to(i, env),
-            None => break,
-        }
-    }
-    let finished = with(|a| a.driver.as_mut().map(|d| (d.finished(), d.stalled())));
-    match finished {
-        Some((true, _)) => {
-            let driver = with(|a| a.driver.take()).expect("a driver");
-            match driver.into_response() {
-                Ok(r) => received(r),
-                Err(e) => received(crate::jobs::error_response(&e)),
-            }
-        }
-        Some((_, true)) => {
-            with(|a| a.driver = None);
-            received(Response::Error { message: "internal error: the job stalled".into(), field: None });
-        }
-        _ => {}
-    }
-}
-
-/// A worker's answer: the pool's messages here, the rest to `received`.
-fn received_from(index: usize, r: Response) {
-    match r {
-        Response::Ready => {
-            worker_ready(index);
-            if index == 0 {
-                received(Response::Ready);
-            }
-        }
-        // Every worker probes the GPU; the first one's answer is shown.
-        Response::Gpu(_) if index > 0 => {}
-        Response::Source { requests, name } => {
-            let Some((preset, spec)) = with(|a| a.plan_waiting.take()) else { return };
-            match PlanJob::new(&spec, requests, name) {
-                Ok(job) => start_driving(Driver::new(PooledJob::Plan(job), preset, true, false)),
-                Err(e) => received(crate::jobs::error_response(&e)),
-            }
-        }
-        Response::Task(done) => {
-            let recorded = with(|a| {
-                if let Some(w) = a.workers.get_mut(index) {
-                    w.busy = false;
-                }
-                a.driver.as_mut().map(|d| d.record(*done))
-            });
-            match recorded {
-                Some(Ok(p)) => {
-                    received(Response::Progress(p));
-                    pump();
-                }
-                Some(Err(e)) => {
-                    // The job is over: stop the runs still going on other workers.
-                    received(crate::jobs::error_response(&e));
-                    restart_workers();
-                }
-                None => {} // a cancelled job's late answer
-            }
-        }
-        // A job's run failed outside the run (a file that does not parse, a panic): the
-        // job is over; the runs still going elsewhere are stopped.
-        Response::Error { message, field } if with(|a| a.driver.is_some() || a.plan_waiting.is_some()) => {
-            let had_driver = with(|a| {
-                a.plan_waiting = None;
-                a.driver.take().is_some()
-            });
-            let internal = message.starts_with("internal error");
-            received(Response::Error { message, field });
-            if had_driver && !internal {
-                restart_workers();
-            }
-        }
-        other => received(other),
     }
 }
 
