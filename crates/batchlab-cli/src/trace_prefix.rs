@@ -63,10 +63,12 @@ mod tests {
 
     #[test]
     fn pieces_give_the_trace_a_whole_read_gives() {
-        // ~20 bytes a row; a quoted field with a line break inside; failed rows left out.
+        // ~120 bytes a row, more than the first piece allows (so it grows); a quoted
+        // field with a line break inside; failed rows left out.
         let mut text = String::from("time,prompt,output,note\n");
+        let long = "y".repeat(100);
         for i in 0..20_000 {
-            let note = if i % 97 == 0 { "\"two\nlines\"" } else { "x" };
+            let note = if i % 97 == 0 { "\"two\nlines\"" } else { long.as_str() };
             text += &format!("{i},{},{},{note}\n", 10 + i % 50, i % 13);
         }
         let path = write("pieces.csv", &text);
