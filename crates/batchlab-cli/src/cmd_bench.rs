@@ -2,8 +2,9 @@
 //! synthetic workload, its request-level simulation and its token pass (CPU, and GPU
 //! when an adapter is found; both must agree), and the same workload under continuous
 //! batching (the iteration engine, which times its tokens itself), separately (min and
-//! median over repeats), the peak memory, and optionally the full stress plan. Writes no
-//! file.
+//! median over repeats), the peak memory, a small run from a large trace end to end
+//! (`bench_small`), and optionally the full stress plan. Writes no file (but the trace,
+//! with `--write-small-trace`).
 
 use batchlab::latency::CalibrationGrid;
 use std::time::Instant;
@@ -54,6 +55,24 @@ pub struct BenchArgs {
     /// The --plan runs use the GPU when it is timed.
     #[arg(long, value_enum, value_name = "WHERE", default_value = "auto")]
     pub token_backend: BackendArg,
+
+    /// Requests of the small-run figure: `run --requests N` from a large trace, end to
+    /// end (read, parse the rows needed, simulate, token pass under auto, reports).
+    #[arg(long, value_name = "N", default_value_t = 100_000)]
+    pub small_requests: usize,
+
+    /// Rows of the BurstGPT-like trace the small run reads from (generated in a
+    /// temporary file from the synthetic workload).
+    #[arg(long, value_name = "ROWS", default_value_t = 1_000_000)]
+    pub small_trace_rows: usize,
+
+    /// A trace file for the small run instead of the generated one.
+    #[arg(long, value_name = "FILE", conflicts_with = "write_small_trace")]
+    pub small_trace: Option<std::path::PathBuf>,
+
+    /// Keep the generated trace at FILE (to time `batchlab run --trace FILE` on it).
+    #[arg(long, value_name = "FILE")]
+    pub write_small_trace: Option<std::path::PathBuf>,
 }
 
 pub fn run(args: BenchArgs) -> CliResult<()> {
@@ -147,6 +166,11 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
     row("simulation (continuous, iteration level)".into(), &mut continuous.clone(), requests, "requests/s");
     row("  the same, simulated iterations".into(), &mut continuous, iterations as f64, "iterations/s");
     row("generation + continuous simulation".into(), &mut generation_and_continuous, requests, "requests/s");
+    // Before the small run's trace (a 1M-row file in memory) adds to it.
+    let peak = peak_memory();
+    let small = crate::bench_small::time(preset, args.small_requests, args.small_trace_rows, args.small_trace.as_deref(), args.write_small_trace.as_deref(), args.repeat)?;
+    let name = format!("run of {} requests from a {}-row trace, end to end", small.requests, small.rows_in_file);
+    row(name, &mut small.seconds.clone(), small.requests as f64, "requests/s");
     if args.plan {
         let spec = PlanSpec { base: config.clone(), ..PlanSpec::new(preset) };
         let started = Instant::now();
@@ -178,7 +202,14 @@ pub fn run(args: BenchArgs) -> CliResult<()> {
         }
         None => say!("GPU: not timed ({})", backend.describe()),
     }
-    say!("peak memory (VmHWM): {}", peak_memory());
+    say!(
+        "small run: {} rows of {:.1} MB read for its {} requests; token pass {}",
+        small.rows_read,
+        small.file_mb,
+        small.requests,
+        small.token_pass
+    );
+    say!("peak memory (VmHWM) before the small run: {peak}");
     say!("(simulated throughput of the run: {throughput:.3} req/s)");
     Ok(())
 }

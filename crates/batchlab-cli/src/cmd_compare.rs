@@ -67,7 +67,7 @@ pub fn run(args: CompareArgs) -> CliResult<()> {
         config.k_bins = k;
     }
     options::validate(&config)?;
-    let session = args.model.open_session()?;
+    let session = args.model.open_session_for(&config)?;
     let threads = Threads::new(args.threads.unwrap_or(0))?;
     let started = Instant::now();
     let clock = move || started.elapsed().as_secs_f64();

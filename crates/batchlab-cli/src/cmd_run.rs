@@ -15,6 +15,10 @@ use crate::options::{self, ModelArgs};
 use crate::output::{print_table, say, secs, write_files, Align::*};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
+/// Mean output tokens of a synthetic request (BurstGPT's mean response, which the
+/// generator is fitted to): the token pass's expected steps per request.
+const SYNTHETIC_MEAN_OUTPUT_TOKENS: u64 = 123;
+
 fn paper() -> Config {
     Config::preset(Preset::Paper)
 }
@@ -57,12 +61,18 @@ pub fn run(args: RunArgs) -> CliResult<()> {
     set(&mut config.k_bins, args.k);
     // Check the options before reading a possibly large trace.
     options::validate(&config)?;
-    let session = args.model.open_session()?;
-    // Look for a GPU (slow, once) before the clock starts: the wall time is the run's.
+    let session = args.model.open_session_for(&config)?;
+    // Look for a GPU (slow, once) before the clock starts: the wall time is the run's;
+    // under `auto` only for a token pass worth it, judged by its output tokens.
     // Continuous batching times its tokens in its engine: no token pass, no GPU.
     let continuous = config.scheduler.is_continuous();
     if !continuous {
-        backend.prepare()?;
+        let steps = match session.trace() {
+            // The rows read are the run's (`open_session_for`); failed ones add 0.
+            Some(t) => t.output_tokens.iter().map(|&o| u64::from(o)).sum(),
+            None => config.requests as u64 * SYNTHETIC_MEAN_OUTPUT_TOKENS,
+        };
+        backend.prepare_for(steps)?;
     }
     let started = Instant::now();
     let clock = move || started.elapsed().as_secs_f64();

@@ -5,6 +5,7 @@
 //! formats (the CLI never formats a CSV itself, so it and the web app write the same
 //! bytes). Every error is one line `error: <message>` on stderr and exit code 2.
 
+mod bench_small;
 mod cmd_bench;
 mod cmd_capacity;
 mod cmd_compare;
@@ -18,6 +19,7 @@ mod many;
 mod options;
 mod output;
 mod token_backend;
+mod trace_prefix;
 
 use std::process::ExitCode;
 

@@ -9,6 +9,7 @@ use batchlab::config::{
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs, Session};
+use batchlab::workload::RowLimit;
 use clap::builder::{PossibleValue, PossibleValuesParser};
 use clap::Args;
 
@@ -451,18 +452,40 @@ impl ModelArgs {
 
     /// The files given, read into memory for the core's session.
     pub fn inputs(&self) -> CliResult<Inputs> {
+        self.read_inputs(true)
+    }
+
+    /// The files given, the trace only `with_trace`.
+    fn read_inputs(&self, with_trace: bool) -> CliResult<Inputs> {
         let read = |path: &Option<PathBuf>| -> CliResult<Option<InputFile>> {
             match path {
                 Some(p) => Ok(Some(InputFile { name: p.display().to_string(), bytes: read_file(p)? })),
                 None => Ok(None),
             }
         };
-        Ok(Inputs { trace: read(&self.trace)?, calibration: read(&self.calibration)?, iteration_profile: read(&self.iteration_profile)? })
+        let trace = if with_trace { read(&self.trace)? } else { None };
+        Ok(Inputs { trace, calibration: read(&self.calibration)?, iteration_profile: read(&self.iteration_profile)? })
     }
 
     /// Read and parse the files given, and say what they hold.
     pub fn open_session(&self) -> CliResult<Session> {
-        let session = Session::open(&self.inputs()?)?;
+        self.open_session_with(None)
+    }
+
+    /// As `open_session` for a job of at most `config.requests` requests on one workload
+    /// (run, compare): the trace is read only up to the rows that make them.
+    pub fn open_session_for(&self, config: &batchlab::config::Config) -> CliResult<Session> {
+        self.open_session_with(Some(RowLimit { usable: config.requests, keep_zero_output: config.keep_zero_output }))
+    }
+
+    fn open_session_with(&self, limit: Option<RowLimit>) -> CliResult<Session> {
+        let session = match (limit, &self.trace) {
+            (Some(l), Some(path)) => {
+                let others = Inputs { trace: None, ..self.read_inputs(false)? };
+                crate::trace_prefix::open_first(path, others, l)?
+            }
+            _ => Session::open(&self.inputs()?)?,
+        };
         for line in session.describe_inputs()? {
             crate::output::say!("{line}");
         }

@@ -9,6 +9,9 @@
 //! run on the CPU): it is ~20x slower than the CPU pass (1M-request run: ~1.5 s against
 //! ~0.08 s) and would break the speed targets of every default run. `gpu` still uses it,
 //! and `bench` times it (see `accept_software_adapter`).
+//!
+//! `auto` looks for an adapter only once the token passes are big enough to pay for it
+//! (`AUTO_GPU_MIN_STEPS`); smaller ones run on the CPU without creating a wgpu instance.
 
 use std::io::Write;
 use std::time::Instant;
@@ -24,6 +27,13 @@ use crate::error::{CliError, CliResult};
 pub const GPU_BUILT: bool = cfg!(feature = "gpu");
 
 const OPTION: &str = "--token-backend";
+
+/// Token steps (output tokens) under which `auto` does not look for a GPU: what the CPU
+/// pass does in the time the look takes (~80 ms to find lavapipe; the CPU pass runs
+/// ~1.5e9 steps/s, README "Speed"). Counted over the process's passes so far, this
+/// one included (a many-run job looks once its CPU passes have cost a look), so a
+/// small job never pays more than twice the best choice made knowing its size.
+pub const AUTO_GPU_MIN_STEPS: u64 = 120_000_000;
 
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendArg {
@@ -53,6 +63,10 @@ pub struct TokenBackend {
     pub passes: u64,
     /// Whether `auto` takes a software adapter (bench: to time it) rather than the CPU.
     auto_takes_software: bool,
+    /// Token steps of the passes run on the CPU while undecided (`auto`).
+    cpu_steps: u64,
+    /// Times an adapter was looked for (0 or 1).
+    pub probes: u32,
 }
 
 enum State {
@@ -72,7 +86,7 @@ impl TokenBackend {
             BackendArg::Cpu => State::Cpu(None),
             _ => State::Undecided,
         };
-        Ok(TokenBackend { arg: args.token_backend, state, elapsed_s: 0.0, passes: 0, auto_takes_software: false })
+        Ok(TokenBackend { arg: args.token_backend, state, elapsed_s: 0.0, passes: 0, auto_takes_software: false, cpu_steps: 0, probes: 0 })
     }
 
     /// Let `auto` use a software adapter too (for timing it; see the module docs).
@@ -81,12 +95,32 @@ impl TokenBackend {
         self
     }
 
+    /// `prepare` if the option asks for a GPU and the coming pass of about `steps` token
+    /// steps is big enough for `auto` to look for one (`AUTO_GPU_MIN_STEPS`). Else the
+    /// pass decides by its exact size.
+    pub fn prepare_for(&mut self, steps: u64) -> batchlab::Result<()> {
+        if self.looks_for_gpu(steps) {
+            self.prepare()?;
+        }
+        Ok(())
+    }
+
+    /// Whether a pass of `steps` token steps, still undecided, should look for a GPU.
+    fn looks_for_gpu(&self, steps: u64) -> bool {
+        match (&self.state, self.arg) {
+            (State::Undecided, BackendArg::Auto) => self.cpu_steps.saturating_add(steps) >= AUTO_GPU_MIN_STEPS,
+            (State::Undecided, _) => true,
+            _ => false,
+        }
+    }
+
     /// Open the GPU if the option asks for one (once). For `auto` and `gpu`, say on stderr
     /// which backend runs. Err only for `gpu` without an adapter.
     pub fn prepare(&mut self) -> batchlab::Result<()> {
         if !matches!(self.state, State::Undecided) {
             return Ok(());
         }
+        self.probes += 1;
         let gpu = open_gpu();
         self.state = match (gpu, self.arg) {
             (Ok(state), BackendArg::Auto) if !self.auto_takes_software => match software_adapter(&state) {
@@ -109,6 +143,11 @@ impl TokenBackend {
     /// software)", "CPU", "CPU (no GPU adapter: ...)".
     pub fn describe(&self) -> String {
         match &self.state {
+            State::Undecided if self.passes > 0 => format!(
+                "CPU (small token pass{}: {} token steps, under the {AUTO_GPU_MIN_STEPS} worth looking for a GPU)",
+                if self.passes > 1 { "es" } else { "" },
+                self.cpu_steps
+            ),
             State::Undecided => "not chosen yet".into(),
             State::Cpu(None) => "CPU".into(),
             State::Cpu(Some(reason)) => format!("CPU ({reason})"),
@@ -132,7 +171,15 @@ impl TokenBackend {
 /// `elapsed_s`. Both devices are ready at once here (the native GPU pass blocks).
 impl TokenPass for TokenBackend {
     async fn run(&mut self, w: &Workload, s: &Schedule, cfg: &TokenModelConfig, slas: &Slas) -> batchlab::Result<(TokenMetrics, TokenDevice)> {
-        self.prepare()?;
+        // Undecided (`auto` so far): a small pass runs on the CPU and leaves it so.
+        let small = match self.state {
+            State::Undecided => Some(token_steps(w, s)).filter(|&steps| !self.looks_for_gpu(steps)),
+            _ => None,
+        };
+        match small {
+            Some(steps) => self.cpu_steps += steps,
+            None => self.prepare()?,
+        }
         let started = Instant::now();
         let out = match &self.state {
             #[cfg(feature = "gpu")]
@@ -141,8 +188,17 @@ impl TokenPass for TokenBackend {
         };
         self.elapsed_s += started.elapsed().as_secs_f64();
         self.passes += 1;
+        if small.is_some() && self.passes == 1 {
+            // As `prepare` would: say once which backend runs, and why.
+            let _ = writeln!(std::io::stderr().lock(), "token pass: {}", self.describe());
+        }
         out
     }
+}
+
+/// Output tokens of the scheduled requests: one decode step each.
+pub fn token_steps(w: &Workload, s: &Schedule) -> u64 {
+    s.members.iter().map(|&i| u64::from(w.output_tokens[i as usize])).sum()
 }
 
 /// The adapter's name if the state is a GPU whose adapter is software.
@@ -220,6 +276,59 @@ mod tests {
             let message = chosen.err().expect("an error without the gpu feature").to_string();
             assert!(message.contains("--token-backend") && message.contains("'gpu' feature"), "{message}");
             assert!(!message.contains('\n'));
+        }
+    }
+
+    /// A small run's workload and schedule, and its token model.
+    fn small_run() -> (Workload, Schedule, TokenModelConfig, Slas) {
+        use batchlab::config::{Config, Preset};
+        use batchlab::latency::{CalibrationGrid, LatencyModel};
+        let config = Config { requests: 300, ..Config::preset(Preset::Paper) };
+        let model = LatencyModel::new(CalibrationGrid::for_preset(Preset::Paper), config.latency_mode).unwrap();
+        let (tm, slas) = batchlab::run::token_inputs(&config, &model).unwrap();
+        let w = batchlab::workload::build(batchlab::workload::Source::Synthetic(config.synthetic), 300, &config).unwrap();
+        let (_, s) = batchlab::run::simulate_run_with_schedule(&w, &config, &model, "t").unwrap();
+        (w, s, tm, slas)
+    }
+
+    #[test]
+    fn auto_runs_small_passes_on_the_cpu_without_looking_for_a_gpu() {
+        let (w, s, tm, slas) = small_run();
+        let steps = token_steps(&w, &s);
+        assert_eq!(steps, w.output_tokens.iter().map(|&o| u64::from(o)).sum::<u64>());
+        assert!(steps > 0 && steps < AUTO_GPU_MIN_STEPS / 2);
+        let mut b = TokenBackend::new(&args(BackendArg::Auto)).unwrap();
+        b.prepare_for(steps).unwrap();
+        for _ in 0..2 {
+            let (m, _) = batchlab::token::now(b.run(&w, &s, &tm, &slas)).unwrap();
+            let json = |m: &TokenMetrics| serde_json::to_string(m).unwrap();
+            assert_eq!(json(&m), json(&batchlab::token::run_cpu(&w, &s, &tm, &slas).unwrap()));
+        }
+        assert_eq!((b.probes, b.passes), (0, 2));
+        assert_eq!(b.describe(), format!("CPU (small token passes: {} token steps, under the {AUTO_GPU_MIN_STEPS} worth looking for a GPU)", 2 * steps));
+        // Once the CPU passes add up to a look's worth, the next pass looks (once).
+        b.cpu_steps = AUTO_GPU_MIN_STEPS - steps;
+        let _ = batchlab::token::now(b.run(&w, &s, &tm, &slas));
+        let _ = batchlab::token::now(b.run(&w, &s, &tm, &slas));
+        assert_eq!(b.probes, 1);
+        // A big pass announced looks before it.
+        let mut big = TokenBackend::new(&args(BackendArg::Auto)).unwrap();
+        big.prepare_for(AUTO_GPU_MIN_STEPS).unwrap();
+        assert_eq!(big.probes, 1);
+    }
+
+    #[test]
+    fn gpu_looks_for_an_adapter_even_for_a_small_pass_and_cpu_never() {
+        let (w, s, tm, slas) = small_run();
+        let mut cpu = TokenBackend::new(&args(BackendArg::Cpu)).unwrap();
+        cpu.prepare_for(u64::MAX).unwrap();
+        batchlab::token::now(cpu.run(&w, &s, &tm, &slas)).unwrap();
+        assert_eq!(cpu.probes, 0);
+        if GPU_BUILT {
+            let mut gpu = TokenBackend::new(&args(BackendArg::Gpu)).unwrap();
+            // No adapter here is an error, not a silent CPU pass: either way it looked.
+            let _ = batchlab::token::now(gpu.run(&w, &s, &tm, &slas));
+            assert_eq!(gpu.probes, 1);
         }
     }
 

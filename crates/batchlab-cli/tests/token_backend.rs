@@ -83,16 +83,11 @@ fn run_on_the_gpu_writes_the_same_files_as_on_the_cpu() {
         );
         assert_eq!(json_without_wall_clock(&cpu.join("run.json")), json_without_wall_clock(&gpu.join("run.json")), "{name}");
     }
-    // auto takes the same adapter, unless it is software: then the CPU, saying why.
-    let gpu_line = stderr(&run_into(&dir.path("gpu"), "gpu", &[])).lines().next().unwrap_or_default().to_string();
+    // auto does not look for an adapter for a pass this small: the CPU, saying why.
     let auto = run_into(&dir.path("auto"), "auto", &[]);
     assert_ok(&auto);
     let auto_line = stderr(&auto).lines().next().unwrap_or_default().to_string();
-    if gpu_line.contains(", software)") {
-        assert!(auto_line.starts_with("token pass: CPU (GPU adapter ") && auto_line.contains("is software"), "{auto_line}");
-    } else {
-        assert_eq!(auto_line, gpu_line);
-    }
+    assert!(auto_line.starts_with("token pass: CPU (small token pass: "), "{auto_line}");
     // The comparison is not vacuous: the binding model has violating requests and gaps.
     let out = dir.path("binding-cpu");
     for rate in ["token_sla_violation_rate", "token_sla_violation_rate_tokens"] {
@@ -126,33 +121,6 @@ fn stress_on_the_gpu_writes_the_same_results_as_on_the_cpu() {
     assert_eq!(read(&cpu.join("plan_analysis.json")), read(&gpu.join("plan_analysis.json")));
 }
 
-/// The backend line `auto` must print on this machine, found independently of `auto`:
-/// the adapter `--token-backend gpu` takes if it is hardware; the CPU, naming the
-/// software adapter, if it is software; the CPU with gpu's reason if there is none (or
-/// no `gpu` feature).
-fn expected_auto_line(dir: &TempDir) -> String {
-    if !cfg!(feature = "gpu") {
-        return "token pass: CPU (this batchlab was built without the 'gpu' feature)".into();
-    }
-    let gpu = run_into(&dir.path("probe-gpu"), "gpu", &[]);
-    let err = stderr(&gpu);
-    if !gpu.status.success() {
-        // "error: option --token-backend: <reason> (use --token-backend cpu or auto)"
-        let reason = err.trim().strip_prefix("error: option --token-backend: ").and_then(|r| r.strip_suffix(" (use --token-backend cpu or auto)"));
-        return format!("token pass: CPU ({})", reason.unwrap_or_else(|| panic!("unexpected gpu failure:\n{err}")));
-    }
-    let line = err.lines().next().unwrap_or_default();
-    let gpu_desc = line.strip_prefix("token pass: ").unwrap_or_else(|| panic!("no backend line:\n{err}"));
-    match gpu_desc.strip_prefix("GPU ").and_then(|d| d.strip_suffix(", software)")) {
-        // "GPU <name> (<API>, software)"
-        Some(d) => {
-            let name = &d[..d.rfind(" (").expect("GPU <name> (<API>")];
-            format!("token pass: CPU (GPU adapter {name} is software, slower than the CPU; --token-backend gpu uses it anyway)")
-        }
-        None => line.to_string(),
-    }
-}
-
 #[test]
 fn auto_runs_and_says_which_backend() {
     let dir = TempDir::new("auto");
@@ -161,8 +129,14 @@ fn auto_runs_and_says_which_backend() {
     assert_ok(&o);
     let err = stderr(&o);
     let line = err.lines().find(|l| l.starts_with("token pass: ")).unwrap_or_else(|| panic!("no backend line:\n{err}"));
-    // Which backend auto chose, exactly (not merely "some backend").
-    assert_eq!(line, expected_auto_line(&dir));
+    // A 3,000-request run is far too small to look for a GPU (~3.7e5 token steps).
+    let steps: u64 = line
+        .strip_prefix("token pass: CPU (small token pass: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not a small CPU pass: {line}"));
+    assert_eq!(line, format!("token pass: CPU (small token pass: {steps} token steps, under the 120000000 worth looking for a GPU)"));
+    assert!(steps > 100_000 && steps < 1_000_000, "{steps}");
     // The default is auto.
     let o = batchlab(&["run", "--requests", "3000", "--out", cpu.to_str().unwrap()]);
     assert_ok(&o);
@@ -223,7 +197,7 @@ fn without_the_gpu_feature_gpu_is_refused_and_auto_uses_the_cpu() {
     }
     let o = run_into(&dir.path("auto"), "auto", &[]);
     assert_ok(&o);
-    assert!(stderr(&o).contains("token pass: CPU (") && stderr(&o).contains("'gpu' feature"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("token pass: CPU (small token pass: "), "{}", stderr(&o));
 }
 
 #[test]

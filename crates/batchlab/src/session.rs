@@ -28,7 +28,7 @@ pub use crate::tasks::TokenPassInfo;
 use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCache};
 use crate::timeline::{simulate_window, Timeline, Window};
 use crate::token::{CpuTokenPass, TokenPass};
-use crate::workload::{parse_trace, Source, TraceData};
+use crate::workload::{parse_trace, parse_trace_first, RowLimit, Source, TraceData};
 
 /// File-name prefix of the stress plan's files (the original's name for them).
 pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
@@ -139,7 +139,27 @@ pub struct Session {
 impl Session {
     /// Parse the files (a bad one is a one-line error naming file, row and column).
     pub fn open(inputs: &Inputs) -> Result<Session> {
-        let trace = inputs.trace.as_ref().map(|f| parse_trace(&f.bytes, &f.name)).transpose()?;
+        Session::open_with(inputs, None)
+    }
+
+    /// As `open`, reading the trace only up to the rows `limit` asks for (see
+    /// `parse_trace_first`): for a job of at most `limit.usable` requests (a run, a
+    /// comparison), whose results are then the same as with the whole trace. It
+    /// fingerprints no file (`fingerprints` is empty): hashing a large trace whole would
+    /// cost what the limit saves, and a run's reports carry no fingerprint.
+    pub fn open_first(inputs: &Inputs, limit: RowLimit) -> Result<Session> {
+        Session::open_with(inputs, Some(limit))
+    }
+
+    fn open_with(inputs: &Inputs, limit: Option<RowLimit>) -> Result<Session> {
+        let trace = inputs
+            .trace
+            .as_ref()
+            .map(|f| match limit {
+                Some(l) => parse_trace_first(&f.bytes, &f.name, l),
+                None => parse_trace(&f.bytes, &f.name),
+            })
+            .transpose()?;
         let calibration = inputs.calibration.as_ref().map(|f| CalibrationGrid::parse_csv(&f.bytes, &f.name)).transpose()?;
         let iteration = inputs
             .iteration_profile
@@ -147,7 +167,10 @@ impl Session {
             .map(|f| IterationProfile::parse_csv(&f.bytes, &f.name)?.fit())
             .transpose()?;
         let given = [&inputs.trace, &inputs.calibration, &inputs.iteration_profile];
-        let fingerprints = given.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))).collect();
+        let fingerprints = match limit {
+            Some(_) => Vec::new(),
+            None => given.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))).collect(),
+        };
         Ok(Session { trace, calibration, iteration, fingerprints })
     }
 
@@ -171,7 +194,11 @@ impl Session {
         let mut lines = Vec::new();
         if let Some(t) = &self.trace {
             let r = &t.report;
-            let mut line = format!("{}: {} rows loaded ({})", t.file, r.rows_read, r.columns);
+            let mut line = if r.stopped_early {
+                format!("{}: first {} rows loaded, all the run needs; later rows not read ({})", t.file, r.rows_read, r.columns)
+            } else {
+                format!("{}: {} rows loaded ({})", t.file, r.rows_read, r.columns)
+            };
             if let Some(z) = &r.zero_output {
                 line.push_str(&format!(
                     "; {} of them with 0 output tokens (failed requests, first at row {})",

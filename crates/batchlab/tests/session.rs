@@ -8,7 +8,7 @@ use batchlab::plan::{Hooks, PlanSpec};
 use batchlab::report::{run_csv, run_json};
 use batchlab::session::{InputFile, Inputs, Job, Outcome, Session, PLAN_PREFIX};
 use batchlab::token::{now, CpuTokenPass};
-use batchlab::workload::{build, Source};
+use batchlab::workload::{build, RowLimit, Source};
 use batchlab::Error;
 
 fn trace_file(rows: usize) -> InputFile {
@@ -52,6 +52,47 @@ fn a_short_trace_runs_every_request_it_holds_and_says_so_in_the_config() {
     assert_eq!(out.result.config.requests, 40);
     assert_eq!(out.result.metrics.requests_completed, 40);
     assert_eq!(out.result.workload, "trace t.csv");
+}
+
+/// BurstGPT's own columns, 600 rows, 3 of them failed requests (the first at row 19).
+const BURSTGPT_SAMPLE: &[u8] = include_bytes!("../../../tests/browser/fixtures/burstgpt_sample.csv");
+
+#[test]
+fn a_run_reading_only_the_rows_it_needs_gives_the_same_files() {
+    // A malformed row after the sample's 600: only a whole read sees it.
+    let mut bytes = BURSTGPT_SAMPLE.to_vec();
+    bytes.extend_from_slice(b"99999,GPT-4,oops,1,1,API log\n");
+    let inputs = Inputs { trace: Some(InputFile { name: "b.csv".into(), bytes }), ..Inputs::default() };
+    assert!(Session::open(&inputs).err().unwrap().to_string().starts_with("b.csv, row 602"));
+    let whole = Session::open(&Inputs { trace: Some(InputFile { name: "b.csv".into(), bytes: BURSTGPT_SAMPLE.to_vec() }), ..Inputs::default() }).unwrap();
+    for keep_zero_output in [false, true] {
+        for requests in [1, 17, 18, 250, 597] {
+            let config = Config { requests, keep_zero_output, gpus: 2, ..Config::preset(Preset::Paper) };
+            let first = Session::open_first(&inputs, RowLimit { usable: requests, keep_zero_output }).unwrap();
+            let run = |s: &Session| now(s.run(Preset::Paper, &config, &|| 0.0, CpuTokenPass)).unwrap();
+            let (a, b) = (run(&whole), run(&first));
+            assert_eq!((a.csv, a.json), (b.csv, b.json), "{requests} requests, keep_zero_output {keep_zero_output}");
+            let t = first.trace().unwrap();
+            // The failed rows before row 19 + requests are read too when left out.
+            let failed_before = |rows: usize| t.output_tokens[..rows].iter().filter(|&&o| o == 0).count();
+            let rows = t.report.rows_read;
+            assert_eq!(rows - if keep_zero_output { 0 } else { failed_before(rows) }, requests);
+            let line = &first.describe_inputs().unwrap()[0];
+            assert!(line.starts_with(&format!("b.csv: first {rows} rows loaded, all the run needs; later rows not read (")), "{line}");
+        }
+    }
+    // A comparison too (every scheduler on the same requests).
+    let config = Config { requests: 120, keep_zero_output: false, ..Config::preset(Preset::FirstResults) };
+    let first = Session::open_first(&inputs, RowLimit { usable: 120, keep_zero_output: false }).unwrap();
+    let compare = |s: &Session| {
+        let outs = now(s.compare(Preset::FirstResults, &config, Hooks { clock: &|| 0.0, progress: &mut |_| true }, CpuTokenPass)).unwrap();
+        outs.into_iter().map(|o| o.csv).collect::<Vec<_>>()
+    };
+    assert_eq!(compare(&whole), compare(&first));
+    // Asking for more requests than the rows before the bad one reaches it.
+    let e = Session::open_first(&inputs, RowLimit { usable: 598, keep_zero_output: false }).err().unwrap();
+    assert!(e.to_string().starts_with("b.csv, row 602"), "{e}");
+    assert!(whole.describe_inputs().unwrap()[0].starts_with("b.csv: 600 rows loaded ("));
 }
 
 #[test]

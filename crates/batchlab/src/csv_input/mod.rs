@@ -99,6 +99,12 @@ impl<'a> Table<'a> {
         }
     }
 
+    /// Whether only blank space is left after the records read so far.
+    pub fn at_end(&self) -> bool {
+        let at = usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX);
+        self.bytes.get(at..).unwrap_or_default().iter().all(u8::is_ascii_whitespace)
+    }
+
     /// The cell of `record` (read at `row`) in column `column`.
     pub fn cell<'r>(&'r self, record: &'r ByteRecord, row: usize, column: usize) -> Cell<'r> {
         Cell { file: self.file, row, column: &self.names[column], bytes: record.get(column) }

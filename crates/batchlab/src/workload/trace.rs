@@ -12,6 +12,11 @@
 //! Failed requests (0 response tokens) are kept, counted in the report: whether a run
 //! includes them is the configuration's choice (`keep_zero_output`, see `workload::build`).
 //!
+//! `parse_trace_first` stops after the rows a run of N requests can use (`RowLimit`):
+//! later rows are not read, so a malformed row after them is no error there, and the
+//! report says only the first rows were loaded. The N requests are the same as from
+//! the whole file (`workload::build` takes the first N usable rows either way).
+//!
 //! Rows are numbered by the line they start on: the header is row 1. The import
 //! streams records through one reused `csv::ByteRecord` and parses fields in place, so
 //! a 1.4M-row BurstGPT file costs no allocation per row.
@@ -54,6 +59,8 @@ impl TraceData {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ImportReport {
     pub rows_read: usize,
+    /// The import stopped at its `RowLimit` with rows left unread.
+    pub stopped_early: bool,
     /// Rows with 0 output tokens (failed requests), if any.
     pub zero_output: Option<ZeroOutputRows>,
     /// e.g. "arrival <- 'Timestamp' (seconds), prompt <- 'Request tokens', ..."
@@ -107,8 +114,26 @@ const FIELDS: [Field; 4] = [
 /// prompt + output always fits the u32 of `Workload::total_tokens`.
 const MAX_TOKENS: u32 = 100_000_000;
 
-/// Parse a trace CSV held in memory. `file` names it in errors.
+/// How many rows a run needs: `usable` rows it can use, a row with 0 output tokens
+/// counting only when `keep_zero_output` (the run's `workload::build` rule).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RowLimit {
+    pub usable: usize,
+    pub keep_zero_output: bool,
+}
+
+/// Parse a trace CSV held in memory, every row. `file` names it in errors.
 pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
+    parse_rows(bytes, file, None)
+}
+
+/// Parse a trace CSV up to the row that makes `limit.usable` usable rows (at least 1);
+/// rows after it are not read (nor checked).
+pub fn parse_trace_first(bytes: &[u8], file: &str, limit: RowLimit) -> Result<TraceData> {
+    parse_rows(bytes, file, Some(limit))
+}
+
+fn parse_rows(bytes: &[u8], file: &str, limit: Option<RowLimit>) -> Result<TraceData> {
     let (mut table, found) = Table::open(bytes, file, &FIELDS, Rows::Rectangular)?;
     let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
@@ -120,6 +145,7 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
     let mut format: Option<TimeFormat> = None;
     let mut previous: Option<(f64, usize)> = None; // (timestamp, its row)
     let mut first: Option<f64> = None;
+    let mut usable = 0usize;
     let mut record = ByteRecord::new();
     while let Some(row) = table.next_row(&mut record)? {
         data.report.rows_read += 1;
@@ -165,6 +191,13 @@ pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
         data.output_tokens.push(output);
         if let (Some(p), Some(g)) = (predicted.as_mut(), guess) {
             p.push(g);
+        }
+        if let Some(l) = limit {
+            usable += usize::from(l.keep_zero_output || output > 0);
+            if usable >= l.usable.max(1) {
+                data.report.stopped_early = !table.at_end();
+                break;
+            }
         }
     }
 
@@ -483,6 +516,32 @@ mod tests {
         // Failed rows (0 output tokens) are checked for order too.
         let e = error("timestamp,prompt,output\n2023-05-10 12:00:00,1,1\n2023-05-10 11:59:59,1,0\n");
         assert!(e.starts_with("t.csv, row 3, column 'timestamp': timestamp '2023-05-10 11:59:59' is earlier"), "{e}");
+    }
+
+    #[test]
+    fn a_limited_import_stops_after_the_usable_rows_and_skips_the_rest() {
+        // Row 4 has 0 output tokens; row 7 is malformed but after the rows needed.
+        let csv = "time,prompt,output\n0,1,5\n1,2,6\n2,3,0\n3,4,7\n4,5,8\n5,x,9\n";
+        let whole = parse(csv).unwrap_err().to_string();
+        assert_eq!(whole, "t.csv, row 7, column 'prompt': not a number of tokens: 'x'");
+        let first = |usable, keep_zero_output| parse_trace_first(csv.as_bytes(), "t.csv", RowLimit { usable, keep_zero_output });
+        // Three usable rows without the failed one: rows 2, 3 and 5 (4 rows read).
+        let t = first(3, false).unwrap();
+        assert_eq!((t.prompt_tokens.clone(), t.report.rows_read, t.report.stopped_early), (vec![1, 2, 3, 4], 4, true));
+        assert_eq!(t.report.zero_output, Some(ZeroOutputRows { count: 1, first_row: 4 }));
+        // Kept, the failed row counts: 3 rows.
+        let t = first(3, true).unwrap();
+        assert_eq!((t.prompt_tokens, t.report.rows_read), (vec![1, 2, 3], 3));
+        // Asking for the malformed row reads it.
+        assert_eq!(first(6, true).unwrap_err().to_string(), whole);
+        assert_eq!(first(5, false).unwrap_err().to_string(), whole);
+        // A limit at or past the end reads everything and says nothing was left.
+        let ok = "time,prompt,output\n0,1,5\n1,2,6\n\n";
+        for usable in [2, 3, 100] {
+            let t = parse_trace_first(ok.as_bytes(), "t.csv", RowLimit { usable, keep_zero_output: true }).unwrap();
+            assert_eq!(t, parse(ok).unwrap(), "{usable}");
+            assert!(!t.report.stopped_early);
+        }
     }
 
     /// A small deterministic generator (an LCG: the test needs no quality, only variety).
