@@ -47,7 +47,7 @@ impl SlaController {
             b_high: b_max,
             tau_avg: 0.0,
             // The original starts at the integer midpoint, float((B_min + B_max) // 2).
-            b_avg: if cfg.original_state { ((b_min + b_max) / 2) as f64 } else { (b_min as f64 + b_max as f64) / 2.0 },
+            b_avg: if cfg.original_state { u32::midpoint(b_min, b_max) as f64 } else { (b_min as f64 + b_max as f64) / 2.0 },
             updates: 0,
             running_elsewhere: 0,
         }
@@ -79,12 +79,12 @@ impl SlaController {
     pub fn b_sla(&mut self) -> u32 {
         let warming_up = self.updates < 3 || (self.original_state && self.tau_avg == 0.0);
         if warming_up {
-            return (self.b_low + self.b_high) / 2;
+            return u32::midpoint(self.b_low, self.b_high);
         }
         if self.original_state {
             self.adjust();
         }
-        let mid = (self.b_low + self.b_high) / 2;
+        let mid = u32::midpoint(self.b_low, self.b_high);
         let b = match self.rules {
             ControllerRules::First => mid,
             // Never below the requests running elsewhere ("don't starve decode requests").

@@ -202,9 +202,11 @@ pub const FIELDS: &[&str] = &[
 /// memory and abort instead of giving an error. Each is far above any meaningful
 /// experiment (the stress plan's largest values are 1M requests, 100 GPUs, K = 32).
 pub const MAX_REQUESTS: usize = 100_000_000;
-pub const MAX_GPUS: u32 = 100_000;
+pub const MAX_GPUS: u32 = 10_000;
 pub const MAX_K: u32 = 100_000;
 pub const MAX_TIMESERIES_POINTS: usize = 1_000_000;
+/// Tokens of KV cache one GPU may hold (an H100 holds ~4e5).
+pub const MAX_KV_TOKENS: f64 = 1e12;
 
 /// Error unless `v` is a finite number above 0, naming the field.
 fn positive(field: &str, v: f64) -> Result<()> {
@@ -428,6 +430,14 @@ impl Config {
                     "GPU memory {} GB leaves no room for the KV cache after the model ({} GB) and margin ({} GB)",
                     m.m_max_gb, m.m_model_gb, m.margin_gb
                 ),
+            ));
+        }
+        // An infinite (or absurd) KV cache leaves the memory cap without meaning.
+        let kv_tokens = (m.m_max_gb - m.m_model_gb) / m.kv_per_token_gb;
+        if kv_tokens.is_nan() || kv_tokens > MAX_KV_TOKENS {
+            return Err(Error::field(
+                "memory.kv_per_token_gb",
+                format!("leaves room for {kv_tokens:e} tokens of KV cache per GPU, more than {MAX_KV_TOKENS:e} (got {} GB per token)", m.kv_per_token_gb),
             ));
         }
         if let Some(d) = self.sla.d_s {

@@ -199,6 +199,9 @@ pub fn blocks_per_gpu(cfg: &Config) -> u64 {
     (tokens as u64) / u64::from(cfg.iteration.block_tokens)
 }
 
+/// Latest arrival (seconds, ~30M years) the femtosecond clock takes with room to spare.
+pub const MAX_ARRIVAL_S: f64 = 1e15;
+
 /// Simulate `w` (sorted by arrival) under a continuous scheduler of `cfg` (valid),
 /// each iteration priced by `cost`.
 pub fn simulate_continuous(w: &Workload, cfg: &Config, cost: &IterationCost) -> Result<IterationSchedule> {
@@ -225,6 +228,15 @@ pub fn simulate_continuous_with(w: &Workload, cfg: &Config, cost: &IterationCost
                 ),
             ));
         }
+    }
+    // The clock is whole femtoseconds in a u128: arrivals past this leave no room for the
+    // run after them (a tiny load factor scales a workload out to ~1e300 s).
+    let last = w.arrival_s.iter().fold(0.0f64, |m, &a| if a > m || a.is_nan() { a } else { m });
+    if last.is_nan() || last > MAX_ARRIVAL_S {
+        return Err(Error::field(
+            "load.factor",
+            format!("scales the arrivals out to {last:e} s, past the {MAX_ARRIVAL_S:e} s continuous batching can time: use a larger load factor"),
+        ));
     }
     let k = if cfg.scheduler == SchedulerKind::MultiBinContinuous { cfg.k_bins } else { 1 };
     let bins = Bins::equal_mass_by(&w.predicted_output_tokens, k, cfg.bin_boundary_sample, cfg.bin_edge_rule);
