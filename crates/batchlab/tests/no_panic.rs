@@ -410,6 +410,25 @@ fn a_tiny_load_factor_is_an_error_for_continuous_batching() {
     }
 }
 
+/// Found by `no_input_panics` (PROPTEST_RNG_SEED=3): a load factor of 2.2e-308 put a
+/// static FIFO run's arrivals at ~1e308 s, and the run did not end; every scheduler now
+/// refuses arrivals past 1e15 s, naming the factor.
+#[test]
+fn arrivals_scaled_past_any_clock_are_an_error_for_every_scheduler() {
+    for &scheduler in SchedulerKind::ALL {
+        let case = Case {
+            preset: Preset::Paper,
+            scheduler,
+            floats: vec![("load.factor", 2.2250738585072014e-308)],
+            ints: vec![],
+            work: Work::Synthetic(Requests::KPlusOne),
+            compare: false,
+        };
+        let e = catch_unwind(AssertUnwindSafe(|| run_case(&case))).expect("no panic").unwrap_err();
+        assert!(e.starts_with("load.factor: puts the last arrival at ") && e.contains("past the 1e15 s a run can time"), "{scheduler}: {e}");
+    }
+}
+
 /// Found by `no_input_panics`: b_max = u32::MAX overflowed the SLA controller's
 /// integer midpoint (b_min + b_max) / 2.
 #[test]

@@ -117,8 +117,18 @@ pub fn build(source: Source<'_>, n: usize, config: &Config) -> Result<Workload> 
             *a /= factor;
         }
     }
+    // Beyond ~30 million years of simulated time a run's clocks and samplers lose their
+    // meaning (a tiny load factor scales a workload out to ~1e300 s): refuse it.
+    let last = w.arrival_s.iter().fold(0.0f64, |m, &a| if a > m || a.is_nan() { a } else { m });
+    if last.is_nan() || last > MAX_ARRIVAL_S {
+        let field = if matches!(config.load, Load::RpsScaling { .. }) { "load.factor" } else { "load" };
+        return Err(Error::field(field, format!("puts the last arrival at {last:e} s, past the {MAX_ARRIVAL_S:e} s a run can time: use a larger load factor")));
+    }
     Ok(w)
 }
+
+/// The latest arrival a run accepts, in seconds (~32 million years).
+pub const MAX_ARRIVAL_S: f64 = 1e15;
 
 /// The indices of the rows of `t` that make the first `n` requests.
 fn rows_of(t: &TraceData, n: usize, keep_zero_output: bool) -> impl Iterator<Item = usize> + '_ {

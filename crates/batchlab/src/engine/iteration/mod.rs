@@ -200,7 +200,7 @@ pub fn blocks_per_gpu(cfg: &Config) -> u64 {
 }
 
 /// Latest arrival (seconds, ~30M years) the femtosecond clock takes with room to spare.
-pub const MAX_ARRIVAL_S: f64 = 1e15;
+pub const MAX_ARRIVAL_S: f64 = crate::workload::MAX_ARRIVAL_S;
 
 /// Simulate `w` (sorted by arrival) under a continuous scheduler of `cfg` (valid),
 /// each iteration priced by `cost`.
