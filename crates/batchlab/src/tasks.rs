@@ -134,9 +134,15 @@ pub async fn run_task(
         let model = LatencyModel::new(calibration.clone(), config.latency_mode)?;
         let t0 = clock();
         let mut pass = Timed { inner: token_pass, clock, seconds: 0.0 };
-        let run = if n == workload.len() { simulate_run_with(&workload, &config, &model, &source.describe(), &mut pass).await }
-        else { simulate_run_with(&workload.prefix(n), &config, &model, &source.describe(), &mut pass).await };
-        let (mut result, device) = run?;
+        // The whole workload as it is; a shorter run on a copy of its prefix.
+        let prefix;
+        let requests = if n == workload.len() {
+            &*workload
+        } else {
+            prefix = workload.prefix(n);
+            &prefix
+        };
+        let (mut result, device) = simulate_run_with(requests, &config, &model, &source.describe(), &mut pass).await?;
         result.wall_time_s = clock() - t0;
         if !task.keep_timeseries {
             result.timeseries = Default::default();
