@@ -5,6 +5,7 @@
 //! file, unless a path is given.
 
 use std::fmt::Write as _;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use batchlab::session::Inputs;
 use batchlab::token::now;
 use batchlab::workload::{build, RowLimit, Source};
 
-use crate::error::{read_file, CliError, CliResult};
+use crate::error::{CliError, CliResult};
 use crate::token_backend::{BackendArg, TokenBackend, TokenBackendArgs};
 
 /// The timed runs: seconds end to end, and what they did.
@@ -45,7 +46,7 @@ pub fn time(preset: Preset, requests: usize, rows: usize, trace: Option<&Path>, 
     for _ in 0..repeat {
         let started = Instant::now();
         let limit = RowLimit { usable: requests, keep_zero_output: config.keep_zero_output };
-        let session = crate::trace_prefix::open_first(&path, Inputs::default(), limit)?;
+        let session = crate::trace_file::open(&path, &Inputs::default(), Some(limit))?;
         let mut backend = TokenBackend::new(&TokenBackendArgs { token_backend: BackendArg::Auto })?;
         let clock = move || started.elapsed().as_secs_f64();
         let out = now(session.run(preset, &config, &clock, &mut backend))?;
@@ -57,9 +58,24 @@ pub fn time(preset: Preset, requests: usize, rows: usize, trace: Option<&Path>, 
         rows_read = session.trace().map_or(0, |t| t.report.rows_read);
         token_pass = backend.describe();
     }
-    let file = read_file(&path)?;
-    let rows_in_file = file.iter().filter(|&&b| b == b'\n').count().saturating_sub(1);
-    Ok(SmallRuns { seconds, requests, rows_in_file, rows_read, file_mb: file.len() as f64 / 1e6, token_pass })
+    let (lines, bytes) = count_lines(&path)?;
+    Ok(SmallRuns { seconds, requests, rows_in_file: lines.saturating_sub(1), rows_read, file_mb: bytes as f64 / 1e6, token_pass })
+}
+
+/// Line breaks and bytes in the file at `path`, read in pieces (it may be large).
+fn count_lines(path: &Path) -> CliResult<(usize, u64)> {
+    let cannot = |e: std::io::Error| CliError::new(format!("cannot read {}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut lines, mut bytes) = (0, 0);
+    loop {
+        let n = file.read(&mut buffer).map_err(cannot)?;
+        if n == 0 {
+            return Ok((lines, bytes));
+        }
+        lines += buffer[..n].iter().filter(|&&b| b == b'\n').count();
+        bytes += n as u64;
+    }
 }
 
 /// A generated trace file, removed when dropped unless kept.

@@ -19,7 +19,7 @@ mod many;
 mod options;
 mod output;
 mod token_backend;
-mod trace_prefix;
+mod trace_file;
 
 use std::process::ExitCode;
 

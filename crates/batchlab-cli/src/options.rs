@@ -450,21 +450,16 @@ impl ModelArgs {
         Ok((preset, c))
     }
 
-    /// The files given, read into memory for the core's session.
-    pub fn inputs(&self) -> CliResult<Inputs> {
-        self.read_inputs(true)
-    }
-
-    /// The files given, the trace only `with_trace`.
-    fn read_inputs(&self, with_trace: bool) -> CliResult<Inputs> {
+    /// The files given but the trace, read into memory for the core's session (the
+    /// trace is streamed: `trace_file`).
+    fn read_inputs(&self) -> CliResult<Inputs> {
         let read = |path: &Option<PathBuf>| -> CliResult<Option<InputFile>> {
             match path {
                 Some(p) => Ok(Some(InputFile { name: p.display().to_string(), bytes: read_file(p)? })),
                 None => Ok(None),
             }
         };
-        let trace = if with_trace { read(&self.trace)? } else { None };
-        Ok(Inputs { trace, calibration: read(&self.calibration)?, iteration_profile: read(&self.iteration_profile)? })
+        Ok(Inputs { trace: None, calibration: read(&self.calibration)?, iteration_profile: read(&self.iteration_profile)? })
     }
 
     /// Read and parse the files given, and say what they hold.
@@ -479,12 +474,10 @@ impl ModelArgs {
     }
 
     fn open_session_with(&self, limit: Option<RowLimit>) -> CliResult<Session> {
-        let session = match (limit, &self.trace) {
-            (Some(l), Some(path)) => {
-                let others = Inputs { trace: None, ..self.read_inputs(false)? };
-                crate::trace_prefix::open_first(path, others, l)?
-            }
-            _ => Session::open(&self.inputs()?)?,
+        let inputs = self.read_inputs()?;
+        let session = match &self.trace {
+            Some(path) => crate::trace_file::open(path, &inputs, limit)?,
+            None => Session::open(&inputs)?,
         };
         for line in session.describe_inputs()? {
             crate::output::say!("{line}");

@@ -46,7 +46,7 @@ pub use config::{Config, Named, Preset, SchedulerKind};
 pub use error::{Error, Result};
 pub use plan::{Hooks, PlanSpec, Progress};
 pub use run::{simulate_run, RunResult};
-pub use session::{InputFile, Inputs, Job, Outcome, PlanOutput, RunOutput, Session, TokenPassInfo};
+pub use session::{InputFile, Inputs, Job, Outcome, PlanOutput, RunOutput, Session, TokenPassInfo, TraceReader};
 pub use timeseries::TimeSeries;
 pub use token::{now, CpuTokenPass, TokenPass};
 

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::analysis::analyse;
 use crate::capacity::{Capacity, CapacityJob, CapacitySpec};
-use crate::config::{Config, IterationModel, Preset, SchedulerKind};
+use crate::config::{Config, Fingerprint, IterationModel, Preset, SchedulerKind};
 use crate::error::Result;
 use crate::iteration_cost::IterationProfile;
 use crate::latency::CalibrationGrid;
@@ -28,7 +28,8 @@ pub use crate::tasks::TokenPassInfo;
 use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCache};
 use crate::timeline::{simulate_window, Timeline, Window};
 use crate::token::{CpuTokenPass, TokenPass};
-use crate::workload::{parse_trace, parse_trace_first, RowLimit, Source, TraceData};
+use crate::workload::trace::{read_trace, MaxRows, Reading};
+use crate::workload::{RowLimit, Source, TraceData};
 
 /// File-name prefix of the stress plan's files (the original's name for them).
 pub const PLAN_PREFIX: &str = "comprehensive_stress_results";
@@ -40,6 +41,17 @@ pub struct InputFile {
     pub bytes: Vec<u8>,
 }
 
+/// A trace read as a stream (a file on disk, a dropped `File` read in slices) instead
+/// of bytes in memory: only the rows kept are held (see `workload::trace::read_trace`).
+pub struct TraceReader<'a> {
+    pub name: String,
+    pub input: Box<dyn std::io::Read + 'a>,
+    /// The shell's cap on rows kept (its memory), with what to do past it.
+    pub max_rows: Option<MaxRows>,
+    /// Told the bytes read so far, every `trace::PROGRESS_BYTES` and at the end.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
 /// The user's files: a trace (else the configuration's synthetic source) and a
 /// calibration grid (else the preset's built-in one).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -48,6 +60,22 @@ pub struct Inputs {
     pub calibration: Option<InputFile>,
     /// A measured iteration profile: its fit prices continuous batching's iterations.
     pub iteration_profile: Option<InputFile>,
+}
+
+/// A reader that fingerprints the bytes passing through it (when `hash` is set).
+struct Hashed<R> {
+    inner: R,
+    hash: Option<Fingerprint>,
+}
+
+impl<R: std::io::Read> std::io::Read for Hashed<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        if let Some(h) = self.hash.as_mut() {
+            h.update(&buf[..n]);
+        }
+        Ok(n)
+    }
 }
 
 /// What a shell can ask for.
@@ -151,25 +179,45 @@ impl Session {
         Session::open_with(inputs, Some(limit))
     }
 
+    /// As `open` (or `open_first` with a `limit`), the trace read from `trace` as a
+    /// stream; `inputs.trace` is not read. The fingerprint of a whole read is taken as
+    /// the bytes pass, so it is the one `open` gives for the same bytes.
+    pub fn open_reading(inputs: &Inputs, trace: TraceReader<'_>, limit: Option<RowLimit>) -> Result<Session> {
+        let TraceReader { name, input, max_rows, progress } = trace;
+        let mut hashed = Hashed { inner: input, hash: limit.is_none().then(Fingerprint::default) };
+        let data = read_trace(&mut hashed, &name, Reading { first: limit, max_rows, progress })?;
+        let fingerprint = hashed.hash.map(|h| (name, h.hex()));
+        Session::open_parsed(inputs, Some(data), fingerprint, limit)
+    }
+
     fn open_with(inputs: &Inputs, limit: Option<RowLimit>) -> Result<Session> {
         let trace = inputs
             .trace
             .as_ref()
-            .map(|f| match limit {
-                Some(l) => parse_trace_first(&f.bytes, &f.name, l),
-                None => parse_trace(&f.bytes, &f.name),
-            })
+            .map(|f| read_trace(&f.bytes[..], &f.name, Reading { first: limit, ..Reading::default() }))
             .transpose()?;
+        let fingerprint = match limit {
+            Some(_) => None,
+            None => inputs.trace.as_ref().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))),
+        };
+        Session::open_parsed(inputs, trace, fingerprint, limit)
+    }
+
+    /// The session on a parsed trace (with its fingerprint) and `inputs`' other files.
+    fn open_parsed(inputs: &Inputs, trace: Option<TraceData>, fingerprint: Option<(String, String)>, limit: Option<RowLimit>) -> Result<Session> {
         let calibration = inputs.calibration.as_ref().map(|f| CalibrationGrid::parse_csv(&f.bytes, &f.name)).transpose()?;
         let iteration = inputs
             .iteration_profile
             .as_ref()
             .map(|f| IterationProfile::parse_csv(&f.bytes, &f.name)?.fit())
             .transpose()?;
-        let given = [&inputs.trace, &inputs.calibration, &inputs.iteration_profile];
+        let others = [&inputs.calibration, &inputs.iteration_profile];
         let fingerprints = match limit {
             Some(_) => Vec::new(),
-            None => given.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))).collect(),
+            None => fingerprint
+                .into_iter()
+                .chain(others.into_iter().flatten().map(|f| (f.name.clone(), crate::config::fingerprint(&f.bytes))))
+                .collect(),
         };
         Ok(Session { trace, calibration, iteration, fingerprints })
     }

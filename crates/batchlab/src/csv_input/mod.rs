@@ -17,6 +17,9 @@
 //! **Cells** ([`Cell`]) parse numbers, positive integers, token counts and date-times;
 //! date-times go through `jiff` (see [`date_time`]).
 
+use std::collections::VecDeque;
+use std::io::{self, Read};
+
 use csv::{ByteRecord, ErrorKind, Reader, ReaderBuilder, Trim};
 use jiff::civil::DateTime;
 use jiff::fmt::temporal::{Pieces, PiecesOffset};
@@ -47,28 +50,35 @@ pub enum Rows {
     Ragged,
 }
 
-/// A CSV file being read: its header, then records one at a time.
-pub struct Table<'a> {
+/// A CSV file being read: its header, then records one at a time, from any reader
+/// (a file, a slice of bytes): only the record being read is held, never the file.
+pub struct Table<'a, R: Read> {
     file: &'a str,
-    /// The file's bytes after the BOM, which record positions count from.
-    bytes: &'a [u8],
-    reader: Reader<&'a [u8]>,
+    reader: Reader<Lines<R>>,
     /// The header's names as spelled (for messages and reports).
     names: Vec<String>,
 }
 
-impl<'a> Table<'a> {
-    /// Read the header of `bytes` and match `fields` to its columns: the column of each
-    /// field, `None` for an absent optional one. `file` names the file in errors.
+impl<'a> Table<'a, &'a [u8]> {
+    /// `from_reader` on bytes held in memory.
     pub fn open(bytes: &'a [u8], file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
-        let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+        Table::from_reader(bytes, file, fields, rows)
+    }
+}
+
+impl<'a, R: Read> Table<'a, R> {
+    /// Read the header from `input` and match `fields` to its columns: the column of
+    /// each field, `None` for an absent optional one. `file` names the file in errors.
+    pub fn from_reader(input: R, file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
+        let lines = Lines::new(input).map_err(|e| read_error(file, &e))?;
         let mut reader = ReaderBuilder::new()
             .has_headers(false)
             .flexible(rows == Rows::Ragged)
             .trim(Trim::All)
-            .from_reader(bytes);
+            .buffer_capacity(1 << 16)
+            .from_reader(lines);
         let mut header = ByteRecord::new();
-        let read = reader.read_byte_record(&mut header).map_err(|e| csv_error(file, bytes, &e))?;
+        let read = reader.read_byte_record(&mut header).map_err(|e| csv_error(file, reader.get_mut(), &e))?;
         if !read || header.iter().all(<[u8]>::is_empty) {
             let expected: Vec<&str> = fields.iter().filter(|f| f.required).map(Field::name).collect();
             return Err(Error::input(
@@ -79,9 +89,9 @@ impl<'a> Table<'a> {
             ));
         }
         let names: Vec<String> = header.iter().map(|f| String::from_utf8_lossy(f).into_owned()).collect();
-        let row = header.position().map_or(1, |p| line_at(bytes, p));
+        let row = header.position().map_or(1, |p| reader.get_mut().line_at(p));
         let columns = match_columns(&names, fields).map_err(|(field, msg)| Error::input(file, Some(row), Some(field), msg))?;
-        Ok((Table { file, bytes, reader, names }, columns))
+        Ok((Table { file, reader, names }, columns))
     }
 
     /// The header's names as spelled.
@@ -94,20 +104,111 @@ impl<'a> Table<'a> {
     pub fn next_row(&mut self, record: &mut ByteRecord) -> Result<Option<usize>> {
         match self.reader.read_byte_record(record) {
             Ok(false) => Ok(None),
-            Ok(true) => Ok(Some(record.position().map_or(0, |p| line_at(self.bytes, p)))),
-            Err(e) => Err(csv_error(self.file, self.bytes, &e)),
+            Ok(true) => Ok(Some(record.position().map_or(0, |p| self.reader.get_mut().line_at(p)))),
+            Err(e) => Err(csv_error(self.file, self.reader.get_mut(), &e)),
         }
     }
 
-    /// Whether only blank space is left after the records read so far.
-    pub fn at_end(&self) -> bool {
-        let at = usize::try_from(self.reader.position().byte()).unwrap_or(usize::MAX);
-        self.bytes.get(at..).unwrap_or_default().iter().all(u8::is_ascii_whitespace)
+    /// Whether only blank space is left after the records read so far (reading on, if
+    /// need be, to the first byte that is not).
+    pub fn at_end(&mut self) -> Result<bool> {
+        let at = self.reader.position().byte();
+        self.reader.get_mut().blank_from(at).map_err(|e| read_error(self.file, &e))
     }
 
     /// The cell of `record` (read at `row`) in column `column`.
     pub fn cell<'r>(&'r self, record: &'r ByteRecord, row: usize, column: usize) -> Cell<'r> {
         Cell { file: self.file, row, column: &self.names[column], bytes: record.get(column) }
+    }
+}
+
+/// The reader under `csv`: drops a UTF-8 BOM, and keeps what row numbers and `at_end`
+/// need without keeping the bytes. `csv` reports where it began reading a record, before
+/// the blank lines it skipped, and counts every line break before that point; a record's
+/// row is the line of its first byte, so each run of `\r`/`\n` bytes is remembered
+/// (where it starts and ends, and the line its end is on) until `csv` has passed it.
+struct Lines<R> {
+    inner: R,
+    /// Bytes read ahead to look for a BOM, not yet passed on.
+    head: Vec<u8>,
+    /// Bytes passed on (after the BOM): `csv`'s byte positions.
+    offset: u64,
+    /// '\n' bytes passed on.
+    newlines: u64,
+    /// Runs of line-break bytes passed on and not yet behind `csv`: (start, end, the line
+    /// `end` is on). The last one may still grow.
+    runs: VecDeque<(u64, u64, u64)>,
+    /// Offset just past the last byte that is not ASCII white space.
+    solid_end: u64,
+}
+
+impl<R: Read> Lines<R> {
+    fn new(mut inner: R) -> io::Result<Self> {
+        let mut head = Vec::with_capacity(3);
+        (&mut inner).take(3).read_to_end(&mut head)?;
+        if head == b"\xEF\xBB\xBF" {
+            head.clear();
+        }
+        Ok(Lines { inner, head, offset: 0, newlines: 0, runs: VecDeque::new(), solid_end: 0 })
+    }
+
+    /// The line a record at `p` starts on: past the run of line breaks at `p`, if any.
+    /// Runs behind `p` are dropped (`csv` asks in order).
+    fn line_at(&mut self, p: &csv::Position) -> usize {
+        let at = p.byte();
+        while self.runs.front().is_some_and(|&(_, end, _)| end <= at) {
+            self.runs.pop_front();
+        }
+        match self.runs.front() {
+            Some(&(start, _, line)) if start <= at => line as usize,
+            _ => p.line() as usize,
+        }
+    }
+
+    /// Whether every byte from offset `at` on is blank, reading the rest of the input
+    /// if need be (up to the first byte that is not).
+    fn blank_from(&mut self, at: u64) -> io::Result<bool> {
+        let mut buffer = [0u8; 1 << 14];
+        loop {
+            if self.solid_end > at {
+                return Ok(false);
+            }
+            if self.read(&mut buffer)? == 0 {
+                return Ok(true);
+            }
+        }
+    }
+
+    fn note(&mut self, bytes: &[u8]) {
+        for (i, &b) in bytes.iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                let at = self.offset + i as u64;
+                self.newlines += u64::from(b == b'\n');
+                match self.runs.back_mut() {
+                    Some(run) if run.1 == at => *run = (run.0, at + 1, self.newlines + 1),
+                    _ => self.runs.push_back((at, at + 1, self.newlines + 1)),
+                }
+            }
+        }
+        if let Some(i) = bytes.iter().rposition(|b| !b.is_ascii_whitespace()) {
+            self.solid_end = self.offset + i as u64 + 1;
+        }
+        self.offset += bytes.len() as u64;
+    }
+}
+
+impl<R: Read> Read for Lines<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = if self.head.is_empty() {
+            self.inner.read(buf)?
+        } else {
+            let n = self.head.len().min(buf.len());
+            buf[..n].copy_from_slice(&self.head[..n]);
+            self.head.drain(..n);
+            n
+        };
+        self.note(&buf[..n]);
+        Ok(n)
     }
 }
 
@@ -147,28 +248,19 @@ fn match_columns(names: &[String], fields: &[Field]) -> std::result::Result<Vec<
     Ok(columns)
 }
 
-/// The line a record of `bytes` starts on. `csv` reports where it began reading it,
-/// which is before any blank lines it skipped: count them in.
-fn line_at(bytes: &[u8], p: &csv::Position) -> usize {
-    let mut line = p.line() as usize;
-    for &b in bytes.get(p.byte() as usize..).unwrap_or_default() {
-        match b {
-            b'\n' => line += 1,
-            b'\r' => {}
-            _ => break,
-        }
-    }
-    line
-}
-
-fn csv_error(file: &str, bytes: &[u8], e: &csv::Error) -> Error {
-    let row = e.position().map(|p| line_at(bytes, p));
+fn csv_error<R: Read>(file: &str, lines: &mut Lines<R>, e: &csv::Error) -> Error {
+    let row = e.position().map(|p| lines.line_at(p));
     match e.kind() {
         ErrorKind::UnequalLengths { expected_len, len, .. } => {
             Error::input(file, row, None, format!("ragged row: {len} fields where the header has {expected_len}"))
         }
+        ErrorKind::Io(io) => read_error(file, io),
         _ => Error::input(file, row, None, format!("unreadable CSV: {e}")),
     }
+}
+
+fn read_error(file: &str, e: &io::Error) -> Error {
+    Error::input(file, None, None, format!("cannot read the file: {e}"))
 }
 
 /// One field of a data row, with what an error about it must name.

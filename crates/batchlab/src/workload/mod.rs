@@ -17,7 +17,7 @@ use crate::config::{Config, Load, Predictor, Synthetic};
 use crate::error::{Error, Result};
 use crate::rng::SimRng;
 
-pub use trace::{parse_trace, parse_trace_first, ImportReport, RowLimit, TraceData, ZeroOutputRows};
+pub use trace::{parse_trace, parse_trace_first, read_trace, ImportReport, MaxRows, Reading, RowLimit, TraceData, ZeroOutputRows};
 
 /// The requests of one run, as flat arrays indexed by request id, sorted by arrival.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -19,7 +19,13 @@
 //!
 //! Rows are numbered by the line they start on: the header is row 1. The import
 //! streams records through one reused `csv::ByteRecord` and parses fields in place, so
-//! a 1.4M-row BurstGPT file costs no allocation per row.
+//! a 1.4M-row BurstGPT file costs no allocation per row. `read_trace` reads from any
+//! `io::Read` (a file on disk, a dropped `File` in slices): it holds the rows kept and
+//! the record being read, never the file, so memory follows the rows (`BYTES_PER_ROW`);
+//! a shell caps them (`MaxRows`: past the cap, an error naming the row and what to do)
+//! and hears progress (bytes read, every `PROGRESS_BYTES`).
+
+use std::io::Read;
 
 use csv::ByteRecord;
 
@@ -124,17 +130,80 @@ pub struct RowLimit {
 
 /// Parse a trace CSV held in memory, every row. `file` names it in errors.
 pub fn parse_trace(bytes: &[u8], file: &str) -> Result<TraceData> {
-    parse_rows(bytes, file, None)
+    read_trace(bytes, file, Reading::default())
 }
 
 /// Parse a trace CSV up to the row that makes `limit.usable` usable rows (at least 1);
 /// rows after it are not read (nor checked).
 pub fn parse_trace_first(bytes: &[u8], file: &str, limit: RowLimit) -> Result<TraceData> {
-    parse_rows(bytes, file, Some(limit))
+    read_trace(bytes, file, Reading { first: Some(limit), ..Reading::default() })
 }
 
-fn parse_rows(bytes: &[u8], file: &str, limit: Option<RowLimit>) -> Result<TraceData> {
-    let (mut table, found) = Table::open(bytes, file, &FIELDS, Rows::Rectangular)?;
+/// How `read_trace` reads: how far, how much it keeps, whom it tells.
+#[derive(Default)]
+pub struct Reading<'a> {
+    /// Stop after the rows a run needs (see `parse_trace_first`); `None`: every row.
+    pub first: Option<RowLimit>,
+    /// The most rows kept; `None`: no limit but memory's.
+    pub max_rows: Option<MaxRows>,
+    /// Told the bytes read so far, every `PROGRESS_BYTES` and at the end.
+    pub progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
+/// A cap on the rows a shell keeps (its memory): a file with more is an error that
+/// names the row where it was passed and says what to do (`advice`, e.g. "cut the file
+/// or use the CLI's --requests").
+#[derive(Debug, Clone, PartialEq)]
+pub struct MaxRows {
+    pub rows: usize,
+    pub advice: String,
+}
+
+/// Bytes between two progress reports: cheap to report (one call), fine enough to
+/// move a bar on a 50 MB file.
+pub const PROGRESS_BYTES: u64 = 1 << 20;
+
+/// A kept row costs 16 bytes (arrival f64, prompt and output u32), 20 with a predicted
+/// column; `MaxRows` counts rows, so a shell sizes its cap from its memory with this.
+pub const BYTES_PER_ROW: usize = 20;
+
+/// Parse a trace CSV from `input` (a file, a slice of a `File`, bytes), holding only
+/// the rows kept and the record being read: memory grows with the rows, not the file.
+/// Errors are `parse_trace`'s, and an I/O failure is "file: cannot read the file: ...".
+pub fn read_trace(input: impl Read, file: &str, reading: Reading) -> Result<TraceData> {
+    let Reading { first, max_rows, progress } = reading;
+    let mut input = Counted { inner: input, read: 0, next: PROGRESS_BYTES, progress };
+    let data = parse_rows(&mut input, file, first, max_rows.as_ref())?;
+    if let Some(report) = input.progress.as_mut() {
+        report(input.read);
+    }
+    Ok(data)
+}
+
+/// A reader that tells `progress` how many bytes passed, every `PROGRESS_BYTES`.
+struct Counted<'a, R> {
+    inner: R,
+    read: u64,
+    next: u64,
+    progress: Option<&'a mut dyn FnMut(u64)>,
+}
+
+impl<R: Read> Read for Counted<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.read += n as u64;
+        if self.read >= self.next {
+            self.next = (self.read / PROGRESS_BYTES + 1) * PROGRESS_BYTES;
+            if let Some(report) = self.progress.as_mut() {
+                report(self.read);
+            }
+        }
+        Ok(n)
+    }
+}
+
+fn parse_rows(input: impl Read, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
+    let (mut table, found) = Table::from_reader(input, file, &FIELDS, Rows::Rectangular)?;
     let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
     let col_name = |i: usize| Some(names[i].as_str());
@@ -149,6 +218,14 @@ fn parse_rows(bytes: &[u8], file: &str, limit: Option<RowLimit>) -> Result<Trace
     let mut record = ByteRecord::new();
     while let Some(row) = table.next_row(&mut record)? {
         data.report.rows_read += 1;
+        if let Some(cap) = max_rows.filter(|m| data.report.rows_read > m.rows) {
+            return Err(Error::input(
+                file,
+                Some(row),
+                None,
+                format!("more than {} requests: {}", thousands(cap.rows), cap.advice),
+            ));
+        }
 
         let cell = |i: usize| table.cell(&record, row, i);
         let stamp = record.get(columns.arrival).unwrap_or_default();
@@ -195,7 +272,7 @@ fn parse_rows(bytes: &[u8], file: &str, limit: Option<RowLimit>) -> Result<Trace
         if let Some(l) = limit {
             usable += usize::from(l.keep_zero_output || output > 0);
             if usable >= l.usable.max(1) {
-                data.report.stopped_early = !table.at_end();
+                data.report.stopped_early = !table.at_end()?;
                 break;
             }
         }
@@ -208,6 +285,19 @@ fn parse_rows(bytes: &[u8], file: &str, limit: Option<RowLimit>) -> Result<Trace
     data.report.columns = columns.describe(format.unwrap_or(TimeFormat::Seconds));
     data.predicted_output_tokens = predicted;
     Ok(data)
+}
+
+/// 20000000 -> "20,000,000".
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Which header column plays which role, and the header as spelled (for messages).
