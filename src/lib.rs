@@ -14,6 +14,7 @@ pub mod protocol;
 pub mod stamp;
 pub mod state;
 pub mod timeline_view;
+pub mod trace_file;
 pub mod tour;
 pub mod view;
 pub mod zip;

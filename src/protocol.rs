@@ -77,6 +77,9 @@ pub enum Response {
         #[serde(default)]
         trace_rate_rps: Option<f64>,
     },
+    /// Bytes of a trace read so far (`read` of `size`), about every MiB while the worker
+    /// parses it (before the answer to the envelope that attached it).
+    Reading { file: String, read: f64, size: f64 },
     /// After each run of the study (a single run reports only its end).
     Progress(Progress),
     Run(Box<RunOutput>),

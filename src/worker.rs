@@ -1,5 +1,6 @@
 //! The worker's glue: receive an envelope `{ request, trace, calibration,
-//! iteration_profile }`, read the attached `File`s synchronously, let
+//! iteration_profile, max_trace_rows }`, read the attached `File`s synchronously (the
+//! trace in slices, `trace_file`), let
 //! `jobs::execute_with` do the work, post the answer.
 //! Everything CPU-heavy happens here, never on the page's main thread.
 //!
@@ -219,18 +220,23 @@ fn file_of(envelope: &JsValue, key: &str) -> Option<File> {
 }
 
 /// The session on the envelope's files: the kept one if they are the same files, else
-/// they are read and parsed (a bad file is the core's one-line error).
+/// they are read and parsed (a bad file is the core's one-line error). The trace is
+/// streamed (`trace_file`), the others are small and read whole.
 fn session_for(envelope: &JsValue) -> Result<Rc<(Session, WorkloadCache)>, Response> {
     let fail = |message: String| Response::Error { message, field: None };
     let key: FilesKey = FILE_KEYS.iter().map(|k| file_of(envelope, k).map(|f| (f.name(), f.size(), f.last_modified()))).collect();
     if let Some(kept) = with(|w| w.session.as_ref().filter(|(k, _)| *k == key).map(|(_, s)| s.clone())) {
         return Ok(kept);
     }
-    let [trace, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
-    let inputs = Inputs { trace: trace.map_err(fail)?, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
+    let [_, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
+    let inputs = Inputs { trace: None, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
     // Drop the old session (and its workloads) before the new one is built.
     with(|w| w.session = None);
-    let session = Rc::new((Session::open(&inputs).map_err(|e| error_response(&e))?, WorkloadCache::default()));
+    let opened = match file_of(envelope, FILE_KEYS[0]) {
+        Some(trace) => crate::trace_file::open(trace, &inputs, envelope, &mut |r| post(&r)),
+        None => Session::open(&inputs),
+    };
+    let session = Rc::new((opened.map_err(|e| error_response(&e))?, WorkloadCache::default()));
     with(|w| w.session = Some((key, session.clone())));
     Ok(session)
 }

@@ -24,6 +24,7 @@ use crate::state::{Problem, UiState};
 
 mod controls;
 mod pool;
+mod reading;
 mod results;
 mod timeline;
 mod worker_client;
@@ -837,6 +838,7 @@ fn received(r: Response) {
             update_notice();
             show_trace_load();
         }
+        Response::Reading { file, read, size } => reading::reading(&file, read, size),
         Response::Progress(p) => {
             el("progress").set_attribute("value", &format!("{}", p.runs_done as f64 / p.runs_total.max(1) as f64)).ok();
             set_status(&format!(
@@ -871,6 +873,7 @@ fn received(r: Response) {
             with(|a| a.job_error = Some(Problem { control, message: message.clone() }));
             render_problems();
             let internal = message.starts_with("internal error");
+            reading::over();
             match with(|a| a.checking.take()) {
                 // A file that does not parse is dropped; the page stays as it was.
                 Some(slot) if !internal => clear_file(slot),

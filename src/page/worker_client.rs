@@ -27,6 +27,9 @@ pub(super) fn envelope(request: &Request, files: &[Option<File>; 3]) -> JsValue 
     for (key, file) in crate::worker::FILE_KEYS.into_iter().zip(files) {
         let _ = Reflect::set(&env, &key.into(), &file.as_ref().map_or(JsValue::NULL, |f| f.clone().into()));
     }
+    if let Some(cap) = super::reading::lowered_cap() {
+        let _ = Reflect::set(&env, &"max_trace_rows".into(), &cap.into());
+    }
     env.into()
 }
 

@@ -12,11 +12,11 @@ use batchlab::workload::{MaxRows, RowLimit};
 
 use crate::error::{CliError, CliResult};
 
-/// The most rows of a trace the CLI keeps unless `MAX_ROWS_VAR` says otherwise:
-/// 100 million rows are ~2 GB kept (20 bytes a row) and, run whole, ~30 GB for the
-/// simulation's per-request state (README, "Traces of any size"): more than most
-/// machines have, so a larger file is refused before it exhausts memory.
-pub const DEFAULT_MAX_ROWS: usize = 100_000_000;
+/// The most rows of a trace the CLI keeps unless `MAX_ROWS_VAR` says otherwise: the
+/// most requests a run may have (`MAX_REQUESTS`, 100 million), as no job could use
+/// more. Kept, they are ~2 GB (20 bytes a row); the README's "Traces of any size"
+/// gives what a run of them needs.
+pub const DEFAULT_MAX_ROWS: usize = batchlab::config::MAX_REQUESTS;
 
 /// Environment variable that sets the cap on trace rows (tests lower it; a machine
 /// with the memory may raise it).

@@ -1,0 +1,88 @@
+// Traces of any size in the page: a dropped file is read in slices by the worker with
+// progress shown, a BurstGPT-sized one (1.4M rows) loads and runs, and a file past the
+// worker's cap on rows (lowered here by the link's test hook ?max-trace-rows=N) is
+// refused in words while the page stays usable.
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test } from "node:test";
+import { launch, openPage, runJob, setValue, seen, summary, watchPage } from "./helpers.mjs";
+
+// Slider position of 1K requests (see app.test.mjs).
+const N1K = 0;
+
+/// `rows` BurstGPT-like rows (BurstGPT's columns, whole-second stamps, 1 in 50 failed).
+function burstgpt(rows) {
+  const parts = ["Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"];
+  let x = 12345;
+  for (let i = 0; i < rows; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const p = 20 + (x % 1500);
+    const o = i % 50 === 7 ? 0 : 1 + (Math.floor(x / 2048) % 600);
+    parts.push(`${1000000 + Math.floor(i / 4)},${i % 4 ? "ChatGPT" : "GPT-4"},${p},${o},${p + o},${i % 3 ? "Conversation log" : "API log"}\n`);
+  }
+  return parts.join("");
+}
+
+let env;
+let dir;
+before(async () => {
+  env = await launch();
+  dir = mkdtempSync(join(tmpdir(), "batchlab-bigfile-"));
+  writeFileSync(join(dir, "big.csv"), burstgpt(1_400_000));
+  writeFileSync(join(dir, "over.csv"), burstgpt(1_500));
+  writeFileSync(join(dir, "under.csv"), burstgpt(900));
+});
+after(async () => {
+  await env?.close();
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+const fileInfo = (page) => page.textContent("#file-info");
+
+describe("traces of any size", () => {
+  test("a BurstGPT-sized trace is read in slices with progress shown, and runs", async () => {
+    const { page, errors, close } = await openPage(env);
+    await watchPage(page);
+    await page.setInputFiles("#trace-file", join(dir, "big.csv"));
+    await page.waitForFunction(() => /big\.csv: 1400000 rows loaded/.test(document.getElementById("file-info").textContent), null, { timeout: 120_000 });
+    // 28,000 failed rows (every 50th), the first on row 9; 350,000 s of whole seconds.
+    assert.match(await fileInfo(page), /28000 of them with 0 output tokens \(failed requests, first at row 9\)/);
+    // Progress as the bytes passed: several steps, each in words, and the status put back.
+    const reading = (await seen(page)).statuses.filter((s) => s.startsWith("reading big.csv"));
+    assert.ok(new Set(reading).size >= 3, JSON.stringify(reading));
+    for (const s of reading) assert.match(s, /^reading big\.csv: \d+% \(\d+\.\d MB of \d+\.\d MB\)$/);
+    assert.doesNotMatch(await page.textContent("#status"), /^reading/);
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    assert.deepEqual((await summary(page))["requests completed"], ["1000"]);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("past a lowered cap a trace is refused in words; the results and the page stay", async () => {
+    const context = await env.browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${env.server.url}?max-trace-rows=1000#preset=paper`);
+    await page.waitForSelector("body[data-worker=ready]", { timeout: 30_000 });
+    await setValue(page, "#requests", N1K);
+    await runJob(page, "#run");
+    const before = await summary(page);
+    await page.setInputFiles("#trace-file", join(dir, "over.csv"));
+    await page.waitForFunction(() => document.getElementById("error").textContent !== "");
+    assert.match(
+      await page.textContent("#error"),
+      /over\.csv, row 1002: more than 1,000 requests: the page holds at most that many \(its memory\); cut the file, or use the CLI/,
+    );
+    // The file is dropped, the last results kept, and the next run works.
+    assert.doesNotMatch(await page.textContent("#trace-name"), /over\.csv/);
+    assert.deepEqual(await summary(page), before);
+    await runJob(page, "#run");
+    await page.setInputFiles("#trace-file", join(dir, "under.csv"));
+    await page.waitForFunction(() => /under\.csv: 900 rows loaded/.test(document.getElementById("file-info").textContent));
+    await runJob(page, "#run");
+    assert.deepEqual((await summary(page))["requests completed"], ["900"]);
+    await context.close();
+  });
+});
