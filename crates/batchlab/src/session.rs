@@ -1,4 +1,5 @@
-//! The one API both shells call. A shell hands over the user's files as bytes and asks
+//! The one API both shells call. A shell hands over the user's files as bytes (a trace as
+//! a stream, `open_reading`, so a file of any size costs only its rows) and asks
 //! for a job (check the files, one run, the four schedulers compared, the stress plan);
 //! it gets back results with their report files already formatted. Building the
 //! workload, fixing the request count to what the source holds, the token pass, timing
