@@ -144,11 +144,17 @@ struct Lines<R> {
 
 impl<R: Read> Lines<R> {
     fn new(mut inner: R) -> io::Result<Self> {
-        let mut head = Vec::with_capacity(3);
-        (&mut inner).take(3).read_to_end(&mut head)?;
-        if head == b"\xEF\xBB\xBF" {
-            head.clear();
+        let mut first = [0u8; 3];
+        let mut got = 0;
+        while got < 3 {
+            match inner.read(&mut first[got..]) {
+                Ok(0) => break,
+                Ok(n) => got += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
         }
+        let head = if first == *b"\xEF\xBB\xBF" { Vec::new() } else { first[..got].to_vec() };
         Ok(Lines { inner, head, offset: 0, newlines: 0, runs: VecDeque::new(), solid_end: 0 })
     }
 

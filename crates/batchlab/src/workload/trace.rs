@@ -170,7 +170,12 @@ pub const BYTES_PER_ROW: usize = 20;
 /// Parse a trace CSV from `input` (a file, a slice of a `File`, bytes), holding only
 /// the rows kept and the record being read: memory grows with the rows, not the file.
 /// Errors are `parse_trace`'s, and an I/O failure is "file: cannot read the file: ...".
-pub fn read_trace(input: impl Read, file: &str, reading: Reading) -> Result<TraceData> {
+pub fn read_trace(mut input: impl Read, file: &str, reading: Reading) -> Result<TraceData> {
+    read_any(&mut input, file, reading)
+}
+
+/// `read_trace`, compiled once for every kind of reader (the wasm stays small).
+fn read_any(input: &mut dyn Read, file: &str, reading: Reading) -> Result<TraceData> {
     let Reading { first, max_rows, progress } = reading;
     let mut input = Counted { inner: input, read: 0, next: PROGRESS_BYTES, progress };
     let data = parse_rows(&mut input, file, first, max_rows.as_ref())?;
@@ -202,7 +207,7 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-fn parse_rows(input: impl Read, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
+fn parse_rows(input: &mut dyn Read, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
     let (mut table, found) = Table::from_reader(input, file, &FIELDS, Rows::Rectangular)?;
     let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
