@@ -5,12 +5,13 @@
 
 use batchlab::workload::MaxRows;
 
-/// The most trace rows a worker keeps. A wasm32 worker has at most 4 GiB of memory, and
-/// a run's per-request state comes on top of the rows (README, "Traces of any size":
-/// a run needs ~150 bytes per request in the worker, the rows 20): 10 million rows keep
-/// a run of them all within ~2 GB. A run of fewer requests from a longer file would fit,
-/// but the worker parses the whole file once for every job on it.
-pub const MAX_ROWS: usize = 10_000_000;
+/// The most trace rows a worker keeps. Measured in Chromium (`tests/browser/
+/// trace-memory.mjs`: the worker's `WebAssembly.Memory`, which only grows): 36 MiB after
+/// reading 1M rows, 105 MiB after 3M, 208 MiB after 6M (~35 bytes a row: 16 kept, the
+/// rest the vectors' growth); a run of the page's largest request count (1M) adds
+/// 30-70 MiB. At 20M rows the worst case (just past a doubling, with a predicted column:
+/// ~60 bytes a row) is ~1.2 GB with a run, within ~2 GB of a wasm32 worker's 4 GiB.
+pub const MAX_ROWS: usize = 20_000_000;
 
 /// Bytes read from the `File` at a time: large enough that the per-slice cost (a
 /// `Blob`, a copy out of an `ArrayBuffer`) is noise, small enough to be nothing in memory.
