@@ -21,6 +21,7 @@ pub mod capacity;
 pub mod plan_published;
 pub mod study;
 pub mod sweep;
+pub mod timeline;
 
 use metrics_table::{FIT, ITERATION, METRICS, WALL_TIME};
 
