@@ -27,7 +27,8 @@ pub enum Cause<'a> {
     Reported(&'a str),
     /// An `error` event on the Worker: the uncaught exception's text (may be empty).
     Event(&'a str),
-    /// A `messageerror` event: an answer the page could not read.
+    /// An answer the page could not read (a `messageerror` event, or a message that is no
+    /// `Response`).
     Unreadable,
 }
 

@@ -60,7 +60,11 @@ fn start_worker(index: usize) {
                 None => received_from(index, Response::Error { message, field }),
             },
             Ok(r) => received_from(index, r),
-            Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
+            // A job waiting for it would wait forever. (The details are for developers.)
+            Err(e) => {
+                web_sys::console::warn_1(&format!("unreadable worker message: {e}").into());
+                worker_stopped(Cause::Unreadable)
+            }
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));

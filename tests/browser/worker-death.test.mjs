@@ -34,13 +34,15 @@ async function nextWorker(page, trigger) {
 /// "oom-now" grows its memory to the limit and asks its allocator for 1 GiB more (out
 /// of memory: the worker's allocator reports it before the trap); "trap" asks
 /// wasm-bindgen's allocator for more than a wasm32 size can be (it aborts at once: a
-/// bare `RuntimeError: unreachable`, no last words).
+/// bare `RuntimeError: unreachable`, no last words); "garble" answers with a message
+/// that is no answer of the protocol's (the worker lives; the job's answer never comes).
 async function armDeath(worker, how) {
   await worker.evaluate(async (how) => {
     const wasm = await wasm_bindgen();
     const real = self.onmessage;
     self.onmessage = () => {
       self.onmessage = real;
+      if (how === "garble") return self.postMessage({ NoSuchAnswer: 1 });
       if (how === "trap") wasm.__wbindgen_malloc(2 ** 31, 1);
       for (let pages = 16384; pages >= 1; ) {
         try {
@@ -147,6 +149,24 @@ describe("a simulation worker that dies", () => {
     // The next sweep starts its pool again and gives the same files.
     await runJob(page, "#sweep");
     assert.equal((await download(page, "sweep_summary.csv")).text, summaryBefore);
+    assert.deepEqual(errors, [], "nothing uncaught in the page");
+    await close();
+  });
+
+  test("a comparison whose worker answers what the page cannot read fails in words instead of waiting for ever", async () => {
+    const { page, errors, close } = await openPage(env, "preset=paper&n=1000&gpus=2&workers=1&show=compare");
+    await page.waitForFunction(() => Number(document.body.dataset.jobsDone ?? "0") >= 1, null, { timeout: 120_000 });
+    const before = await page.textContent("#overview");
+    await armDeath(page.workers()[0], "garble");
+    await nextWorker(page, () => runToEnd(page, "#compare"));
+    assert.equal(
+      await page.textContent("#error"),
+      "One of the simulation workers running the comparison of schedulers sent an answer the page could not read. The whole comparison of schedulers was stopped (it needs every one of its runs) and its workers replaced; your settings and earlier results are kept.",
+    );
+    await buttonsBack(page);
+    assert.equal(await page.textContent("#overview"), before, "the earlier comparison stays on screen");
+    await runJob(page, "#compare");
+    assert.equal(await page.textContent("#overview"), before, "the next comparison gives the same figures");
     assert.deepEqual(errors, [], "nothing uncaught in the page");
     await close();
   });
