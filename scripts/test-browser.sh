@@ -51,7 +51,7 @@ page_tests() {
   tap=$(mktemp) || return 1
   (cd tests/browser && BATCHLAB_CLI="$cli" node --test --test-concurrency=1 \
     --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$tap" \
-    app.test.mjs token.test.mjs learn.test.mjs layout.test.mjs defects.test.mjs timeline.test.mjs bigfile.test.mjs) || rc=1
+    app.test.mjs token.test.mjs learn.test.mjs layout.test.mjs defects.test.mjs timeline.test.mjs worker-death.test.mjs rate.test.mjs plan-published.test.mjs bigfile.test.mjs) || rc=1
   # node counts skipped tests in "# skipped N", but a skipped describe only as a
   # "# SKIP" directive on its line: check both.
   if ! grep -qx '# skipped 0' "$tap" || ! grep -qx '# todo 0' "$tap" || grep -qE '^ *(not )?ok [0-9]+ .*# (SKIP|TODO)' "$tap"; then

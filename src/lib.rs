@@ -13,6 +13,7 @@ pub mod load;
 pub mod protocol;
 pub mod stamp;
 pub mod state;
+pub mod stopped;
 pub mod timeline_view;
 pub mod trace_file;
 pub mod tour;

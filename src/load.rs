@@ -46,6 +46,47 @@ pub fn arrival_rate_rps(config: &Config, attached: Attached) -> Option<f64> {
     })
 }
 
+/// The source's own mean arrival rate (req/s), which the factor multiplies into the rate
+/// shown beside it: the synthetic workload's, or a trace's own as the worker read it
+/// (None until then, or for a trace of no span).
+pub fn native_rate_rps(config: &Config, attached: Attached, trace_rate_rps: Option<f64>) -> Option<f64> {
+    let native = if attached[0] { trace_rate_rps? } else { workload::mean_rate_rps(config.synthetic) };
+    Some(native).filter(|r| r.is_finite() && *r > 0.0)
+}
+
+/// The RPS scaling factor a typed arrival rate (req/s) gives on a source of `native`
+/// req/s: the inverse of the rate shown (`native` × factor), to 12 significant digits
+/// (10 req/s on one request per 3.69 s is a factor of 36.9, not 36.900000000000006).
+/// Err: why the rate cannot be taken, in the factor's bounds (a positive number).
+pub fn factor_for_rate(text: &str, native: f64) -> Result<f64, String> {
+    let why = || {
+        format!(
+            "must be a positive number of requests per second; it sets the RPS scaling factor to the rate ÷ {}, the source's own rate",
+            human::with_unit(native, "req/s")
+        )
+    };
+    let rate: f64 = text.trim().parse().map_err(|_| why())?;
+    let factor = significant(rate / native, 12);
+    if rate.is_finite() && rate > 0.0 && factor.is_finite() && factor > 0.0 {
+        Ok(factor)
+    } else {
+        Err(why())
+    }
+}
+
+/// The rate field's text for a factor (6 significant digits: no float noise to read).
+pub fn rate_text(native: f64, factor: f64) -> String {
+    significant(native * factor, 6).to_string()
+}
+
+/// `x` rounded to `digits` significant digits (through its decimal text: exact).
+fn significant(x: f64, digits: usize) -> f64 {
+    if !x.is_finite() || x == 0.0 {
+        return x;
+    }
+    format!("{x:.*e}", digits - 1).parse().unwrap_or(x)
+}
+
 /// The cluster's estimated capacity (req/s; see the module's text), or None where the
 /// page cannot know it: the token counts of a trace, the latencies of a user's grid or
 /// profile are read in the worker only.
@@ -232,6 +273,43 @@ mod tests {
 
     fn line(s: &UiState) -> LoadLine {
         describe(s.preset, &s.to_config(), [false; 3])
+    }
+
+    #[test]
+    fn a_typed_rate_gives_the_factor_that_shows_it() {
+        let paper = UiState::from_preset(Preset::Paper).to_config();
+        let native = native_rate_rps(&paper, [false; 3], None).unwrap();
+        assert_eq!(native, 1.0 / 3.69);
+        // The inverse of the rate shown, without float noise; and shown back as typed.
+        assert_eq!(factor_for_rate("10", native), Ok(36.9));
+        assert_eq!(factor_for_rate(" 27.1 ", native), Ok(99.999));
+        assert_eq!(rate_text(native, 36.9), "10");
+        assert_eq!(rate_text(native, 100.0), "27.1003");
+        let mut s = UiState::from_preset(Preset::Paper);
+        s.rps_factor = factor_for_rate("10", native).unwrap();
+        assert!(line(&s).text.contains("(10.0 req/s, the synthetic BurstGPT-like workload's mean 0.271 req/s × 36.9)"), "{}", line(&s).text);
+        // Every typed rate round-trips through its factor to within the rounding.
+        for rate in [1e-6, 0.5, 3.0, 12.34, 1e3, 7.77e7] {
+            let f = factor_for_rate(&rate.to_string(), native).unwrap();
+            assert!((native * f / rate - 1.0).abs() < 1e-11, "{rate}: {f}");
+        }
+        // A trace: its own rate, once the worker has read it.
+        assert_eq!(native_rate_rps(&paper, [true, false, false], None), None);
+        assert_eq!(native_rate_rps(&paper, [true, false, false], Some(f64::NAN)), None);
+        assert_eq!(native_rate_rps(&paper, [true, false, false], Some(2.5)), Some(2.5));
+        assert_eq!(factor_for_rate("10", 2.5), Ok(4.0));
+        // The Poisson workload's own rate.
+        let h100 = UiState::from_preset(Preset::H100Llama).to_config();
+        assert_eq!(native_rate_rps(&h100, [false; 3], None), Some(50.0));
+        assert_eq!(factor_for_rate("75", 50.0), Ok(1.5));
+    }
+
+    #[test]
+    fn a_rate_that_gives_no_factor_says_the_bounds() {
+        let why = "must be a positive number of requests per second; it sets the RPS scaling factor to the rate ÷ 0.271 req/s, the source's own rate";
+        for bad in ["", "abc", "0", "-5", "inf", "NaN", "1e308"] {
+            assert_eq!(factor_for_rate(bad, 1.0 / 3.69), Err(why.to_string()), "{bad}");
+        }
     }
 
     #[test]

@@ -801,6 +801,55 @@ pub fn run_label(label: &str) -> String {
     label.split(' ').filter(|w| !w.starts_with("K=")).collect::<Vec<_>>().join(" ")
 }
 
+/// The plan's runs beside dd5f07f's published runs of the same scheduler, N, GPUs and K
+/// (`plan::published`; the metrics of `_published_vs_reproduced.csv`), with where the
+/// published ones come from and what they can be compared on.
+pub fn plan_published_table(plan: &PlanOutput) -> String {
+    use batchlab::plan::published::{pair, runs, SOURCE};
+    use batchlab::report::plan_published::{capacity, COMPARED};
+    let published = runs();
+    let pairs = pair(&plan.result.runs, &published);
+    let matched = pairs.iter().filter(|(_, p)| p.is_some()).count();
+    let same = |run: &PlanRun, p: &batchlab::plan::published::PublishedRun| run.result.as_ref().is_ok_and(|r| p.same_setting(&r.config));
+    let differ = pairs.iter().filter(|(run, p)| p.is_some_and(|p| !same(run, p))).count();
+    let mut html = format!(
+        concat!(
+            r#"<p id="plan-published-note">{} of the {} runs have a published run of the same scheduler, requests, GPUs and K. "#,
+            r#"The published runs read the original's own input (data/BurstGPT_sample.csv, not in its repository) at x200 load with a 1.0 s request deadline (or the trace's own timestamps): "#,
+            r#"they agree with these in shape, not in value, unless the input is that file and the setting is the same (preset compat).{}</p>"#,
+            r#"<table id="plan-published"><caption>The plan's runs and the published ones (source: {})</caption><thead><tr>"#,
+            r#"<th scope="col">step</th><th scope="col">run</th><th scope="col">load and deadline</th>"#,
+        ),
+        matched,
+        pairs.len(),
+        if differ > 0 { format!(" {differ} matched run(s) differ in load factor or request deadline.") } else { String::new() },
+        escape(SOURCE),
+    );
+    for key in COMPARED {
+        html += &format!(r#"<th scope="col">{}</th><th scope="col">published</th>"#, escape(metric(key).label));
+    }
+    html += r#"<th scope="col">capacity under the request deadline</th><th scope="col">published</th></tr></thead><tbody>"#;
+    for (run, p) in pairs {
+        html += &format!("<tr><td>{}</td><td>{}</td>", run.step, escape(&run_label(&run.label)));
+        let Ok(r) = &run.result else {
+            html += &format!(r#"<td colspan="{}">error</td></tr>"#, 1 + 2 * (COMPARED.len() + 1));
+            continue;
+        };
+        let theirs = p.map(|p| p.as_result());
+        html += &format!("<td>{}</td>", if p.is_some_and(|p| same(run, p)) { "same" } else if p.is_some() { "differ" } else { "–" });
+        let cell = |x: Option<String>| format!("<td>{}</td>", escape(&x.unwrap_or_else(|| "–".into())));
+        for key in COMPARED {
+            let m = metric(key);
+            html += &cell(Some(m.human(r)));
+            html += &cell(theirs.as_ref().map(|t| m.human(t)));
+        }
+        html += &cell(Some(human::with_unit(capacity(r, false), "req/s")));
+        html += &cell(theirs.as_ref().map(|t| human::with_unit(capacity(t, true), "req/s")));
+        html += "</tr>";
+    }
+    html + "</tbody></table>"
+}
+
 /// The study's step 2 per load (the four methods per request count) beside the published
 /// numbers of the same method and request count, and what the two can be compared on.
 pub fn study_table(study: &StudyOutput) -> String {
@@ -989,6 +1038,48 @@ mod tests {
         assert!(html.contains(r#"<td>b &lt;x&gt;</td><td colspan="5">error: boom</td>"#), "{html}");
         assert!(html.contains(r#"<ul id="findings"><li>f</li></ul>"#), "{html}");
     }
+
+    #[test]
+    fn the_plans_published_table_pairs_runs_by_configuration() {
+        use batchlab::config::{Config, SchedulerKind};
+        use batchlab::plan::{PlanResult, PlanSpec};
+        use batchlab::Preset;
+        let run = |step: u8, scheduler: SchedulerKind, requests: usize, gpus: u32, k_bins: u32, preset: Preset| {
+            let config = Config { scheduler, requests, gpus, k_bins, ..Config::preset(preset) };
+            let mut r = RunResult { config, ..Default::default() };
+            r.metrics.throughput_rps = 3.456;
+            r.metrics.request_sla_violation_rate = 0.5;
+            PlanRun { step, label: format!("step{step} {scheduler} N={requests} GPUs={gpus} K={k_bins}"), result: Ok(r) }
+        };
+        let runs = vec![
+            run(1, SchedulerKind::StaticFifo, 1_000, 1, 8, Preset::Compat),
+            run(2, SchedulerKind::MultiBinDynamic, 1_000_000, 100, 8, Preset::Paper),
+            run(2, SchedulerKind::MultiBinDynamic, 2_000, 2, 8, Preset::Compat),
+            PlanRun { step: 3, label: "c".into(), result: Err("boom".into()) },
+        ];
+        let result = PlanResult {
+            spec: PlanSpec::new(Preset::Compat),
+            workload: "w".into(),
+            source_requests: 1,
+            runs,
+            best_gpu_count: None,
+            best_gpu_count_origin: String::new(),
+        };
+        let html = plan_published_table(&PlanOutput { result, files: Vec::new(), saturation_gpus: None, findings: Vec::new() });
+        assert!(html.contains("2 of the 4 runs have a published run") && html.contains("1 matched run(s) differ"), "{html}");
+        assert!(html.contains("TravisLeeTS/llm-scheduler-sim at dd5f07f"), "{html}");
+        let rows: Vec<&str> = html.split("<tr>").skip(2).collect();
+        assert_eq!(rows.len(), 4);
+        // Binless: the plan's K is left out of the label and does not stop the match.
+        assert!(rows[0].starts_with("<td>1</td><td>step1 static_fifo N=1000 GPUs=1</td><td>same</td><td>50.0 %</td><td>"), "{}", rows[0]);
+        assert!(rows[1].contains("<td>differ</td>"), "{}", rows[1]);
+        // No published run of 2,000 requests: every published cell is "–".
+        assert_eq!(rows[2].matches("<td>–</td>").count(), 1 + COMPARED_COUNT, "{}", rows[2]);
+        assert!(rows[3].contains(r#"<td colspan="17">error</td>"#), "{}", rows[3]);
+    }
+
+    /// The compared metrics and the capacity: one published cell each.
+    const COMPARED_COUNT: usize = batchlab::report::plan_published::COMPARED.len() + 1;
 
     #[test]
     fn run_charts_are_three_svgs_plus_kv_and_tbt_when_the_run_has_them() {

@@ -83,7 +83,7 @@ fn post(response: &Response) {
 pub fn start() {
     // A panic is a bug, but the page must hear of it (and then replaces this worker).
     std::panic::set_hook(Box::new(|info| {
-        post(&Response::Error { message: format!("internal error: {}", info.to_string().replace('\n', " ")), field: None })
+        post(&Response::Error { message: crate::stopped::panic_report(&info.to_string()), field: None })
     }));
     let onmessage = Closure::<dyn FnMut(MessageEvent)>::new(|ev: MessageEvent| {
         let start = with(|w| {

@@ -56,6 +56,7 @@ fn a_small_plan_equals_the_native_cli() {
         golden!("plan/comprehensive_stress_results_step3_kbins_sensitivity.csv"),
         golden!("plan/comprehensive_stress_results_all_results.csv"),
         golden!("plan/comprehensive_stress_results_analysis.json"),
+        golden!("plan/comprehensive_stress_results_published_vs_reproduced.csv"),
     ];
     assert_eq!(plan.files.len(), native.len());
     for ((name, text), native) in plan.files.iter().zip(native) {

@@ -1,9 +1,11 @@
 //! The controls of `index.html` <-> `UiState`: every value read, checked and shown.
 
+use batchlab::config::{Config, Preset};
 use wasm_bindgen::JsCast;
 use web_sys::{File, HtmlInputElement, HtmlSelectElement};
 
 use super::{el, input, select};
+use crate::load::{factor_for_rate, native_rate_rps, rate_text};
 use crate::state::{position_of, PredictorChoice, Problem, UiState, CONTROLS};
 
 pub(super) fn write_state(s: &UiState) {
@@ -71,6 +73,71 @@ pub(super) fn show_values(s: &UiState) {
     for id in super::with(|a| a.unused.clone()) {
         let _ = el(id).set_attribute("disabled", "");
     }
+    sync_rate(Some(s.rps_factor), s.real_timestamps);
+    mirror_rate_disabled();
+}
+
+// ----- the arrival rate beside the factor -----
+//
+// The rate field is a view of the factor, which alone goes into the link and the
+// configuration: typing a rate sets the factor to rate ÷ the source's own rate (the exact
+// inverse of the rate shown, `load::describe`); typing the factor rewrites the rate.
+
+/// The source's own rate the factor multiplies, as the page knows it now (the preset's
+/// synthetic workload, or the chosen trace's once the worker has read it).
+fn native_now() -> Option<f64> {
+    let preset = Preset::parse(&select("preset").value()).unwrap_or(Preset::Paper);
+    let (attached, trace) = super::with(|a| (a.files.each_ref().map(Option::is_some), a.trace_rate_rps));
+    native_rate_rps(&Config::preset(preset), attached, trace)
+}
+
+/// Put the rate field in step with `factor` (None: not a factor; the rate is left): left
+/// as typed while it gives that factor, else rewritten; under real timestamps, the
+/// source's own rate; empty while that rate is unknown.
+fn sync_rate(factor: Option<f64>, real_timestamps: bool) {
+    let rate = input("rate");
+    let text = match (native_now(), factor) {
+        (None, _) => String::new(),
+        (Some(n), _) if real_timestamps => rate_text(n, 1.0),
+        (Some(n), Some(f)) if factor_for_rate(&rate.value(), n) != Ok(f) => rate_text(n, f),
+        _ => return,
+    };
+    rate.set_value(&text);
+}
+
+/// The rate is greyed with the factor (real timestamps, a job that does not read it), and
+/// while the source's rate is unknown (a trace not yet read).
+pub(super) fn mirror_rate_disabled() {
+    input("rate").set_disabled(input("rps").disabled() || native_now().is_none());
+}
+
+/// The factor was typed: the rate follows (if the factor is a number).
+pub(super) fn factor_typed() {
+    let factor = input("rps").value().trim().parse::<f64>().ok().filter(|f| f.is_finite() && *f > 0.0);
+    sync_rate(factor, select("load").value() == "real");
+}
+
+/// A rate was typed: the factor it gives, into the factor's field. False if the rate
+/// cannot be taken (`read_state` lists why).
+pub(super) fn rate_typed() -> bool {
+    match native_now().map(|n| factor_for_rate(&input("rate").value(), n)) {
+        Some(Ok(factor)) => {
+            input("rps").set_value(&factor.to_string());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The rate field's problem, where it applies (the factor's load, a source of known rate).
+fn rate_problem() -> Option<Problem> {
+    if select("load").value() == "real" {
+        return None;
+    }
+    let text = input("rate").value();
+    let why = factor_for_rate(&text, native_now()?).err()?;
+    let got = if text.trim().is_empty() { "it is empty".to_string() } else { format!("got '{}'", text.trim()) };
+    Some(Problem { control: Some("rate"), message: format!("Arrival rate: {why} ({got})") })
 }
 
 /// Every control's value as typed, in page order: (element id, text; a checkbox "1" / "0").
@@ -93,5 +160,13 @@ fn control_values() -> Vec<(&'static str, String)> {
 /// The controls as a state, or every control whose value cannot be taken.
 pub(super) fn read_state() -> Result<UiState, Vec<Problem>> {
     let (workers, files) = super::with(|a| (a.workers_wanted, a.files.each_ref().map(|f| f.as_ref().map(File::name))));
-    UiState::from_controls(&control_values(), workers, files)
+    let state = UiState::from_controls(&control_values(), workers, files);
+    let Some(rate) = rate_problem() else { return state };
+    // In page order: the rate's line after the factor's, before the controls below it.
+    let mut problems = state.err().unwrap_or_default();
+    let order = |id: &str| CONTROLS.iter().position(|(i, _, _)| *i == id);
+    let rps = order("rps");
+    let at = problems.iter().position(|p| p.control.and_then(order) > rps).unwrap_or(problems.len());
+    problems.insert(at, rate);
+    Err(problems)
 }

@@ -252,6 +252,9 @@ fn render_problems() {
             if let Some(e) = marked.item(i).and_then(|n| n.dyn_into::<Element>().ok()) {
                 let _ = e.remove_attribute("aria-invalid");
                 let _ = e.remove_attribute("aria-errormessage");
+                let described = e.get_attribute("aria-describedby").unwrap_or_default();
+                let kept: Vec<&str> = described.split_whitespace().filter(|d| !d.starts_with("error-")).collect();
+                let _ = if kept.is_empty() { e.remove_attribute("aria-describedby") } else { e.set_attribute("aria-describedby", &kept.join(" ")) };
             }
         }
     }
@@ -275,11 +278,14 @@ fn render_problems() {
     }
 }
 
-/// Mark a control as holding a bad value.
+/// Mark a control as holding a bad value. Its line also describes it (first): screen
+/// readers that ignore aria-errormessage read it on focus, and axe-core asks for it.
 fn mark(id: &str, message_id: &str) {
     let e = el(id);
     let _ = e.set_attribute("aria-invalid", "true");
     let _ = e.set_attribute("aria-errormessage", message_id);
+    let described = e.get_attribute("aria-describedby").unwrap_or_default();
+    let _ = e.set_attribute("aria-describedby", format!("{message_id} {described}").trim());
 }
 
 /// Make a control at fault reachable to be fixed: greyed out (continuous batching's under
@@ -452,6 +458,9 @@ fn show_trace_load() {
 /// the URL, list the controls' problems. A problem of the link's or of the last job's
 /// about the control changed is dropped: its new value is what counts now.
 fn controls_changed(changed: Option<&str>) {
+    if changed == Some("rps") {
+        controls::factor_typed();
+    }
     if let Some(id) = changed {
         with(|a| {
             a.link_problems.retain(|p| p.control != Some(id));
@@ -498,6 +507,7 @@ fn show_unused(job: Option<Job>) {
     for id in &ids {
         let _ = el(id).set_attribute("disabled", "");
     }
+    controls::mirror_rate_disabled();
     el("unused-note").set_text_content(Some(&job.map_or(String::new(), |j| crate::state::unused_note(j.name(), &ids))));
     if job.is_none() {
         if let Some(s) = state {
@@ -578,6 +588,10 @@ fn wire_controls() {
             controls_changed(Some("preset"));
         }
     });
+    // The rate sets the factor (the link's); a rate it cannot take is listed as "rate".
+    for event in ["input", "change"] {
+        on("rate", event, |_| controls_changed(Some(if controls::rate_typed() { "rps" } else { "rate" })));
+    }
     on("link-notice-run", "click", |_| {
         if let Some(job) = with(|a| a.pending.take()) {
             update_notice();
@@ -628,6 +642,10 @@ fn file_chosen(slot: Slot, file: Option<File>) {
     with(|a| {
         a.files[slot as usize] = Some(file.clone());
         a.checking = Some(slot);
+        // Its own rate comes with its check (the rate field waits for it).
+        if slot == Slot::Trace {
+            a.trace_rate_rps = None;
+        }
     });
     show_files();
     // The check parses this file alone: its line, or its error.

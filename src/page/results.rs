@@ -11,7 +11,7 @@ use batchlab::config::Config;
 use super::{document, el, with};
 use crate::overview::{comparison_chart, key_figures, settings_line};
 use crate::protocol::{CapacityOutput, PlanOutput, RunOutput, StudyOutput, SweepOutput};
-use crate::view::{bins_table, capacity_chart, capacity_table, plan_charts, plan_table, run_charts, study_table, summary_table, sweep_chart, token_pass_line, Chart};
+use crate::view::{bins_table, capacity_chart, capacity_table, plan_charts, plan_published_table, plan_table, run_charts, study_table, summary_table, sweep_chart, token_pass_line, Chart};
 
 fn download_button(index: usize, label: &str) -> String {
     format!(r#"<button type="button" data-download="{index}">{}</button>"#, batchlab_charts::escape(label))
@@ -94,7 +94,7 @@ pub(super) fn show_plan(plan: &PlanOutput) -> (usize, u64) {
         downloads.push((name.clone(), mime.into(), text.clone()));
     }
     el("overview").set_inner_html("");
-    el("summary").set_inner_html(&plan_table(plan));
+    el("summary").set_inner_html(&(plan_table(plan) + &plan_published_table(plan)));
     el("token-pass").set_text_content(Some("Token pass: CPU (the stress plan always runs it on the CPU)"));
     el("charts").set_inner_html(&charts);
     el("downloads").set_inner_html(&links);

@@ -9,8 +9,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, File, MessageEvent, Worker};
 
-use super::{el, finish, received_from, show_error, with, PoolWorker};
+use super::{finish, received_from, show_error, with, PoolWorker};
 use crate::protocol::{Request, Response};
+use crate::stopped::{self, Cause};
 use crate::worker::to_js;
 
 const WORKER_URL: &str = "./worker-loader.js";
@@ -56,32 +57,60 @@ fn start_worker(index: usize) {
             return;
         }
         match serde_wasm_bindgen::from_value::<Response>(ev.data()) {
+            // Its last words (a panic, out of memory): the trap follows.
+            Ok(Response::Error { message, field }) => match stopped::reported(&message) {
+                Some(cause) => worker_stopped(cause),
+                None => received_from(index, Response::Error { message, field }),
+            },
             Ok(r) => received_from(index, r),
-            Err(e) => show_error(&format!("internal error: unreadable worker message: {e}")),
+            // A job waiting for it would wait forever. (The details are for developers.)
+            Err(e) => {
+                web_sys::console::warn_1(&format!("unreadable worker message: {e}").into());
+                worker_stopped(Cause::Unreadable)
+            }
         }
     });
     worker.set_onmessage(Some(onmessage.as_ref().unchecked_ref()));
     onmessage.forget();
+    // An uncaught exception in the worker: a wasm trap (a panic, out of memory) or its
+    // wasm failing to start.
     let onerror = Closure::<dyn FnMut(Event)>::new(move |e: Event| {
         if !current() {
             return;
         }
+        // Handled here: not an uncaught error of the page's.
+        e.prevent_default();
         let why = e.dyn_ref::<web_sys::ErrorEvent>().map(|e| e.message()).unwrap_or_default();
         if !with(|a| a.workers.get(index).is_some_and(|w| w.ready)) {
             // It never started (missing file, no wasm support): retrying would loop.
             show_error(&format!("cannot start the simulation worker ({why})"));
             return finish("failed: no simulation worker");
         }
-        // A panic already reported its own message: keep that one.
-        if !el("error").text_content().unwrap_or_default().starts_with("internal error") {
-            show_error(&format!("internal error: a simulation worker failed ({why}); the workers were restarted"));
-        }
-        finish("failed: a worker stopped");
-        restart_workers();
+        worker_stopped(Cause::Event(&why));
     });
     worker.set_onerror(Some(onerror.as_ref().unchecked_ref()));
     onerror.forget();
+    // An answer that cannot be received: the job waiting for it would wait forever.
+    let onmessageerror = Closure::<dyn FnMut(Event)>::new(move |_: Event| {
+        if current() {
+            worker_stopped(Cause::Unreadable);
+        }
+    });
+    worker.set_onmessageerror(Some(onmessageerror.as_ref().unchecked_ref()));
+    onmessageerror.forget();
     with(|a| a.workers.push(PoolWorker { worker, ready: false, pending: Vec::new(), busy: false }));
+}
+
+/// A worker died (or its answer was lost): the job under way fails in words (a job of
+/// many runs fails whole), every worker is replaced, and the controls and the results
+/// shown stay as they are.
+fn worker_stopped(cause: Cause) {
+    let (busy, many, job) = with(|a| (a.busy_since.is_some(), a.driver.is_some() || a.plan_waiting.is_some(), a.started.as_ref().map(|s| s.job.words())));
+    show_error(&stopped::message(job.filter(|_| busy), many && busy, cause));
+    restart_workers();
+    if busy {
+        finish("failed: the simulation worker stopped");
+    }
 }
 
 /// Start the first worker (at page load).
@@ -113,6 +142,8 @@ pub(super) fn restart_workers() {
     for w in old {
         w.worker.terminate();
     }
+    // Until the new first worker says it is ready (tests wait on it).
+    super::document().body().map(|b| b.set_attribute("data-worker", "starting"));
     start_worker(0);
 }
 

@@ -138,6 +138,7 @@ pub fn run(args: StressArgs) -> CliResult<()> {
     for path in write_files(&args.out, &out.files)? {
         say!("Wrote {}", path.display());
     }
+    print_published(plan);
     say!();
     match plan.best_gpu_count {
         Some(g) => say!("Best GPU count (step 3): {g} ({}).", plan.best_gpu_count_origin),
@@ -180,6 +181,19 @@ fn print_runs(plan: &PlanResult) {
         row
     });
     print_table(&columns, rows);
+}
+
+/// How many runs have a published counterpart (`_published_vs_reproduced.csv`).
+fn print_published(plan: &PlanResult) {
+    let published = batchlab::plan::published::runs();
+    let pairs = batchlab::plan::published::pair(&plan.runs, &published);
+    let matched: Vec<_> = pairs.iter().filter_map(|(run, p)| Some((run.result.as_ref().ok()?, (*p)?))).collect();
+    let same = matched.iter().filter(|(r, p)| p.same_setting(&r.config)).count();
+    say!(
+        "Published (dd5f07f): {} of {} runs have a published run of the same configuration, {same} of them at the same load and deadline.",
+        matched.len(),
+        plan.runs.len()
+    );
 }
 
 /// The analysis's key findings, one per line.

@@ -8,8 +8,8 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use batchlab::report::sweep::{merge, runs_csv, summary_csv, ShardInfo, RUNS_FILE, SHARD_FILE, SUMMARY_FILE};
-use batchlab::session::{Inputs, Session};
+use batchlab::report::sweep::{merge, ShardInfo, RUNS_FILE, SHARD_FILE, SUMMARY_FILE};
+use batchlab::session::{sweep_output, Inputs, Session};
 use batchlab::sweep::{shard_range, SweepJob, SweepSpec};
 use batchlab::tasks::WorkloadCache;
 use clap::Args;
@@ -107,26 +107,23 @@ pub fn run(args: SweepArgs) -> CliResult<()> {
     })?;
     let results = job.finish();
     bar.finish_and_clear();
-    let failed = results.iter().filter(|(_, r)| r.is_err()).count();
-    let runs = runs_csv(&spec.axes, &results);
-    let axes: Vec<String> = spec.axes.iter().map(|a| a.field.clone()).collect();
-    let mut files = vec![(RUNS_FILE.to_string(), runs.clone())];
-    match shard {
-        Some((i, n)) => {
-            let info = ShardInfo {
-                spec_fingerprint: spec.fingerprint(),
-                shard: i,
-                shards: n,
-                first_run: range.start,
-                end_run: range.end,
-                total_runs: total,
-                axes,
-            };
-            files.push((SHARD_FILE.to_string(), serde_json::to_string_pretty(&info).expect("serialises")));
-        }
-        None => files.push((SUMMARY_FILE.to_string(), summary_csv(&axes, &runs)?)),
+    // The same files as the page's sweep; a shard leaves the summary to `merge`.
+    let output = sweep_output(&spec, &results)?;
+    let mut files = output.files;
+    if let Some((i, n)) = shard {
+        files.retain(|(name, _)| name != SUMMARY_FILE);
+        let info = ShardInfo {
+            spec_fingerprint: spec.fingerprint(),
+            shard: i,
+            shards: n,
+            first_run: range.start,
+            end_run: range.end,
+            total_runs: total,
+            axes: output.axes,
+        };
+        files.push((SHARD_FILE.to_string(), serde_json::to_string_pretty(&info).expect("serialises")));
     }
-    say!("{} run(s) in {:.2} s, {failed} failed", results.len(), started.elapsed().as_secs_f64());
+    say!("{} run(s) in {:.2} s, {} failed", output.runs, started.elapsed().as_secs_f64(), output.failed);
     for path in write_files(&args.out, &files)? {
         say!("Wrote {}", path.display());
     }

@@ -14,6 +14,7 @@ mod cmd_run;
 mod cmd_paper;
 mod cmd_stress;
 mod cmd_sweep;
+mod cmd_timeline;
 mod error;
 mod many;
 mod options;
@@ -41,6 +42,10 @@ struct Cli {
 enum Command {
     /// Simulate one configuration; write OUT/run.csv and OUT/run.json.
     Run(cmd_run::RunArgs),
+    /// Simulate one configuration and write a window of it as the page's "Inside the
+    /// cluster" shows it: OUT/timeline_boxes.csv (one row per batch or run of iterations)
+    /// and OUT/timeline_series.csv (queues and memory).
+    Timeline(cmd_timeline::TimelineArgs),
     /// Run every scheduler on the same workload (on every core); print them side by side
     /// and write OUT/compare.csv.
     Compare(cmd_compare::CompareArgs),
@@ -85,6 +90,7 @@ fn main() -> ExitCode {
     };
     let outcome: Result<(), CliError> = match cli.command {
         Command::Run(args) => cmd_run::run(args),
+        Command::Timeline(args) => cmd_timeline::run(args),
         Command::Compare(args) => cmd_compare::run(args),
         Command::Stress(args) => cmd_stress::run(args),
         Command::Paper(args) => cmd_paper::run(args),

@@ -15,6 +15,8 @@ use crate::tasks::{one_by_one, run_task, Planner, RunTask, TaskDone, WorkloadCac
 use crate::token::{self, CpuTokenPass, TokenPass};
 use crate::workload::Source;
 
+pub mod published;
+
 pub const STEP1_REQUESTS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 pub const STEP2_GPUS: [u32; 8] = [1, 2, 4, 8, 16, 32, 64, 100];
 pub const STEP3_K: [u32; 6] = [1, 2, 4, 8, 16, 32];

@@ -33,7 +33,7 @@ fn small_plan(seed: u64, tick_s: f64) -> PlanResult {
 }
 
 #[test]
-fn plan_writes_five_files_with_the_right_rows() {
+fn plan_writes_six_files_with_the_right_rows() {
     let plan = small_plan(1, 0.25);
     let files = plan_files(&plan, "p");
     let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
@@ -44,7 +44,8 @@ fn plan_writes_five_files_with_the_right_rows() {
             "p_step2_gpu_scaling.csv",
             "p_step3_kbins_sensitivity.csv",
             "p_all_results.csv",
-            "p_analysis.json"
+            "p_analysis.json",
+            "p_published_vs_reproduced.csv"
         ]
     );
     // Step 1: N = 1000 only (cap 2000) x 5 configurations; step 2: 1, 2, 4 GPUs; step 3: 6 K.

@@ -129,7 +129,7 @@ fn execute_answers_every_job() {
     let Outcome::Plan(plan) = run(Job::Plan { preset: Preset::Paper, spec: spec.clone() }) else { panic!("not a plan") };
     assert_eq!(plan.result.runs.len(), 2);
     assert!(plan.files.iter().all(|(name, _)| name.starts_with(PLAN_PREFIX)));
-    assert_eq!(plan.files.len(), 5);
+    assert_eq!(plan.files.len(), 6);
     assert!(!plan.findings.is_empty());
     // Another prefix names the files, nothing else changes.
     let hooks = Hooks { clock: &|| 0.0, progress: &mut |_| true };

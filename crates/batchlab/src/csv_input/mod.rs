@@ -26,6 +26,8 @@ use jiff::fmt::temporal::{Pieces, PiecesOffset};
 
 use crate::error::{Error, Result};
 
+pub mod reference;
+
 /// One field an importer reads: its accepted header spellings, the first being the
 /// name errors use.
 #[derive(Debug, Clone, Copy)]

@@ -18,8 +18,10 @@ use crate::run::RunResult;
 pub mod human;
 pub mod metrics_table;
 pub mod capacity;
+pub mod plan_published;
 pub mod study;
 pub mod sweep;
+pub mod timeline;
 
 use metrics_table::{FIT, ITERATION, METRICS, WALL_TIME};
 
@@ -44,6 +46,14 @@ fn text(s: &str) -> String {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
         s.to_string()
+    }
+}
+
+/// A load as the CSVs write it: `rps_scaling:200.000000` or `real_timestamps`.
+fn load_cell(load: &Load) -> String {
+    match load {
+        Load::RpsScaling { factor } => format!("rps_scaling:{}", fmt_f64(*factor)),
+        Load::RealTimestamps => "real_timestamps".to_string(),
     }
 }
 
@@ -82,13 +92,7 @@ fn row(step: &str, label: &str, result: &Result<RunResult, String>) -> Vec<(&'st
                 Synthetic::Poisson { rate_rps } => format!("{}:{}", c.synthetic.kind(), f(rate_rps)),
             },
         ),
-        (
-            "load",
-            match c.load {
-                Load::RpsScaling { factor } => format!("rps_scaling:{}", f(factor)),
-                Load::RealTimestamps => "real_timestamps".to_string(),
-            },
-        ),
+        ("load", load_cell(&c.load)),
         (
             "predictor",
             match c.predictor {
@@ -184,7 +188,8 @@ fn plan_table<'a>(runs: impl Iterator<Item = &'a PlanRun>) -> String {
 }
 
 /// The plan's files: `<prefix>_step1_request_scaling.csv`, `_step2_gpu_scaling.csv`,
-/// `_step3_kbins_sensitivity.csv`, `_all_results.csv`, `_analysis.json`, as
+/// `_step3_kbins_sensitivity.csv`, `_all_results.csv`, `_analysis.json`,
+/// `_published_vs_reproduced.csv` (the runs beside the published ones), as
 /// (file name, contents) in that order.
 pub fn plan_files(plan: &PlanResult, prefix: &str) -> Vec<(String, String)> {
     vec![
@@ -193,6 +198,7 @@ pub fn plan_files(plan: &PlanResult, prefix: &str) -> Vec<(String, String)> {
         (format!("{prefix}_step3_kbins_sensitivity.csv"), plan_table(plan.step(3))),
         (format!("{prefix}_all_results.csv"), plan_table(plan.runs.iter())),
         (format!("{prefix}_analysis.json"), analysis_json(plan)),
+        (format!("{prefix}_{}", plan_published::FILE), plan_published::published_vs_reproduced_csv(&plan.runs)),
     ]
 }
 
