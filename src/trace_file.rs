@@ -6,10 +6,10 @@
 use batchlab::workload::MaxRows;
 
 /// The most trace rows a worker keeps. Measured in Chromium (`tests/browser/
-/// trace-memory.mjs`: the worker's `WebAssembly.Memory`, which only grows): 36 MiB after
-/// reading 1M rows, 105 MiB after 3M, 208 MiB after 6M (~35 bytes a row: 16 kept, the
+/// trace-memory.mjs`: the worker's `WebAssembly.Memory`, which only grows): 28 MiB after
+/// reading 1M rows, 84 MiB after 3M, 180 MiB after 6M (~30 bytes a row: 16 kept, the
 /// rest the vectors' growth); a run of the page's largest request count (1M) adds
-/// 30-70 MiB. At 20M rows the worst case (just past a doubling, with a predicted column:
+/// 36-76 MiB. At 20M rows the worst case (just past a doubling, with a predicted column:
 /// ~60 bytes a row) is ~1.2 GB with a run, within ~2 GB of a wasm32 worker's 4 GiB.
 pub const MAX_ROWS: usize = 20_000_000;
 
@@ -92,7 +92,7 @@ mod wasm {
         let lowered = Reflect::get(envelope, &"max_trace_rows".into()).ok().and_then(|v| v.as_f64());
         let input = FileSlices { file: trace, reader, at: 0.0, size, slice: Vec::new(), used: 0 };
         let mut progress = |read: u64| post(Response::Reading { file: name.clone(), read: read as f64, size });
-        let trace = TraceReader { name: name.clone(), input: Box::new(input), max_rows: Some(max_rows(lowered)), progress: Some(&mut progress) };
+        let trace = TraceReader { name: name.clone(), input, max_rows: Some(max_rows(lowered)), progress: Some(&mut progress) };
         Session::open_reading(inputs, trace, None)
     }
 }

@@ -228,8 +228,9 @@ fn session_for(envelope: &JsValue) -> Result<Rc<(Session, WorkloadCache)>, Respo
     if let Some(kept) = with(|w| w.session.as_ref().filter(|(k, _)| *k == key).map(|(_, s)| s.clone())) {
         return Ok(kept);
     }
-    let [_, calibration, iteration_profile] = FILE_KEYS.map(|key| read_file(envelope, key));
-    let inputs = Inputs { trace: None, calibration: calibration.map_err(fail)?, iteration_profile: iteration_profile.map_err(fail)? };
+    // The trace is not read here: `trace_file` streams it below.
+    let read = |key: &str| read_file(envelope, key).map_err(fail);
+    let inputs = Inputs { trace: None, calibration: read(FILE_KEYS[1])?, iteration_profile: read(FILE_KEYS[2])? };
     // Drop the old session (and its workloads) before the new one is built.
     with(|w| w.session = None);
     let opened = match file_of(envelope, FILE_KEYS[0]) {

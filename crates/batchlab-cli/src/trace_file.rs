@@ -45,7 +45,7 @@ pub fn max_rows() -> CliResult<MaxRows> {
 pub fn open(path: &Path, inputs: &Inputs, limit: Option<RowLimit>) -> CliResult<Session> {
     let name = path.display().to_string();
     let file = File::open(path).map_err(|e| CliError::new(format!("cannot read {name}: {e}")))?;
-    let reader = TraceReader { name, input: Box::new(file), max_rows: Some(max_rows()?), progress: None };
+    let reader = TraceReader { name, input: file, max_rows: Some(max_rows()?), progress: None };
     Ok(Session::open_reading(inputs, reader, limit)?)
 }
 

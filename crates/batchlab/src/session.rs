@@ -44,9 +44,9 @@ pub struct InputFile {
 
 /// A trace read as a stream (a file on disk, a dropped `File` read in slices) instead
 /// of bytes in memory: only the rows kept are held (see `workload::trace::read_trace`).
-pub struct TraceReader<'a> {
+pub struct TraceReader<'a, R> {
     pub name: String,
-    pub input: Box<dyn std::io::Read + 'a>,
+    pub input: R,
     /// The shell's cap on rows kept (its memory), with what to do past it.
     pub max_rows: Option<MaxRows>,
     /// Told the bytes read so far, every `trace::PROGRESS_BYTES` and at the end.
@@ -183,7 +183,7 @@ impl Session {
     /// As `open` (or `open_first` with a `limit`), the trace read from `trace` as a
     /// stream; `inputs.trace` is not read. The fingerprint of a whole read is taken as
     /// the bytes pass, so it is the one `open` gives for the same bytes.
-    pub fn open_reading(inputs: &Inputs, trace: TraceReader<'_>, limit: Option<RowLimit>) -> Result<Session> {
+    pub fn open_reading(inputs: &Inputs, trace: TraceReader<'_, impl std::io::Read>, limit: Option<RowLimit>) -> Result<Session> {
         let TraceReader { name, input, max_rows, progress } = trace;
         let mut hashed = Hashed { inner: input, hash: limit.is_none().then(Fingerprint::default) };
         let data = read_trace(&mut hashed, &name, Reading { first: limit, max_rows, progress })?;

@@ -171,11 +171,12 @@ pub const BYTES_PER_ROW: usize = 20;
 /// the rows kept and the record being read: memory grows with the rows, not the file.
 /// Errors are `parse_trace`'s, and an I/O failure is "file: cannot read the file: ...".
 pub fn read_trace(mut input: impl Read, file: &str, reading: Reading) -> Result<TraceData> {
-    read_any(&mut input, file, reading)
+    read_any(&mut |buf| input.read(buf), file, reading)
 }
 
-/// `read_trace`, compiled once for every kind of reader (the wasm stays small).
-fn read_any(input: &mut dyn Read, file: &str, reading: Reading) -> Result<TraceData> {
+/// `read_trace`, compiled once for every kind of reader: the reader is a function
+/// (`dyn Read` would bring every default method of `Read` into the wasm).
+fn read_any(input: &mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>, file: &str, reading: Reading) -> Result<TraceData> {
     let Reading { first, max_rows, progress } = reading;
     let mut input = Counted { inner: input, read: 0, next: PROGRESS_BYTES, progress };
     let data = parse_rows(&mut input, file, first, max_rows.as_ref())?;
@@ -186,16 +187,16 @@ fn read_any(input: &mut dyn Read, file: &str, reading: Reading) -> Result<TraceD
 }
 
 /// A reader that tells `progress` how many bytes passed, every `PROGRESS_BYTES`.
-struct Counted<'a, R> {
-    inner: R,
+struct Counted<'a, 'b> {
+    inner: &'b mut dyn FnMut(&mut [u8]) -> std::io::Result<usize>,
     read: u64,
     next: u64,
     progress: Option<&'a mut dyn FnMut(u64)>,
 }
 
-impl<R: Read> Read for Counted<'_, R> {
+impl Read for Counted<'_, '_> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
+        let n = (self.inner)(buf)?;
         self.read += n as u64;
         if self.read >= self.next {
             self.next = (self.read / PROGRESS_BYTES + 1) * PROGRESS_BYTES;
@@ -207,7 +208,7 @@ impl<R: Read> Read for Counted<'_, R> {
     }
 }
 
-fn parse_rows(input: &mut dyn Read, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
+fn parse_rows(input: &mut Counted, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
     let (mut table, found) = Table::from_reader(input, file, &FIELDS, Rows::Rectangular)?;
     let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
