@@ -33,6 +33,9 @@ before(async () => {
   writeFileSync(join(dir, "big.csv"), burstgpt(1_400_000));
   writeFileSync(join(dir, "over.csv"), burstgpt(1_500));
   writeFileSync(join(dir, "under.csv"), burstgpt(900));
+  // 200,000 rows with a 400-byte column no role claims: ~85 MB of file, 3.2 MB of rows.
+  const note = "x".repeat(400);
+  writeFileSync(join(dir, "wide.csv"), "time,prompt,output,note\n" + Array.from({ length: 200_000 }, (_, i) => `${i},5,6,${note}\n`).join(""));
 });
 after(async () => {
   await env?.close();
@@ -58,6 +61,17 @@ describe("traces of any size", () => {
     await runJob(page, "#run");
     assert.deepEqual((await summary(page))["requests completed"], ["1000"]);
     assert.deepEqual(errors, []);
+    await close();
+  });
+
+  test("the worker holds the rows, never the file: its memory stays far below the file's size", async () => {
+    const { page, close } = await openPage(env);
+    await page.setInputFiles("#trace-file", join(dir, "wide.csv"));
+    await page.waitForFunction(() => /wide\.csv: 200000 rows loaded/.test(document.getElementById("file-info").textContent), null, { timeout: 120_000 });
+    // WebAssembly.Memory only grows: its size is the most the worker ever held. The
+    // loader's wasm_bindgen(...) promise is cached: asking again gives its exports.
+    const bytes = await page.workers()[0].evaluate(async () => (await wasm_bindgen({ module_or_path: "./batchlab-worker_bg.wasm" })).memory.buffer.byteLength);
+    assert.ok(bytes < 40e6, `worker memory ${bytes} bytes for an 85 MB file`);
     await close();
   });
 
