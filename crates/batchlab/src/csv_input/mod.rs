@@ -54,24 +54,26 @@ pub enum Rows {
 
 /// A CSV file being read: its header, then records one at a time, from any reader
 /// (a file, a slice of bytes): only the record being read is held, never the file.
-pub struct Table<'a, R: Read> {
+pub struct Table<'a> {
     file: &'a str,
-    reader: Reader<Lines<R>>,
+    reader: Reader<Lines<'a>>,
     /// The header's names as spelled (for messages and reports).
     names: Vec<String>,
 }
 
-impl<'a> Table<'a, &'a [u8]> {
-    /// `from_reader` on bytes held in memory.
-    pub fn open(bytes: &'a [u8], file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
-        Table::from_reader(bytes, file, fields, rows)
-    }
-}
+/// Where a table's bytes come from: a function that fills a buffer as `Read::read` does
+/// (one type for every source, so the `csv` reader is compiled once).
+pub type Source<'a> = Box<dyn FnMut(&mut [u8]) -> io::Result<usize> + 'a>;
 
-impl<'a, R: Read> Table<'a, R> {
+impl<'a> Table<'a> {
+    /// `from_source` on bytes held in memory.
+    pub fn open(mut bytes: &'a [u8], file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
+        Table::from_source(Box::new(move |buf| bytes.read(buf)), file, fields, rows)
+    }
+
     /// Read the header from `input` and match `fields` to its columns: the column of
     /// each field, `None` for an absent optional one. `file` names the file in errors.
-    pub fn from_reader(input: R, file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
+    pub fn from_source(input: Source<'a>, file: &'a str, fields: &[Field], rows: Rows) -> Result<(Self, Vec<Option<usize>>)> {
         let lines = Lines::new(input).map_err(|e| read_error(file, &e))?;
         let mut reader = ReaderBuilder::new()
             .has_headers(false)
@@ -129,8 +131,8 @@ impl<'a, R: Read> Table<'a, R> {
 /// the blank lines it skipped, and counts every line break before that point; a record's
 /// row is the line of its first byte, so each run of `\r`/`\n` bytes is remembered
 /// (where it starts and ends, and the line its end is on) until `csv` has passed it.
-struct Lines<R> {
-    inner: R,
+struct Lines<'a> {
+    inner: Source<'a>,
     /// Bytes read ahead to look for a BOM, not yet passed on.
     head: Vec<u8>,
     /// Bytes passed on (after the BOM): `csv`'s byte positions.
@@ -144,12 +146,12 @@ struct Lines<R> {
     solid_end: u64,
 }
 
-impl<R: Read> Lines<R> {
-    fn new(mut inner: R) -> io::Result<Self> {
+impl<'a> Lines<'a> {
+    fn new(mut inner: Source<'a>) -> io::Result<Self> {
         let mut first = [0u8; 3];
         let mut got = 0;
         while got < 3 {
-            match inner.read(&mut first[got..]) {
+            match inner(&mut first[got..]) {
                 Ok(0) => break,
                 Ok(n) => got += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
@@ -205,10 +207,10 @@ impl<R: Read> Lines<R> {
     }
 }
 
-impl<R: Read> Read for Lines<R> {
+impl Read for Lines<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         let n = if self.head.is_empty() {
-            self.inner.read(buf)?
+            (self.inner)(buf)?
         } else {
             let n = self.head.len().min(buf.len());
             buf[..n].copy_from_slice(&self.head[..n]);
@@ -256,7 +258,7 @@ fn match_columns(names: &[String], fields: &[Field]) -> std::result::Result<Vec<
     Ok(columns)
 }
 
-fn csv_error<R: Read>(file: &str, lines: &mut Lines<R>, e: &csv::Error) -> Error {
+fn csv_error(file: &str, lines: &mut Lines, e: &csv::Error) -> Error {
     let row = e.position().map(|p| lines.line_at(p));
     match e.kind() {
         ErrorKind::UnequalLengths { expected_len, len, .. } => {

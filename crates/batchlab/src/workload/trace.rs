@@ -209,7 +209,7 @@ impl Read for Counted<'_, '_> {
 }
 
 fn parse_rows(input: &mut Counted, file: &str, limit: Option<RowLimit>, max_rows: Option<&MaxRows>) -> Result<TraceData> {
-    let (mut table, found) = Table::from_reader(input, file, &FIELDS, Rows::Rectangular)?;
+    let (mut table, found) = Table::from_source(Box::new(|buf| input.read(buf)), file, &FIELDS, Rows::Rectangular)?;
     let columns = Columns::new(table.names(), &found);
     let names = &columns.names;
     let col_name = |i: usize| Some(names[i].as_str());
