@@ -39,11 +39,14 @@ async function nextWorker(page, trigger) {
 async function armDeath(worker, how) {
   await worker.evaluate(async (how) => {
     const wasm = await wasm_bindgen();
+    // wasm-bindgen's allocator: `__wbindgen_export` in the release site, whose wasm has
+    // no name section (the glue passes it as passStringToWasm0's malloc).
+    const malloc = wasm.__wbindgen_malloc ?? wasm.__wbindgen_export;
     const real = self.onmessage;
     self.onmessage = () => {
       self.onmessage = real;
       if (how === "garble") return self.postMessage({ NoSuchAnswer: 1 });
-      if (how === "trap") wasm.__wbindgen_malloc(2 ** 31, 1);
+      if (how === "trap") malloc(2 ** 31, 1);
       for (let pages = 16384; pages >= 1; ) {
         try {
           wasm.memory.grow(pages);
@@ -51,7 +54,7 @@ async function armDeath(worker, how) {
           pages >>= 1;
         }
       }
-      wasm.__wbindgen_malloc(2 ** 30, 8);
+      malloc(2 ** 30, 8);
     };
   }, how);
 }
