@@ -45,6 +45,13 @@ pub struct ShardInfo {
     pub axes: Vec<String>,
 }
 
+impl ShardInfo {
+    /// A shard's `sweep_shard.json` as `batchlab merge` reads it; `file` names it in errors.
+    pub fn parse_json(bytes: &[u8], file: &str) -> Result<ShardInfo> {
+        serde_json::from_slice(bytes).map_err(|e| Error::input(file, None, None, format!("not a shard's info: {e}")))
+    }
+}
+
 fn header(axes: &[String]) -> String {
     let mut cols = vec!["sweep_index".to_string()];
     cols.extend(axes.iter().map(|a| format!("axis_{a}")));
