@@ -34,12 +34,25 @@ max_len() {
   esac
 }
 
+# The CSV targets are built without libFuzzer's compare tracing (in their own target
+# folder): every CSV import builds a csv-core reader, whose DFA construction under that
+# tracing took ~75% of each execution (4,000 exec/s instead of ~20,000). Coverage
+# guidance stays; the seeds hold the real header names that tracing would find.
+flags() {
+  case $1 in
+    trace|calibration|iteration_profile|session) echo "-s $SANITIZER -a --no-trace-compares --target-dir fuzz/target/nocmp" ;;
+    *) echo "-s $SANITIZER -a" ;;
+  esac
+}
+
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   mapfile -t targets < <(ls fuzz/fuzz_targets | sed 's/\.rs$//')
 fi
 
-cargo +nightly fuzz build -s "$SANITIZER" -a || { echo "fuzz build failed"; exit 1; }
+for t in "${targets[@]}"; do
+  [ -f "fuzz/fuzz_targets/$t.rs" ] && { cargo +nightly fuzz build $(flags "$t") "$t" || { echo "fuzz build of $t failed"; exit 1; }; }
+done
 
 failed=0
 summary=""
@@ -49,7 +62,7 @@ for t in "${targets[@]}"; do
   log="fuzz/target/fuzz-$t.log"
   echo "=== $t: $RUNS runs, max_len $(max_len "$t")"
   started=$(date +%s)
-  cargo +nightly fuzz run -s "$SANITIZER" -a "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
+  cargo +nightly fuzz run $(flags "$t") "$t" "fuzz/corpus/$t" "fuzz/regressions/$t" -- \
     -runs="$RUNS" -max_len="$(max_len "$t")" -timeout="$TIMEOUT_S" -rss_limit_mb="$RSS_MB" \
     -print_final_stats=1 >"$log" 2>&1
   rc=$?
