@@ -7,6 +7,8 @@
 //! natively with `cargo test -p batchlab-web`.
 
 pub mod drive;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod jobs;
 pub mod overview;
 pub mod load;

@@ -99,3 +99,19 @@ pub enum Response {
     /// The answer to `Timeline`.
     Timeline(Box<Timeline>),
 }
+
+/// The worker's answer to a message it cannot read as a [`Request`], on one line (the
+/// decoder's text can quote the message's own line breaks; found by the request fuzz target).
+pub fn bad_request(e: impl std::fmt::Display) -> String {
+    format!("internal error: bad request: {e}").replace(['\n', '\r'], " ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bad_request_is_one_line_even_when_the_decoder_quotes_a_line_break() {
+        let e = serde_json::from_str::<super::Request>("{\"\\n\":").unwrap_err();
+        assert!(e.to_string().contains('\n'));
+        assert_eq!(super::bad_request(e).lines().count(), 1);
+    }
+}

@@ -534,7 +534,7 @@ impl UiState {
                 // The slider has no such step: the nearest one is taken, and said so.
                 Ok(()) if key == "n" && value.parse::<usize>().ok() != Some(s.requests) => snapped.push(Problem {
                     control: Some("requests"),
-                    message: format!("Requests: n={value} in the link is not on the request slider's steps: {} used", thousands(s.requests)),
+                    message: shown(format!("Requests: n={value} in the link is not on the request slider's steps: {} used", thousands(s.requests))),
                 }),
                 Ok(()) => {}
             }
@@ -557,7 +557,7 @@ impl UiState {
                     Some((id, label)) => (Some(id), label),
                     None => (None, "Workers"),
                 };
-                Problem { control, message: format!("{label}: '{key}={value}' in the link ignored ({why}); {} kept", kept(key)) }
+                Problem { control, message: shown(format!("{label}: '{key}={value}' in the link ignored ({why}); {} kept", kept(key))) }
             })
             .collect();
         problems.extend(snapped);
@@ -723,6 +723,15 @@ impl UiState {
         }
         Ok(())
     }
+}
+
+/// A message quoting a link's text, on one line: control characters in the link (a line
+/// break, a carriage return) written as escapes. (Found by the fragment fuzz target.)
+fn shown(message: String) -> String {
+    if !message.chars().any(char::is_control) {
+        return message;
+    }
+    message.chars().map(|c| if c.is_control() { c.escape_default().to_string() } else { c.to_string() }).collect()
 }
 
 /// A count with thousands separators: 12000 -> "12,000".
@@ -894,6 +903,18 @@ pub fn files_notice(linked: &[Option<String>; 3], attached: [bool; 3], waiting: 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A link carrying line breaks gives one-line problems that quote them as escapes.
+    #[test]
+    fn a_links_line_breaks_stay_out_of_its_problems() {
+        let (s, problems) = UiState::from_fragment("preset=p\r&n=7\n&k=x\u{2028}");
+        assert_eq!(s, UiState::from_preset(Preset::Paper));
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        for p in &problems {
+            assert!(!p.message.contains(['\n', '\r']), "{:?}", p.message);
+        }
+        assert!(problems[0].message.contains("'preset=p\\r'"), "{:?}", problems[0].message);
+    }
 
     /// Every field the core can name in an error has words on the page, and every
     /// control named for one exists in index.html.

@@ -246,7 +246,7 @@ async fn handle(envelope: &JsValue) -> Result<Response, Response> {
     let fail = |message: String| Response::Error { message, field: None };
     let request = Reflect::get(envelope, &JsValue::from_str("request")).unwrap_or(JsValue::NULL);
     let request: Request =
-        serde_wasm_bindgen::from_value(request).map_err(|e| fail(format!("internal error: bad request: {e}")))?;
+        serde_wasm_bindgen::from_value(request).map_err(|e| fail(crate::protocol::bad_request(e)))?;
     let session = session_for(envelope)?;
     let performance = scope().performance();
     let clock = move || performance.as_ref().map_or(0.0, |p| p.now() / 1e3);

@@ -134,8 +134,7 @@ pub fn merge_shards(args: MergeArgs) -> CliResult<()> {
     let mut shards = Vec::new();
     for dir in &args.shards {
         let info_path = dir.join(SHARD_FILE);
-        let info: ShardInfo = serde_json::from_slice(&read_file(&info_path)?)
-            .map_err(|e| CliError::new(format!("{}: not a shard's info: {e}", info_path.display())))?;
+        let info = ShardInfo::parse_json(&read_file(&info_path)?, &info_path.display().to_string())?;
         let runs = String::from_utf8(read_file(&dir.join(RUNS_FILE))?)
             .map_err(|_| CliError::new(format!("{}: not UTF-8 text", dir.join(RUNS_FILE).display())))?;
         shards.push((info, runs));

@@ -65,12 +65,14 @@ impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Input { file, row, column, message } => {
-                write!(f, "{file}")?;
+                // The file's and column's names come from the user too (a header cell
+                // can hold a line break: found by the calibration fuzz target).
+                write!(f, "{}", one_line(file))?;
                 if let Some(r) = row {
                     write!(f, ", row {r}")?;
                 }
                 if let Some(c) = column {
-                    write!(f, ", column '{c}'")?;
+                    write!(f, ", column '{}'", one_line(c))?;
                 }
                 write!(f, ": {}", one_line(message))
             }
@@ -98,6 +100,12 @@ mod tests {
     fn input_error_names_file_row_and_column() {
         let e = Error::input("trace.csv", Some(7), Some("output_length"), "not a number: 'abc'");
         assert_eq!(e.to_string(), "trace.csv, row 7, column 'output_length': not a number: 'abc'");
+    }
+
+    #[test]
+    fn input_error_is_one_line_when_its_column_or_file_name_holds_a_line_break() {
+        let e = Error::input("a\nb.csv", Some(7), Some("\r\nBatch"), "not valid UTF-8");
+        assert_eq!(e.to_string(), "a b.csv, row 7, column '  Batch': not valid UTF-8");
     }
 
     #[test]

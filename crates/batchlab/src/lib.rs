@@ -22,6 +22,8 @@ pub mod config;
 mod csv_input;
 pub mod engine;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod iteration_cost;
 pub mod latency;
 pub mod memory;

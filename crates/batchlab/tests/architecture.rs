@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 /// The core's top-level modules, lowest first.
 const LAYERS: &[&str] = &[
     "error", "rng", "stats", "histogram", "timeseries", "config", "csv_input", "iteration_cost", "latency", "workload", "memory", "sla", "bins", "engine", "token",
-    "metrics", "run", "timeline", "tasks", "plan", "study", "sweep", "capacity", "analysis", "report", "session",
+    "metrics", "run", "timeline", "tasks", "plan", "study", "sweep", "capacity", "analysis", "report", "session", "fuzzing",
 ];
 
 /// Every non-test source file of the core, with the top-level module it belongs to.

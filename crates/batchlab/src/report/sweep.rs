@@ -45,6 +45,13 @@ pub struct ShardInfo {
     pub axes: Vec<String>,
 }
 
+impl ShardInfo {
+    /// A shard's `sweep_shard.json` as `batchlab merge` reads it; `file` names it in errors.
+    pub fn parse_json(bytes: &[u8], file: &str) -> Result<ShardInfo> {
+        serde_json::from_slice(bytes).map_err(|e| Error::input(file, None, None, format!("not a shard's info: {e}")))
+    }
+}
+
 fn header(axes: &[String]) -> String {
     let mut cols = vec!["sweep_index".to_string()];
     cols.extend(axes.iter().map(|a| format!("axis_{a}")));
@@ -124,6 +131,13 @@ pub fn merge(mut shards: Vec<(ShardInfo, String)>) -> Result<(String, String)> {
                 fingerprint, info.spec_fingerprint
             )));
         }
+        // (A shard past the sweep's end used to underflow the message below.)
+        if info.first_run > info.end_run || info.end_run > total {
+            return Err(fail(format!(
+                "shard {} of {}: its runs (from {} up to {}) are not within the sweep's {total}",
+                info.shard, info.shards, info.first_run, info.end_run
+            )));
+        }
     }
     shards.sort_by_key(|(info, _)| info.first_run);
     let mut out = header(&axes);
@@ -149,4 +163,29 @@ pub fn merge(mut shards: Vec<(ShardInfo, String)>) -> Result<(String, String)> {
     }
     let summary = summary_csv(&axes, &out)?;
     Ok((out, summary))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shard(first_run: usize, end_run: usize, total_runs: usize) -> (ShardInfo, String) {
+        let axes = vec!["seed".to_string()];
+        let info = ShardInfo { spec_fingerprint: "f".into(), shard: 1, shards: 2, first_run, end_run, total_runs, axes: axes.clone() };
+        (info, format!("{}\n", header(&axes)))
+    }
+
+    /// Found by the shard_merge fuzz target: a shard info saying it ends past the sweep's
+    /// end used to underflow `total - 1` (a panic in a debug build, a wrong run number in
+    /// a release one).
+    #[test]
+    fn a_shard_past_the_sweeps_end_is_a_one_line_error() {
+        for bad in [shard(0, 2, 0), shard(0, 5, 3), shard(2, 1, 3)] {
+            let e = merge(vec![bad]).unwrap_err().to_string();
+            assert!(e.contains("are not within the sweep's"), "{e}");
+        }
+        assert!(merge(vec![shard(0, 0, 0)]).is_ok());
+        let gap = merge(vec![shard(0, 1, 3)]).unwrap_err().to_string();
+        assert!(gap.contains("runs 1 to 2 are in no shard given"), "{gap}");
+    }
 }
