@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Instant;
 
-use batchlab::config::{Config, Load, Preset, SchedulerKind};
+use batchlab::config::Load;
 use batchlab::metrics::BinStats;
 use batchlab::report::{human, metrics_table};
 use batchlab::run::RunResult;
@@ -11,7 +11,7 @@ use batchlab::token::now;
 use clap::Args;
 
 use crate::error::CliResult;
-use crate::options::{self, ModelArgs};
+use crate::options::{self, ModelArgs, RunPointArgs};
 use crate::output::{print_table, say, secs, write_files, Align::*};
 use crate::token_backend::{TokenBackend, TokenBackendArgs};
 
@@ -19,27 +19,10 @@ use crate::token_backend::{TokenBackend, TokenBackendArgs};
 /// generator is fitted to): the token pass's expected steps per request.
 const SYNTHETIC_MEAN_OUTPUT_TOKENS: u64 = 123;
 
-fn paper() -> Config {
-    Config::preset(Preset::Paper)
-}
-
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    #[arg(long, value_name = "N", help_heading = "Run",
-          help = format!("Number of requests: the first N of the source (a trace may hold fewer) [default: {}]", paper().requests))]
-    pub requests: Option<usize>,
-
-    #[arg(long, value_name = "NAME", value_parser = options::named::<SchedulerKind>(), help_heading = "Run",
-          help = format!("Scheduler [default: {}]", paper().scheduler))]
-    pub scheduler: Option<SchedulerKind>,
-
-    #[arg(long, value_name = "G", help_heading = "Run",
-          help = format!("Number of GPUs [default: {}]", paper().gpus))]
-    pub gpus: Option<u32>,
-
-    #[arg(long, value_name = "K", help_heading = "Run",
-          help = format!("Number of bins of the multi-bin schedulers [default: {}]", paper().k_bins))]
-    pub k: Option<u32>,
+    #[command(flatten)]
+    pub point: RunPointArgs,
 
     /// Folder for run.csv and run.json (created if missing).
     #[arg(long, value_name = "DIR", default_value = "out", help_heading = "Output")]
@@ -55,10 +38,7 @@ pub struct RunArgs {
 pub fn run(args: RunArgs) -> CliResult<()> {
     let (preset, mut config) = args.model.config()?;
     let mut backend = TokenBackend::new(&args.token)?;
-    set(&mut config.scheduler, args.scheduler);
-    set(&mut config.requests, args.requests);
-    set(&mut config.gpus, args.gpus);
-    set(&mut config.k_bins, args.k);
+    args.point.apply(&mut config);
     // Check the options before reading a possibly large trace.
     options::validate(&config)?;
     let session = args.model.open_session_for(&config)?;
@@ -91,12 +71,6 @@ pub fn run(args: RunArgs) -> CliResult<()> {
         say!("Wrote {}", path.display());
     }
     Ok(())
-}
-
-fn set<T>(target: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *target = v;
-    }
 }
 
 /// `token_pass`: the backend that ran the token pass and how long it took.

@@ -5,7 +5,6 @@
 
 use std::path::PathBuf;
 
-use batchlab::config::{Config, Preset, SchedulerKind};
 use batchlab::report::timeline::timeline_files;
 use batchlab::tasks::WorkloadCache;
 use batchlab::timeline::{busiest_window, Window, MAX_BOXES, MAX_LANES};
@@ -13,33 +12,16 @@ use batchlab::token::{now, CpuTokenPass};
 use clap::Args;
 
 use crate::error::{CliError, CliResult};
-use crate::options::{self, ModelArgs};
+use crate::options::{self, ModelArgs, RunPointArgs};
 use crate::output::{say, secs, write_files};
 
 /// The default window's width, seconds: a minute, as on the page.
 const DEFAULT_WIDTH_S: f64 = 60.0;
 
-fn paper() -> Config {
-    Config::preset(Preset::Paper)
-}
-
 #[derive(Args, Debug)]
 pub struct TimelineArgs {
-    #[arg(long, value_name = "N", help_heading = "Run",
-          help = format!("Number of requests: the first N of the source (a trace may hold fewer) [default: {}]", paper().requests))]
-    pub requests: Option<usize>,
-
-    #[arg(long, value_name = "NAME", value_parser = options::named::<SchedulerKind>(), help_heading = "Run",
-          help = format!("Scheduler [default: {}]", paper().scheduler))]
-    pub scheduler: Option<SchedulerKind>,
-
-    #[arg(long, value_name = "G", help_heading = "Run",
-          help = format!("Number of GPUs [default: {}]", paper().gpus))]
-    pub gpus: Option<u32>,
-
-    #[arg(long, value_name = "K", help_heading = "Run",
-          help = format!("Number of bins of the multi-bin schedulers [default: {}]", paper().k_bins))]
-    pub k: Option<u32>,
+    #[command(flatten)]
+    pub point: RunPointArgs,
 
     /// Start of the window, seconds of simulated time [default: the run's busiest minute,
     /// as the page picks it; with only --to, a minute before it].
@@ -60,10 +42,7 @@ pub struct TimelineArgs {
 
 pub fn run(args: TimelineArgs) -> CliResult<()> {
     let (preset, mut config) = args.model.config()?;
-    set(&mut config.scheduler, args.scheduler);
-    set(&mut config.requests, args.requests);
-    set(&mut config.gpus, args.gpus);
-    set(&mut config.k_bins, args.k);
+    args.point.apply(&mut config);
     options::validate(&config)?;
     for (flag, v) in [("--from", args.from), ("--to", args.to)] {
         if v.is_some_and(|s| !(s.is_finite() && s >= 0.0)) {
@@ -109,10 +88,4 @@ pub fn run(args: TimelineArgs) -> CliResult<()> {
         say!("Wrote {}", path.display());
     }
     Ok(())
-}
-
-fn set<T>(target: &mut T, value: Option<T>) {
-    if let Some(v) = value {
-        *target = v;
-    }
 }

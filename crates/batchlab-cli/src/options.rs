@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use batchlab::config::{
-    BinEdgeRule, BinPolicy, Completion, Config, IterationForm, Router, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, Semantics, SlaSignal, Synthetic,
+    BinEdgeRule, BinPolicy, Completion, Config, IterationForm, Router, ControllerFeed, EventOrder, ControllerRules, LatencyMode, Load, MemoryRules, Named, Predictor, PredictorKind, Preset, SchedulerKind, Semantics, SlaSignal, Synthetic,
     SyntheticKind, DEFAULT_POISSON_RATE, DEFAULT_PREDICTOR_SIGMA,
 };
 use batchlab::session::{InputFile, Inputs, Session};
@@ -370,9 +370,38 @@ pub struct ModelArgs {
     pub bytes_per_param: Option<f64>,
 }
 
-fn set<T>(target: &mut T, value: Option<T>) {
+pub fn set<T>(target: &mut T, value: Option<T>) {
     if let Some(v) = value {
         *target = v;
+    }
+}
+
+/// What one run is of: the options `run` and `timeline` share, over a preset.
+#[derive(Args, Debug)]
+pub struct RunPointArgs {
+    #[arg(long, value_name = "N", help_heading = "Run",
+          help = preset_help("Number of requests: the first N of the source (a trace may hold fewer)", |c| c.requests.to_string()))]
+    pub requests: Option<usize>,
+
+    #[arg(long, value_name = "NAME", value_parser = named::<SchedulerKind>(), help_heading = "Run",
+          help = preset_help("Scheduler", |c| c.scheduler.to_string()))]
+    pub scheduler: Option<SchedulerKind>,
+
+    #[arg(long, value_name = "G", help_heading = "Run", help = preset_help("Number of GPUs", |c| c.gpus.to_string()))]
+    pub gpus: Option<u32>,
+
+    #[arg(long, value_name = "K", help_heading = "Run",
+          help = preset_help("Number of bins of the multi-bin schedulers", |c| c.k_bins.to_string()))]
+    pub k: Option<u32>,
+}
+
+impl RunPointArgs {
+    /// `config` with the options given.
+    pub fn apply(&self, config: &mut Config) {
+        set(&mut config.scheduler, self.scheduler);
+        set(&mut config.requests, self.requests);
+        set(&mut config.gpus, self.gpus);
+        set(&mut config.k_bins, self.k);
     }
 }
 
