@@ -7,23 +7,11 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launch, openPage, runJob, setValue, seen, summary, watchPage } from "./helpers.mjs";
+import { burstgpt, launch, openPage, runJob, setValue, seen, summary, watchPage } from "./helpers.mjs";
 
 // Slider position of 1K requests (see app.test.mjs).
 const N1K = 0;
 
-/// `rows` BurstGPT-like rows (BurstGPT's columns, whole-second stamps, 1 in 50 failed).
-function burstgpt(rows) {
-  const parts = ["Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"];
-  let x = 12345;
-  for (let i = 0; i < rows; i++) {
-    x = (x * 1103515245 + 12345) % 2147483648;
-    const p = 20 + (x % 1500);
-    const o = i % 50 === 7 ? 0 : 1 + (Math.floor(x / 2048) % 600);
-    parts.push(`${1000000 + Math.floor(i / 4)},${i % 4 ? "ChatGPT" : "GPT-4"},${p},${o},${p + o},${i % 3 ? "Conversation log" : "API log"}\n`);
-  }
-  return parts.join("");
-}
 
 let env;
 let dir;

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { csvRecords, download, launch, openPage, ROOT, runJob, setValue, summary, withoutWallClock } from "./helpers.mjs";
+import { csvRecords, download, launch, openPage, ROOT, runJob, setValue, summary, withoutWallClock, problems } from "./helpers.mjs";
 
 let env;
 before(async () => {
@@ -15,18 +15,6 @@ after(async () => {
   await env?.close();
 });
 
-/// The error region's lines, and each marked control with the line its mark names.
-async function problems(page) {
-  return page.evaluate(() => {
-    const region = document.getElementById("error");
-    const items = [...region.querySelectorAll("li")];
-    const lines = items.length ? items.map((l) => l.textContent) : region.textContent ? [region.textContent] : [];
-    const marks = Object.fromEntries(
-      [...document.querySelectorAll("[aria-invalid=true]")].map((e) => [e.id, document.getElementById(e.getAttribute("aria-errormessage"))?.textContent]),
-    );
-    return { lines, marks };
-  });
-}
 
 describe("the page's defects, fixed", () => {
   test("a link's bad values are all listed in the page's words with their bounds, their controls marked until changed", async () => {

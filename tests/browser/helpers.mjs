@@ -291,3 +291,30 @@ export async function assertSvgChart(page, file, { title, xLabel, yLabel, legend
   }
   return svg;
 }
+
+/// The error region's lines, and each marked control with the line its mark names.
+export async function problems(page) {
+  return page.evaluate(() => {
+    const region = document.getElementById("error");
+    const items = [...region.querySelectorAll("li")];
+    const lines = items.length ? items.map((l) => l.textContent) : region.textContent ? [region.textContent] : [];
+    const marks = Object.fromEntries(
+      [...document.querySelectorAll("[aria-invalid=true]")].map((e) => [e.id, document.getElementById(e.getAttribute("aria-errormessage"))?.textContent]),
+    );
+    return { lines, marks };
+  });
+}
+
+/// A trace of `rows` BurstGPT-like rows (BurstGPT's columns, whole-second stamps, 1 in
+/// 50 failed), the same for every call.
+export function burstgpt(rows) {
+  const parts = ["Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"];
+  let x = 12345;
+  for (let i = 0; i < rows; i++) {
+    x = (x * 1103515245 + 12345) % 2147483648;
+    const p = 20 + (x % 1500);
+    const o = i % 50 === 7 ? 0 : 1 + (Math.floor(x / 2048) % 600);
+    parts.push(`${1000000 + Math.floor(i / 4)},${i % 4 ? "ChatGPT" : "GPT-4"},${p},${o},${p + o},${i % 3 ? "Conversation log" : "API log"}\n`);
+  }
+  return parts.join("");
+}

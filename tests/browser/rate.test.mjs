@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { launch, openPage, ROOT, runJob, setValue, summary } from "./helpers.mjs";
+import { launch, openPage, ROOT, runJob, setValue, summary, problems } from "./helpers.mjs";
 
 const AXE = join(ROOT, "tests/browser/node_modules/axe-core/axe.min.js");
 
@@ -18,18 +18,6 @@ after(async () => {
   await env?.close();
 });
 
-/// The error region's lines, and each marked control with the line its mark names.
-async function problems(page) {
-  return page.evaluate(() => {
-    const region = document.getElementById("error");
-    const items = [...region.querySelectorAll("li")];
-    const lines = items.length ? items.map((l) => l.textContent) : region.textContent ? [region.textContent] : [];
-    const marks = Object.fromEntries(
-      [...document.querySelectorAll("[aria-invalid=true]")].map((e) => [e.id, document.getElementById(e.getAttribute("aria-errormessage"))?.textContent]),
-    );
-    return { lines, marks };
-  });
-}
 
 /// axe-core's serious or critical violations of the page as it is now (none expected).
 async function axeSerious(page) {

@@ -6,20 +6,12 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { launch, openPage, runJob, setValue, summary } from "./helpers.mjs";
+import { burstgpt, launch, openPage, runJob, setValue, summary } from "./helpers.mjs";
 
 const rows = Number(process.argv[2] ?? 1_000_000);
-const parts = ["Timestamp,Model,Request tokens,Response tokens,Total tokens,Log Type\n"];
-let x = 12345;
-for (let i = 0; i < rows; i++) {
-  x = (x * 1103515245 + 12345) % 2147483648;
-  const p = 20 + (x % 1500);
-  const o = i % 50 === 7 ? 0 : 1 + (Math.floor(x / 2048) % 600);
-  parts.push(`${1000000 + Math.floor(i / 4)},${i % 4 ? "ChatGPT" : "GPT-4"},${p},${o},${p + o},${i % 3 ? "Conversation log" : "API log"}\n`);
-}
 const dir = mkdtempSync(join(tmpdir(), "batchlab-memory-"));
 const file = join(dir, `trace-${rows}.csv`);
-writeFileSync(file, parts.join(""));
+writeFileSync(file, burstgpt(rows));
 const env = await launch();
 try {
   const { page, close } = await openPage(env);
