@@ -488,9 +488,9 @@ impl UiState {
             ("ttftslo", self.ttft_slo_s.to_string()),
             ("tbtslo", self.tbt_slo_s.to_string()),
             ("sx", self.many.sweep_x.clone()),
-            ("sxv", self.many.sweep_x_values.replace(' ', "")),
+            ("sxv", list_for_link(&self.many.sweep_x_values)),
             ("ss", self.many.sweep_series.clone()),
-            ("ssv", self.many.sweep_series_values.replace(' ', "")),
+            ("ssv", list_for_link(&self.many.sweep_series_values)),
             ("seeds", self.many.sweep_seeds.to_string()),
             ("metric", self.many.sweep_metric.clone()),
             ("target", self.many.capacity_target.to_string()),
@@ -702,8 +702,8 @@ impl UiState {
                 }
                 if key == "sx" { self.many.sweep_x = value.into() } else { self.many.sweep_series = value.into() }
             }
-            "sxv" => self.many.sweep_x_values = value.into(),
-            "ssv" => self.many.sweep_series_values = value.into(),
+            "sxv" => self.many.sweep_x_values = decode(value),
+            "ssv" => self.many.sweep_series_values = decode(value),
             "seeds" => self.many.sweep_seeds = whole(value, MAX_SWEEP_SEEDS)?,
             "metric" => {
                 if !batchlab::report::sweep::SUMMARY_METRICS.contains(&value) {
@@ -747,6 +747,12 @@ pub fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| if b.is_ascii_alphanumeric() || b"-._~".contains(&b) { (b as char).to_string() } else { format!("%{b:02X}") })
         .collect()
+}
+
+/// A typed list of values for a link: spaces dropped, and the three characters that
+/// would end the value or the fragment escaped ('1, 2, 4' stays readable as 1,2,4).
+fn list_for_link(text: &str) -> String {
+    text.replace(' ', "").replace('%', "%25").replace('&', "%26").replace('#', "%23")
 }
 
 /// The inverse of `encode`; a malformed escape is kept as written.
@@ -1349,6 +1355,18 @@ mod tests {
         assert!(notice.ends_with("until then runs use the synthetic workload and the preset's built-in grid."), "{notice}");
         assert_eq!(files_notice(&Default::default(), [true; 3], None), None, "a link without files needs none");
         assert_eq!(decode("a%2"), "a%2", "a malformed escape is kept");
+    }
+
+    #[test]
+    fn typed_sweep_values_stay_in_their_key_of_a_link() {
+        // Free text typed into the sweep's value lists must not become other keys.
+        let mut s = UiState::from_preset(Preset::Paper);
+        s.many.sweep_x_values = "1, 2&gpus=99#x%41".into();
+        s.many.sweep_series_values = "a&b".into();
+        let (back, _) = UiState::from_fragment(&format!("#{}", s.to_fragment()));
+        assert_eq!(back.many.sweep_x_values, "1,2&gpus=99#x%41");
+        assert_eq!(back.many.sweep_series_values, "a&b");
+        assert_eq!(back.gpus, s.gpus);
     }
 
     #[test]
