@@ -8,6 +8,7 @@ use batchlab::report::human;
 use batchlab::run::RunResult;
 use batchlab_charts::{bar_chart, escape};
 
+use crate::state::thousands;
 use crate::view::{scheduler_words, Chart};
 
 /// Height of the settings line added under a chart, in the chart's pixels.
@@ -145,7 +146,7 @@ pub fn key_figures(results: &[&RunResult]) -> String {
         let c = &best.config;
         html += &format!(
             r#"<p class="story">On the same {} requests and {} GPU{}, {} meets the SLAs of {} of requests; {} of {}.</p>"#,
-            c.requests,
+            thousands(c.requests),
             c.gpus,
             if c.gpus == 1 { "" } else { "s" },
             scheduler_words(best.config.scheduler),

@@ -100,7 +100,7 @@ describe("first view, layout and care", () => {
         const pct = (s) => Number(s.replace(" %", ""));
         assert.ok(pct(best.values[2]) > 90 && pct(worst.values[2]) < 10, `SLAs met: ${best.values[2]} vs ${worst.values[2]}`);
         assert.ok(pct(worst.values[3]) > 90, `static FIFO's GPUs are nearly full: ${worst.values[3]}`);
-        assert.match(await page.textContent("#key-figures .story"), /^On the same 18000 requests and 8 GPUs, .+ meets the SLAs of [\d.]+ % of requests; static FIFO of [\d.]+ %\.$/);
+        assert.match(await page.textContent("#key-figures .story"), /^On the same 18,000 requests and 8 GPUs, .+ meets the SLAs of [\d.]+ % of requests; static FIFO of [\d.]+ %\.$/);
 
         // Then the comparison's chart, then the other charts, then the details in groups.
         const top = (sel) => page.$eval(sel, (e) => e.getBoundingClientRect().top);
