@@ -9,11 +9,13 @@
 use std::cell::RefCell;
 
 use batchlab::config::{Config, Preset};
+use batchlab::report::timeline::timeline_files;
 use batchlab::timeline::{busiest_window, Window};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{Event, File, HtmlButtonElement};
 
+use super::results::download;
 use super::worker_client::{envelope, send_to};
 use super::{begin, el, finish, input, on, Job};
 use crate::protocol::{Response, RunOutput, Timeline};
@@ -74,6 +76,15 @@ pub(super) fn wire() {
     }
     on("timeline-play", "click", |_| toggle_play());
     on("timeline-scrub", "input", |_| scrubbed());
+    // The window drawn as the CLI's `batchlab timeline` writes it (the core's one writer).
+    for (id, file) in [("timeline-download-boxes", 0), ("timeline-download-series", 1)] {
+        on(id, "click", move |_| {
+            let files = with(|v| v.shown.as_ref().map(|(t, _)| timeline_files(t)));
+            if let Some((name, text)) = files.and_then(|f| f.into_iter().nth(file)) {
+                download(&name, "text/csv", &text);
+            }
+        });
+    }
 }
 
 /// A single run was sent with this preset and these files.
@@ -105,6 +116,7 @@ fn after_run(out: &RunOutput) {
     el("timeline-now").set_text_content(Some(""));
     el("timeline-under").set_text_content(Some(""));
     set_player(false);
+    set_downloads(false);
     set_status("Choose a window of this run (by default its busiest minute) and draw it.");
     let _ = el("timeline").remove_attribute("hidden");
 }
@@ -116,6 +128,7 @@ fn hide() {
         v.shown = None;
     });
     el("timeline-figure").set_inner_html("");
+    set_downloads(false);
     let _ = el("timeline").set_attribute("hidden", "");
 }
 
@@ -170,6 +183,7 @@ pub(super) fn show(t: &Timeline) {
     el("timeline-figure").set_inner_html(&format!(r#"<div class="timeline-stack">{}{}</div>"#, timeline_svg(t), cursor_svg(t)));
     set_status(&summary(t));
     set_player(!t.t_s.is_empty() || !t.boxes.is_empty());
+    set_downloads(true);
     update(true);
     finish(&format!("done: the timeline drawn, 1 run of {requests} requests simulated again"));
     let section = el("timeline");
@@ -193,6 +207,11 @@ fn mark_window(field: Option<&str>, message: &str) {
         }
     }
     el("timeline-error").set_text_content(Some(message));
+}
+
+fn set_downloads(enabled: bool) {
+    button("timeline-download-boxes").set_disabled(!enabled);
+    button("timeline-download-series").set_disabled(!enabled);
 }
 
 fn set_player(enabled: bool) {

@@ -5,7 +5,9 @@
 // Every wait is on the page's DOM, never on a timer.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launch, openPage, runJob, setValue, summary } from "./helpers.mjs";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { download, launch, openPage, runCli, runJob, setValue, summary } from "./helpers.mjs";
 
 let env;
 before(async () => {
@@ -249,6 +251,24 @@ describe("Inside the cluster", () => {
 
     assertSmoothPlay(await play(page));
     assert.match((await readout(page)).text, /^[\d.]+ s: waiting bin 0: \d+, bin 1: \d+, bin 2: \d+, bin 3: \d+; KV cache in use [\d.]+ %$/);
+    assert.deepEqual(errors, []);
+    await close();
+  });
+  test("the window drawn downloads as the CLI's batchlab timeline writes it", async () => {
+    const { page, errors, close } = await openPage(env, "preset=paper&n=2200&gpus=2&k=3&scheduler=multi_bin_dynamic&seed=3");
+    await runJob(page, "#run");
+    await page.waitForSelector("#timeline:not([hidden])");
+    assert.equal(await page.isDisabled("#timeline-download-boxes"), true, "nothing to download before a window is drawn");
+    await setValue(page, "#timeline-from", 120.5);
+    await setValue(page, "#timeline-to", 400);
+    await draw(page);
+    const out = runCli(["timeline", "--preset", "paper", "--requests", "2200", "--gpus", "2", "--k", "3", "--scheduler", "multi_bin_dynamic", "--seed", "3", "--from", "120.5", "--to", "400"]);
+    for (const name of ["timeline_boxes.csv", "timeline_series.csv"]) {
+      const file = await download(page, name);
+      assert.equal(file.name, name);
+      assert.ok(file.text.split("\n").length > 3, `${name} has rows`);
+      assert.equal(file.text, readFileSync(join(out, name), "utf8"), name);
+    }
     assert.deepEqual(errors, []);
     await close();
   });
